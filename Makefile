@@ -1,0 +1,23 @@
+# The two commands of the README: `make run` (install what is missing, start the app) and
+# `make test` (install what is missing, run the whole suite, slow tests included).
+PY := .venv/bin/python
+
+.PHONY: run test test-fast bench setup setup-dev
+
+setup:
+	@scripts/setup.sh run
+
+setup-dev:
+	@scripts/setup.sh dev
+
+run: setup
+	$(PY) app.py
+
+test: setup-dev
+	$(PY) -m pytest -m "slow or not slow"
+
+test-fast: setup-dev
+	$(PY) -m pytest -m "not slow"
+
+bench: setup-dev
+	$(PY) -m bench

@@ -1,0 +1,1 @@
+"""hmr-compare core library: body models, HMR / HybrIK / SPIN-GTA, detection, fitting, rendering, metrics."""
