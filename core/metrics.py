@@ -1,0 +1,175 @@
+"""Errors between 3D joints, meshes and 2D keypoints: one implementation for the app and for train/.
+
+The 3DPW protocol follows mmhuman3d's `HumanImageDataset._parse_result` and `keypoint_mpjpe`
+(reference §4): subtract the H36M pelvis (joint 0), keep the 14 LSP joints `H36M_TO_J14`, convert
+metres to millimetres, then MPJPE = mean L2 distance and PA-MPJPE = the same after a per-sample
+similarity Procrustes alignment with reflection fix (`similarity_transform`, from mmhuman3d's
+`compute_similarity_transform`, itself from akanazawa/hmr). PVE = mean vertex distance, no alignment.
+
+All functions take and return numpy float64 arrays; per-sample / per-joint values are returned so the
+caller can report means, per-joint tables and CSV rows. Means over all samples and joints equal
+mmhuman3d's single `[mask].mean()` because its mask is all ones.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+H36M_PELVIS = 0
+# LSP-14 order picked from the 17 H36M joints: right_ankle, right_knee, right_hip_extra, left_hip_extra,
+# left_knee, left_ankle, right_wrist, right_elbow, right_shoulder, left_shoulder, left_elbow,
+# left_wrist, neck_extra, headtop.
+H36M_TO_J14 = (6, 5, 4, 1, 2, 3, 16, 15, 14, 11, 12, 13, 8, 10)
+J14_NAMES = (
+    "right_ankle", "right_knee", "right_hip", "left_hip", "left_knee", "left_ankle", "right_wrist",
+    "right_elbow", "right_shoulder", "left_shoulder", "left_elbow", "left_wrist", "neck", "headtop",
+)
+MM_PER_M = 1000.0
+
+
+@dataclass
+class Similarity:
+    """x ↦ scale · rotation @ x + translation, fitted by `similarity_transform`."""
+
+    scale: float
+    rotation: np.ndarray  # (3, 3), det +1
+    translation: np.ndarray  # (3,)
+
+    def apply(self, points: np.ndarray) -> np.ndarray:
+        """(K, 3) → (K, 3)."""
+        return self.scale * points @ self.rotation.T + self.translation
+
+
+def similarity_transform(source: np.ndarray, target: np.ndarray) -> Similarity:
+    """Least-squares similarity taking source (K, 3) onto target (K, 3), never a reflection.
+
+    Same steps and float64 arithmetic as mmhuman3d `compute_similarity_transform`.
+    """
+    assert source.shape == target.shape and source.shape[-1] == 3, f"{source.shape} vs {target.shape}"
+    x1 = np.asarray(source, dtype=np.float64).T  # (3, K)
+    x2 = np.asarray(target, dtype=np.float64).T
+    mu1 = x1.mean(axis=1, keepdims=True)
+    mu2 = x2.mean(axis=1, keepdims=True)
+    x1, x2 = x1 - mu1, x2 - mu2
+    var1 = np.sum(x1**2)
+    k = x1.dot(x2.T)
+    u, _, vh = np.linalg.svd(k)
+    v = vh.T
+    # Z flips the last singular direction when U·Vᵀ is a reflection, so det(R) = +1.
+    z = np.eye(3)
+    z[-1, -1] *= np.sign(np.linalg.det(u.dot(v.T)))
+    rotation = v.dot(z.dot(u.T))
+    scale = np.trace(rotation.dot(k)) / var1
+    translation = mu2 - scale * rotation.dot(mu1)
+    return Similarity(scale=float(scale), rotation=rotation, translation=translation[:, 0])
+
+
+def procrustes_align(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Align each source (B, K, 3) onto its target (B, K, 3) by `similarity_transform`."""
+    source = np.asarray(source, dtype=np.float64)
+    return np.stack([similarity_transform(s, t).apply(s) for s, t in zip(source, target)])
+
+
+def joint_distances(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
+    """(B, K, D), (B, K, D) → (B, K) Euclidean distances, in the inputs' units."""
+    assert pred.shape == gt.shape, f"pred {pred.shape} vs gt {gt.shape}"
+    return np.linalg.norm(np.asarray(pred, np.float64) - np.asarray(gt, np.float64), axis=-1)
+
+
+def pa_joint_distances(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
+    """(B, K, 3), (B, K, 3) → (B, K) distances after aligning each pred onto its gt."""
+    return joint_distances(procrustes_align(pred, gt), gt)
+
+
+def h36m_to_j14_mm(h36m_joints: np.ndarray) -> np.ndarray:
+    """(B, 17, 3) H36M joints in metres → (B, 14, 3) pelvis-relative LSP-14 joints in mm."""
+    joints = np.asarray(h36m_joints, dtype=np.float64)
+    assert joints.shape[1:] == (17, 3), f"expected (B, 17, 3) H36M joints, got {joints.shape}"
+    relative = joints - joints[:, H36M_PELVIS : H36M_PELVIS + 1]
+    return relative[:, list(H36M_TO_J14)] * MM_PER_M
+
+
+@dataclass
+class JointErrors:
+    """3DPW-protocol errors per sample and LSP-14 joint, in mm."""
+
+    mpjpe: np.ndarray  # (B, 14)
+    pa_mpjpe: np.ndarray  # (B, 14)
+
+
+def pw3d_joint_errors(pred_h36m: np.ndarray, gt_h36m: np.ndarray) -> JointErrors:
+    """MPJPE / PA-MPJPE per joint from (B, 17, 3) H36M joints in metres (mmhuman3d's protocol)."""
+    pred, gt = h36m_to_j14_mm(pred_h36m), h36m_to_j14_mm(gt_h36m)
+    return JointErrors(mpjpe=joint_distances(pred, gt), pa_mpjpe=pa_joint_distances(pred, gt))
+
+
+def pve_mm(pred_vertices: np.ndarray, gt_vertices: np.ndarray) -> np.ndarray:
+    """(B, V, 3), (B, V, 3) metres → (B,) mean per-vertex error in mm, no alignment (mmhuman3d `vertice_pve`)."""
+    return joint_distances(pred_vertices, gt_vertices).mean(axis=1) * MM_PER_M
+
+
+@dataclass
+class KeypointErrors2D:
+    """Per-joint 2D errors of one person; NaN where a joint is not shared or not visible."""
+
+    names: tuple[str, ...]
+    pixels: np.ndarray  # (K,)
+    percent_of_box_height: np.ndarray  # (K,)
+
+    @property
+    def mean_pixels(self) -> float:
+        return float(np.nanmean(self.pixels)) if np.isfinite(self.pixels).any() else float("nan")
+
+    @property
+    def mean_percent(self) -> float:
+        valid = np.isfinite(self.percent_of_box_height)
+        return float(np.nanmean(self.percent_of_box_height)) if valid.any() else float("nan")
+
+
+def keypoint_errors_2d(
+    pred_2d: np.ndarray,
+    target_2d: np.ndarray,
+    valid: np.ndarray,
+    box_height: float,
+    names: tuple[str, ...] | list[str],
+) -> KeypointErrors2D:
+    """Reprojection error of one person's joints against detected 2D landmarks.
+
+    pred_2d (K, 2) and target_2d (K, 2) in image pixels, in the same convention (e.g. both
+    'mediapipe_33'); valid (K,) bool = joint exists in both skeletons and the detector saw it;
+    box_height in pixels (the person's box) for a scale-free percentage.
+    """
+    assert pred_2d.shape == target_2d.shape and pred_2d.shape[-1] == 2, f"{pred_2d.shape} vs {target_2d.shape}"
+    assert len(names) == len(pred_2d) == len(valid), f"{len(names)} names, {len(pred_2d)} points, {len(valid)} flags"
+    if box_height <= 0:
+        raise ValueError(f"box_height must be positive, got {box_height}")
+    pixels = np.linalg.norm(np.asarray(pred_2d, np.float64) - np.asarray(target_2d, np.float64), axis=-1)
+    pixels = np.where(np.asarray(valid, bool), pixels, np.nan)
+    return KeypointErrors2D(tuple(names), pixels, 100.0 * pixels / box_height)
+
+
+def method_joint_distances(joints_a: np.ndarray, joints_b: np.ndarray) -> np.ndarray:
+    """Per-joint distance (K,) between two methods' (K, 3) joints after aligning a onto b (similarity)."""
+    return pa_joint_distances(joints_a[None], joints_b[None])[0]
+
+
+def method_vertex_distances(vertices_a: np.ndarray, vertices_b: np.ndarray, align: str = "procrustes") -> np.ndarray:
+    """Per-vertex distance (V,) between two meshes of the same topology, for a heat-map.
+
+    align: 'procrustes' (similarity fitted on all vertices), 'centroid' (translation only) or 'none'.
+    """
+    if vertices_a.shape != vertices_b.shape:
+        raise ValueError(
+            f"meshes have different topologies ({vertices_a.shape[0]} vs {vertices_b.shape[0]} vertices); "
+            "compare joints with method_joint_distances instead"
+        )
+    a = np.asarray(vertices_a, np.float64)
+    b = np.asarray(vertices_b, np.float64)
+    if align == "procrustes":
+        a = similarity_transform(a, b).apply(a)
+    elif align == "centroid":
+        a = a - a.mean(axis=0) + b.mean(axis=0)
+    elif align != "none":
+        raise ValueError(f"align must be 'procrustes', 'centroid' or 'none', got '{align}'")
+    return np.linalg.norm(a - b, axis=-1)
