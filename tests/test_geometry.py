@@ -1,0 +1,130 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from core import geometry
+
+
+def test_rot6d_reads_row_major_3x2():
+    # Columns a1 = (1, 0, 0) from elements (0, 2, 4) and a2 = (0, 1, 0) from (1, 3, 5): identity.
+    assert torch.allclose(geometry.rot6d_to_rotmat(torch.tensor([[1.0, 0, 0, 1, 0, 0]])), torch.eye(3)[None])
+    # a1 = (0, 1, 0), a2 = (-1, 0, 0): rotation of +90° about z.
+    expected = torch.tensor([[0.0, -1, 0], [1, 0, 0], [0, 0, 1]])
+    got = geometry.rot6d_to_rotmat(torch.tensor([0.0, -1, 1, 0, 0, 0]))
+    assert torch.allclose(got, expected, atol=1e-7)
+
+
+def test_rot6d_gram_schmidt_by_hand():
+    six = torch.tensor([2.0, 1.0, 0.0, 1.0, 0.0, 0.0])  # a1 = (2, 0, 0), a2 = (1, 1, 0)
+    got = geometry.rot6d_to_rotmat(six)
+    assert torch.allclose(got, torch.eye(3), atol=1e-7)
+    six = torch.tensor([0.0, 0.0, 3.0, 1.0, 0.0, 1.0])  # a1 = (0, 3, 0), a2 = (0, 1, 1) → b2 = (0, 0, 1)
+    got = geometry.rot6d_to_rotmat(six)
+    expected = torch.tensor([[0.0, 0, 1], [1, 0, 0], [0, 1, 0]])
+    assert torch.allclose(got, expected, atol=1e-7)
+
+
+def test_rot6d_round_trip_and_batch_shapes():
+    rotmats = geometry.aa_to_rotmat(torch.randn(4, 24, 3))
+    six = geometry.rotmat_to_rot6d(rotmats)
+    assert six.shape == (4, 24, 6)
+    assert torch.allclose(geometry.rot6d_to_rotmat(six), rotmats, atol=1e-5)
+    assert geometry.rot6d_to_rotmat(six.reshape(4, 144).reshape(-1, 6)).shape == (96, 3, 3)
+
+
+def test_axis_angle_and_quaternion_round_trips():
+    aa = torch.tensor([[0.0, 0.0, math.pi / 2], [0.3, -0.2, 0.1]])
+    R = geometry.aa_to_rotmat(aa)
+    assert torch.allclose(R[0], torch.tensor([[0.0, -1, 0], [1, 0, 0], [0, 0, 1]]), atol=1e-6)
+    assert torch.allclose(geometry.rotmat_to_aa(R), aa, atol=1e-5)
+    quat = geometry.rotmat_to_quat(R)
+    c, s = math.cos(math.pi / 4), math.sin(math.pi / 4)
+    assert torch.allclose(quat[0], torch.tensor([c, 0, 0, s]), atol=1e-6)  # (w, x, y, z)
+    assert torch.allclose(geometry.quat_to_rotmat(quat), R, atol=1e-6)
+
+
+def test_similarity_transform_recovers_scale_rotation_translation():
+    rng = np.random.default_rng(0)
+    source = rng.normal(size=(14, 3))
+    R = geometry.aa_to_rotmat(torch.tensor([0.4, -1.0, 0.7], dtype=torch.float64)).numpy()
+    target = 1.7 * source @ R.T + np.array([0.1, -2.0, 3.0])
+    assert np.allclose(geometry.similarity_transform_np(source, target), target, atol=1e-9)
+    batched = geometry.similarity_transform(torch.from_numpy(source)[None], torch.from_numpy(target)[None])
+    assert torch.allclose(batched[0], torch.from_numpy(target), atol=1e-9)
+
+
+def test_similarity_transform_never_reflects():
+    rng = np.random.default_rng(1)
+    source = rng.normal(size=(10, 3))
+    mirrored = source * np.array([-1.0, 1.0, 1.0])
+    aligned = geometry.similarity_transform_np(source, mirrored)
+    assert not np.allclose(aligned, mirrored, atol=1e-3)  # a reflection would fit exactly
+    batched = geometry.similarity_transform(torch.from_numpy(source)[None], torch.from_numpy(mirrored)[None])
+    assert np.allclose(batched[0].numpy(), aligned, atol=1e-9)
+
+
+def test_weak_camera_translation_formula():
+    cam = torch.tensor([[0.8, 0.1, -0.2]])
+    t = geometry.weak_cam_to_translation(cam)
+    assert torch.allclose(t, torch.tensor([[0.1, -0.2, 2 * 5000 / (224 * 0.8)]]))
+
+
+def test_crop_intrinsics_overlay_equals_crop_projection_mapped_back():
+    points = torch.randn(1, 20, 3) * 0.5
+    cam = torch.tensor([[0.9, 0.05, 0.1]])
+    center, size = torch.tensor([[300.0, 200.0]]), torch.tensor([180.0])
+    t = geometry.weak_cam_to_translation(cam)
+    crop_px = geometry.project(points + t[:, None], geometry.intrinsics(5000.0, 112.0, 112.0))
+    mapped_back = crop_px * size / 224 + center - size / 2
+    full_px = geometry.project(points + t[:, None], geometry.crop_intrinsics(center, size))
+    assert torch.allclose(full_px, mapped_back, atol=1e-3)
+
+
+def test_crop_to_full_translation_and_fit_translation():
+    points = torch.randn(1, 24, 3) * 0.3
+    cam = torch.tensor([[0.9, 0.05, 0.1]])
+    center, size = torch.tensor([[500.0, 300.0]]), torch.tensor([250.0])
+    image_hw = (600, 800)
+    focal = geometry.focal_from_fov(geometry.DEFAULT_FOV_DEG, image_hw)
+    assert math.isclose(focal, math.hypot(600, 800), rel_tol=1e-9)
+    K = geometry.image_intrinsics(image_hw)
+    target = geometry.project(points + geometry.weak_cam_to_translation(cam)[:, None], geometry.crop_intrinsics(center, size))
+    t_closed = geometry.crop_cam_to_full_translation(cam, center, size, image_hw, focal)
+    t_fit = geometry.fit_translation(points, target, K)
+    err_closed = (geometry.project(points + t_closed[:, None], K) - target).norm(dim=-1).mean()
+    err_fit = (geometry.project(points + t_fit[:, None], K) - target).norm(dim=-1).mean()
+    assert err_closed < 5.0  # pixels: the weak-perspective approximation
+    assert err_fit <= err_closed + 1e-3
+    assert torch.allclose(t_fit, t_closed, rtol=0.05, atol=0.05)
+
+
+def test_fit_translation_is_exact_for_consistent_data():
+    points = torch.randn(2, 30, 3) * 0.4
+    t_true = torch.tensor([[0.3, -0.1, 6.0], [-0.5, 0.2, 3.5]])
+    K = geometry.intrinsics(1200.0, 640.0, 360.0)
+    pixels = geometry.project(points + t_true[:, None], K)
+    assert torch.allclose(geometry.fit_translation(points, pixels, K), t_true, atol=1e-4)
+
+
+def test_backproject_inverts_project():
+    points = torch.tensor([[[0.1, -0.2, 3.0], [0.5, 0.4, 5.0]]])
+    K = geometry.intrinsics(1000.0, 320.0, 240.0)
+    pixels = geometry.project(points, K)
+    assert torch.allclose(pixels[0, 0], torch.tensor([320 + 1000 * 0.1 / 3, 240 - 1000 * 0.2 / 3]))
+    assert torch.allclose(geometry.backproject(pixels, points[..., 2], K), points, atol=1e-5)
+
+
+def test_focal_from_fov_validates():
+    assert math.isclose(geometry.focal_from_fov(90.0, (100, 200), axis="width"), 100.0)
+    with pytest.raises(ValueError, match="axis"):
+        geometry.focal_from_fov(60.0, (100, 100), axis="depth")
+    with pytest.raises(ValueError, match="field of view"):
+        geometry.focal_from_fov(0.0, (100, 100))
+
+
+def test_transform_points_2d():
+    affine = torch.tensor([[2.0, 0.0, 1.0], [0.0, 3.0, -1.0]])
+    points = torch.tensor([[[1.0, 1.0], [0.0, 2.0]]])
+    assert torch.allclose(geometry.transform_points_2d(points, affine), torch.tensor([[[3.0, 2.0], [1.0, 5.0]]]))
