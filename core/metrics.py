@@ -3,8 +3,9 @@
 The 3DPW protocol follows mmhuman3d's `HumanImageDataset._parse_result` and `keypoint_mpjpe`
 (reference §4): subtract the H36M pelvis (joint 0), keep the 14 LSP joints `H36M_TO_J14`, convert
 metres to millimetres, then MPJPE = mean L2 distance and PA-MPJPE = the same after a per-sample
-similarity Procrustes alignment with reflection fix (`similarity_transform`, from mmhuman3d's
-`compute_similarity_transform`, itself from akanazawa/hmr). PVE = mean vertex distance, no alignment.
+similarity Procrustes alignment with reflection fix (`core.geometry.similarity_transform_np`, the
+same steps as mmhuman3d's `compute_similarity_transform`, itself from akanazawa/hmr).
+PVE = mean vertex distance, no alignment.
 
 All functions take and return numpy float64 arrays; per-sample / per-joint values are returned so the
 caller can report means, per-joint tables and CSV rows. Means over all samples and joints equal
@@ -15,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from core.geometry import similarity_transform_np
 
 H36M_PELVIS = 0
 # LSP-14 order picked from the 17 H36M joints: right_ankle, right_knee, right_hip_extra, left_hip_extra,
@@ -28,47 +31,11 @@ J14_NAMES = (
 MM_PER_M = 1000.0
 
 
-@dataclass
-class Similarity:
-    """x ↦ scale · rotation @ x + translation, fitted by `similarity_transform`."""
-
-    scale: float
-    rotation: np.ndarray  # (3, 3), det +1
-    translation: np.ndarray  # (3,)
-
-    def apply(self, points: np.ndarray) -> np.ndarray:
-        """(K, 3) → (K, 3)."""
-        return self.scale * points @ self.rotation.T + self.translation
-
-
-def similarity_transform(source: np.ndarray, target: np.ndarray) -> Similarity:
-    """Least-squares similarity taking source (K, 3) onto target (K, 3), never a reflection.
-
-    Same steps and float64 arithmetic as mmhuman3d `compute_similarity_transform`.
-    """
-    assert source.shape == target.shape and source.shape[-1] == 3, f"{source.shape} vs {target.shape}"
-    x1 = np.asarray(source, dtype=np.float64).T  # (3, K)
-    x2 = np.asarray(target, dtype=np.float64).T
-    mu1 = x1.mean(axis=1, keepdims=True)
-    mu2 = x2.mean(axis=1, keepdims=True)
-    x1, x2 = x1 - mu1, x2 - mu2
-    var1 = np.sum(x1**2)
-    k = x1.dot(x2.T)
-    u, _, vh = np.linalg.svd(k)
-    v = vh.T
-    # Z flips the last singular direction when U·Vᵀ is a reflection, so det(R) = +1.
-    z = np.eye(3)
-    z[-1, -1] *= np.sign(np.linalg.det(u.dot(v.T)))
-    rotation = v.dot(z.dot(u.T))
-    scale = np.trace(rotation.dot(k)) / var1
-    translation = mu2 - scale * rotation.dot(mu1)
-    return Similarity(scale=float(scale), rotation=rotation, translation=translation[:, 0])
-
-
 def procrustes_align(source: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """Align each source (B, K, 3) onto its target (B, K, 3) by `similarity_transform`."""
+    """Align each source (B, K, 3) onto its target (B, K, 3) by a similarity (scale, rotation, translation)."""
     source = np.asarray(source, dtype=np.float64)
-    return np.stack([similarity_transform(s, t).apply(s) for s, t in zip(source, target)])
+    target = np.asarray(target, dtype=np.float64)
+    return np.stack([similarity_transform_np(s, t) for s, t in zip(source, target)])
 
 
 def joint_distances(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
@@ -167,7 +134,7 @@ def method_vertex_distances(vertices_a: np.ndarray, vertices_b: np.ndarray, alig
     a = np.asarray(vertices_a, np.float64)
     b = np.asarray(vertices_b, np.float64)
     if align == "procrustes":
-        a = similarity_transform(a, b).apply(a)
+        a = similarity_transform_np(a, b)
     elif align == "centroid":
         a = a - a.mean(axis=0) + b.mean(axis=0)
     elif align != "none":
