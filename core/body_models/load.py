@@ -1,0 +1,40 @@
+"""Pick the body model: the user's SMPL files when present, else the bundled open body model."""
+from __future__ import annotations
+
+from core.body_models.base import BodyModel
+from core.body_models.smpl import find_smpl_file, load_smpl, smpl_available
+
+PREFERENCES = ("auto", "smpl", "open")
+
+
+def load_body_model(prefer: str = "auto", gender: str = "neutral") -> BodyModel:
+    """prefer 'auto': SMPL of `gender` if its file is in the body-model folder, else the open model;
+    'smpl': SMPL or FileNotFoundError saying where to put it; 'open': the open body model (one body,
+    whatever `gender` asks)."""
+    if prefer not in PREFERENCES:
+        raise ValueError(f"prefer must be one of {PREFERENCES}, got {prefer!r}")
+    if prefer == "smpl" or (prefer == "auto" and smpl_available(gender)):
+        return load_smpl(gender)
+    from core.body_models.open_model import load_open_body_model  # written alongside; imported on use
+
+    return load_open_body_model()
+
+
+def describe_body_model(model: BodyModel) -> str:
+    """One or two lines for the UI's environment panel: which model, which file, which keypoints."""
+    if model.kind == "smpl":
+        name = f"SMPL ({model.gender})"
+    else:
+        name = f"Open body model ({model.gender}; SMPL files not found, so the bundled stand-in is used)"
+    source = f" - {model.description}" if model.description else ""
+    regressors = ", ".join(model.regressor_names) or "none"
+    return f"{name}{source}\n{model.num_vertices} vertices, {len(model.faces)} faces; keypoint regressors: {regressors}"
+
+
+def smpl_hint(gender: str = "neutral") -> str:
+    """Where the SMPL file would go, or "" when it is already there (for the UI)."""
+    try:
+        find_smpl_file(gender)
+    except FileNotFoundError as missing:
+        return str(missing)
+    return ""
