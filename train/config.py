@@ -1,0 +1,307 @@
+"""Training configs: mmhuman3d's `resnet50_hmr_pw3d`, `resnet34_hybrik_mixed` and `resnet50_spin_gta_ft` as dataclasses.
+
+Read a config top to bottom in `hmr_config()`, `hybrik_config()` and `spin_gta_config()`. Every field can be
+overridden from the command line with a dotted path, e.g. `--set optim.lr=1e-4 data.batch_size=64
+data.partitions.gta=0.5`, and the resolved config is written as `config.json` next to every run and inside
+every checkpoint's `meta`.
+
+Facts come from /work/shared/reference/mmhuman3d.md §1. Where mmhuman3d does something odd, the default
+reproduces it and the comment next to the field names the one setting that gives the alternative.
+"""
+from __future__ import annotations
+
+import ast
+import dataclasses
+import json
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+METHODS = ("hmr", "hybrik", "spin_gta")
+
+
+@dataclass
+class ModelConfig:
+    backbone_depth: int = 50  # ResNet-50 (HMR, SPIN-GTA) or 34 (HybrIK)
+    sync_bn: bool = False  # convert BatchNorm to SyncBatchNorm when training on several CUDA processes
+    freeze_bn: bool = False  # BatchNorm uses and keeps its running statistics (e.g. multi-process CPU runs, no SyncBN)
+    use_discriminator: bool = False  # HMR's SMPLDiscriminator under `disc.*`
+    init_checkpoint: str = ""  # whole-model initialisation (SPIN-GTA: spin_official.pth), relative to data root
+    pretrained_backbone: str = ""  # optional torchvision-layout ResNet weights for `backbone.*` (ImageNet)
+    body_model: str = "auto"  # 'auto' | 'smpl' | 'open' (core.body_models.load.load_body_model)
+
+
+@dataclass
+class DataConfig:
+    ann_files: dict[str, str] = field(default_factory=dict)  # dataset name → HumanData file in preprocessed_datasets/
+    partitions: dict[str, float] = field(default_factory=dict)  # MixedDataset weights, per dataset name
+    num_data: int | None = None  # samples per epoch; None = length of the largest dataset (mmhuman3d default)
+    convention: str = "smpl_54"  # keypoint convention of the targets
+    img_res: int = 224  # crop side in pixels
+    batch_size: int = 32  # per process (mmhuman3d's samples_per_gpu)
+    num_workers: int = 1  # DataLoader worker processes per training process
+    adv_ann_file: str = ""  # HMR: mocap poses for the discriminator (cmu_mosh.npz); '' = none
+    static_fits: bool = False  # SPIN-GTA: use pre-computed SMPLify fits from static_fits/<name>_fits.npy
+    fit_threshold: float = 100.0  # SPIN: a static fit is valid when its 2D keypoint loss is below this
+    test_ann_file: str = ""  # 3DPW-format file for validation ('' = no validation)
+    depth_factor: float = 2000.0  # HybrIK: mm datasets (h36m, coco); uvd depth is divided by it
+    skip_bad_samples: bool = False  # count and skip unreadable images / malformed samples instead of failing
+
+
+@dataclass
+class AugmentConfig:
+    noise_factor: float = 0.4  # RandomChannelNoise: each channel × U(1 − f, 1 + f)
+    noise_after_crop: bool = False  # HybrIK applies channel noise after the crop, HMR/SPIN before
+    flip_prob: float = 0.5  # horizontal flip with the convention's left/right pairs
+    rot_factor: float = 30.0  # GetRandomScaleRotation: rotation = clip(N(0, f), −2f, 2f) degrees
+    scale_factor: float = 0.25  # scale × clip(N(1, f), 1 − f, 1 + f)
+    rot_prob: float = 0.6  # probability that the sampled rotation is applied
+    dpg_prob: float = 0.0  # HybrIK RandomDPG: box jitter / random patch
+    occlusion_prob: float = 0.0  # HybrIK RandomOcclusion: random noise rectangle inside the box
+    # mmhuman3d's RandomDPG rebuilds centre/scale with scale_mult=1.0, so DPG crops are not enlarged by 1.25
+    # (original HybrIK enlarges them). Reproduced; `--set augment.dpg_scale_mult=1.25` gives HybrIK's crop.
+    dpg_scale_mult: float = 1.0
+
+
+@dataclass
+class LossConfig:
+    keypoints3d: float = 0.0  # smooth-L1 on pelvis-centred 3D keypoints
+    keypoints2d: float = 0.0  # smooth-L1 on projected 2D keypoints, normalised to [-1, 1]
+    vertex: float = 0.0  # L1 on vertices (samples with SMPL labels)
+    smpl_pose: float = 0.0  # MSE on rotation matrices
+    smpl_betas: float = 0.0  # MSE on betas
+    adversarial: float = 0.0  # LSGAN generator weight (the discriminator loss itself is unweighted)
+    camera_prior: float = 0.0  # SPIN: mean of (exp(−scale · s))² · weight
+    camera_prior_scale: float = 10.0
+    uvd: float = 0.0  # HybrIK: L1 on 64 · uvd, averaged over the sum of weights
+    beta: float = 0.0  # HybrIK: MSE on betas
+    theta: float = 0.0  # HybrIK: MSE on quaternions (24 × 4)
+    twist: float = 0.0  # HybrIK: MSE on (cos φ, sin φ)
+
+
+@dataclass
+class OptimConfig:
+    lr: float = 2.5e-4  # Adam lr of backbone and head (HybrIK: one Adam over the whole model)
+    disc_lr: float = 1e-4  # Adam lr of the discriminator
+    weight_decay: float = 0.0
+    separate_optimizers: bool = True  # mmhuman3d's dict of optimizers: one Adam each for backbone, head (and disc)
+    grad_clip: float | None = None  # max L2 norm of the gradients, None = no clipping
+    lr_milestones: list[int] = field(default_factory=list)  # epochs at which lr × lr_gamma ('step' policy)
+    lr_gamma: float = 0.1
+
+
+@dataclass
+class RuntimeConfig:
+    epochs: int = 100
+    seed: int = 0
+    deterministic: bool = False  # torch.use_deterministic_algorithms + cudnn.deterministic
+    precision: str = "fp32"  # 'fp32' | 'bf16' | 'fp16' (autocast; fp16 uses a GradScaler)
+    device: str = "auto"  # 'auto' | 'cpu' | 'cuda'
+    log_interval: int = 50  # iterations between TensorBoard / CSV rows
+    val_interval: int = 1  # epochs between validations (0 = never)
+    max_iters_per_epoch: int | None = None  # cut epochs short (smoke runs and tests)
+    checkpoint_every_iters: int = 0  # also write latest.pth every N iterations (0 = only at epoch ends)
+
+
+@dataclass
+class TrainConfig:
+    method: str = "hmr"
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
+
+
+def hmr_config() -> TrainConfig:
+    """configs/hmr/resnet50_hmr_pw3d.py."""
+    return TrainConfig(
+        method="hmr",
+        model=ModelConfig(backbone_depth=50, sync_bn=True, use_discriminator=True),
+        data=DataConfig(
+            ann_files={
+                "h36m": "h36m_mosh_train.npz",
+                "mpi_inf_3dhp": "mpi_inf_3dhp_train.npz",
+                "lsp": "lsp_train.npz",
+                "lspet": "lspet_train.npz",
+                "mpii": "mpii_train.npz",
+                "coco": "coco_2014_train.npz",
+            },
+            partitions={"h36m": 0.35, "mpi_inf_3dhp": 0.15, "lsp": 0.1, "lspet": 0.1, "mpii": 0.1, "coco": 0.2},
+            convention="smpl_54",
+            img_res=224,
+            # Per process. mmhuman3d's docs launch HMR on 8 GPUs (total 256) but the GPU count of the published
+            # run is UNSURE; on one GPU use `--set data.batch_size=256` for the 8-GPU total batch.
+            batch_size=32,
+            num_workers=1,
+            adv_ann_file="cmu_mosh.npz",
+            test_ann_file="pw3d_test.npz",
+        ),
+        augment=AugmentConfig(noise_factor=0.4, flip_prob=0.5, rot_factor=30, scale_factor=0.25),
+        loss=LossConfig(keypoints3d=100, keypoints2d=10, vertex=2, smpl_pose=3, smpl_betas=0.02, adversarial=1),
+        optim=OptimConfig(lr=2.5e-4, disc_lr=1e-4, separate_optimizers=True, grad_clip=None),
+        runtime=RuntimeConfig(epochs=100, log_interval=50),
+    )
+
+
+def spin_gta_config() -> TrainConfig:
+    """configs/gta_human/spin/resnet50_spin_gta_ft.py."""
+    return TrainConfig(
+        method="spin_gta",
+        # Plain BN here (not SyncBN) as in the config.
+        model=ModelConfig(backbone_depth=50, sync_bn=False, init_checkpoint="pretrained_models/spin_official.pth"),
+        data=DataConfig(
+            ann_files={
+                "h36m": "spin_h36m_train.npz",
+                "mpi_inf_3dhp": "spin_mpi_inf_3dhp_train.npz",
+                "lsp": "spin_lsp_train.npz",
+                "lspet": "spin_lspet_train.npz",
+                "mpii": "spin_mpii_train.npz",
+                "coco": "spin_coco_2014_train.npz",
+                "gta": "gta_human_4x.npz",
+            },
+            # These sum to 2.0, as in mmhuman3d: sampling weights are relative, so GTA gets 50 % of the samples and
+            # the six real datasets share the other half. `--set data.partitions.gta=...` changes GTA's share.
+            partitions={
+                "h36m": 0.35, "mpi_inf_3dhp": 0.15, "lsp": 0.1, "lspet": 0.1, "mpii": 0.1, "coco": 0.2, "gta": 1.0,
+            },
+            num_data=100_000,
+            convention="smpl_49",
+            img_res=224,
+            batch_size=32,
+            num_workers=2,
+            static_fits=True,
+            test_ann_file="pw3d_test.npz",
+        ),
+        augment=AugmentConfig(noise_factor=0.4, flip_prob=0.5, rot_factor=30, scale_factor=0.25),
+        loss=LossConfig(
+            keypoints3d=100, keypoints2d=10, vertex=2, smpl_pose=3, smpl_betas=0.02,
+            camera_prior=60, camera_prior_scale=10,
+        ),
+        optim=OptimConfig(
+            lr=3e-5,
+            separate_optimizers=True,
+            # The config asks for grad_clip(max_norm=35), but use_adversarial_train=True makes mmhuman3d drop the
+            # OptimizerHook, so the clip is never applied. Reproduced; `--set optim.grad_clip=35` applies it.
+            grad_clip=None,
+        ),
+        runtime=RuntimeConfig(epochs=10, log_interval=50),
+    )
+
+
+def hybrik_config() -> TrainConfig:
+    """configs/hybrik/resnet34_hybrik_mixed.py."""
+    return TrainConfig(
+        method="hybrik",
+        model=ModelConfig(backbone_depth=34, sync_bn=False),
+        data=DataConfig(
+            ann_files={
+                "h36m": "hybrik_h36m_train.npz",
+                "mpi_inf_3dhp": "hybrik_mpi_inf_3dhp_train.npz",
+                "coco": "hybrik_coco_2017_train.npz",
+            },
+            partitions={"h36m": 0.4, "mpi_inf_3dhp": 0.1, "coco": 0.5},
+            convention="hybrik_29",
+            img_res=256,
+            batch_size=32,  # per process; the GPU count of the published run is not stated (UNSURE)
+            num_workers=1,
+            test_ann_file="hybrik_pw3d_test.npz",
+        ),
+        augment=AugmentConfig(
+            noise_factor=0.4, noise_after_crop=True, flip_prob=0.5, rot_factor=30, scale_factor=0.25,
+            dpg_prob=0.9, occlusion_prob=0.9,
+        ),
+        loss=LossConfig(uvd=1, beta=1, theta=0.01, twist=0.2),
+        optim=OptimConfig(lr=1e-3, separate_optimizers=False, lr_milestones=[180, 240], lr_gamma=0.1),
+        runtime=RuntimeConfig(epochs=400, log_interval=50),
+    )
+
+
+def default_config(method: str) -> TrainConfig:
+    if method == "hmr":
+        return hmr_config()
+    if method == "hybrik":
+        return hybrik_config()
+    if method == "spin_gta":
+        return spin_gta_config()
+    raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+
+
+def apply_overrides(config: TrainConfig, overrides: list[str]) -> TrainConfig:
+    """Set fields from 'dotted.path=value' strings; values are parsed as Python/JSON literals.
+
+    Unknown paths raise ValueError listing the valid names at that level.
+    """
+    for item in overrides:
+        if "=" not in item:
+            raise ValueError(f"override {item!r} must look like section.field=value")
+        path, text = item.split("=", 1)
+        _set_path(config, path.strip().split("."), _parse_value(text.strip()), item)
+    return config
+
+
+def _parse_value(text: str):
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if lowered in ("none", "null"):
+        return None
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def _set_path(node, keys: list[str], value, item: str) -> None:
+    key, rest = keys[0], keys[1:]
+    if isinstance(node, dict):
+        if not rest:
+            node[key] = value
+            return
+        _set_path(node[key], rest, value, item)
+        return
+    names = [f.name for f in dataclasses.fields(node)]
+    if key not in names:
+        raise ValueError(f"override {item!r}: {type(node).__name__} has no field {key!r}; fields: {', '.join(names)}")
+    if rest:
+        _set_path(getattr(node, key), rest, value, item)
+        return
+    hint = typing.get_type_hints(type(node))[key]
+    setattr(node, key, _coerce(value, hint, item))
+
+
+def _coerce(value, hint, item: str):
+    """Ints given to float fields become floats; a wrong type is an error naming the override."""
+    allowed = typing.get_args(hint) or (hint,)
+    origins = {typing.get_origin(a) or a for a in allowed}
+    if value is None and type(None) in origins:
+        return None
+    if float in origins and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if any(isinstance(value, o) for o in origins if isinstance(o, type)):
+        return value
+    raise ValueError(f"override {item!r}: expected {hint}, got {value!r}")
+
+
+def config_to_dict(config: TrainConfig) -> dict:
+    return dataclasses.asdict(config)
+
+
+def config_from_dict(data: dict) -> TrainConfig:
+    sections = {f.name: f.type for f in dataclasses.fields(TrainConfig)}
+    hints = typing.get_type_hints(TrainConfig)
+    kwargs = {}
+    for name in sections:
+        if name not in data:
+            continue
+        kwargs[name] = hints[name](**data[name]) if dataclasses.is_dataclass(hints[name]) else data[name]
+    return TrainConfig(**kwargs)
+
+
+def save_config(config: TrainConfig, path: Path) -> None:
+    Path(path).write_text(json.dumps(config_to_dict(config), indent=2) + "\n")
+
+
+def load_config(path: Path) -> TrainConfig:
+    return config_from_dict(json.loads(Path(path).read_text()))

@@ -1,0 +1,382 @@
+"""Training loop: a small base trainer (processes, seeds, optimisers, checkpoints, resume, logging) and
+one subclass per method family with `forward_step` and `compute_loss`.
+
+Runs alone or under `torchrun` (DDP over the env vars RANK / WORLD_SIZE / LOCAL_RANK / MASTER_ADDR /
+MASTER_PORT; NCCL on CUDA, gloo on CPU). Each process trains on its slice of every global batch, so N
+processes with batch b match one process with batch N·b (exactly so with SyncBN or without BN
+statistics in play; dropout masks differ per process).
+
+Checkpoints (`epoch_<n>.pth` and `latest.pth`, written atomically) hold `state_dict` with the official
+key names (`backbone.*`, `head.*`, HMR's `disc.*`), `meta` (epoch, iteration, config, environment) and
+`resume` (optimisers, schedulers, grad scaler, RNG states, sampler position), so `resume=True` continues
+exactly where the last checkpoint was taken.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import platform
+import random
+import subprocess
+import sys
+import time
+from contextlib import nullcontext
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, Dataset
+
+from train.config import TrainConfig, config_to_dict, save_config
+from train.networks import build_networks, checkpoint_state_dict, load_state_into
+
+CHECKPOINT_LATEST = "latest.pth"
+
+
+# ------------------------------------------------------------------------------------------------
+# Processes, seeds, devices
+# ------------------------------------------------------------------------------------------------
+def init_distributed(device: torch.device) -> tuple[int, int]:
+    """(rank, world size) from torchrun's env vars; initialises the process group when world size > 1."""
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    if world_size > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo", rank=rank, world_size=world_size)
+    return rank, world_size
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda":
+        local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+        torch.cuda.set_device(local_rank)
+        return torch.device("cuda", local_rank)
+    return torch.device(name)
+
+
+def seed_everything(seed: int, deterministic: bool) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    if deterministic:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(True)
+        torch.backends.cudnn.deterministic = True
+        torch.backends.cudnn.benchmark = False
+
+
+def rng_state() -> dict:
+    state = {
+        "python": list(_flatten_python_state(random.getstate())),
+        "numpy": _numpy_state(),
+        "torch": torch.get_rng_state(),
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict) -> None:
+    version, internal, gauss = state["python"][0], state["python"][1:-1], state["python"][-1]
+    random.setstate((version, tuple(int(v) for v in internal), None if gauss is None else float(gauss)))
+    keys, pos, has_gauss, cached = state["numpy"]
+    np.random.set_state(("MT19937", keys.numpy().astype(np.uint32), int(pos), int(has_gauss), float(cached)))
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def _flatten_python_state(state):
+    version, internal, gauss = state
+    return [version, *internal, gauss]
+
+
+def _numpy_state():
+    _, keys, pos, has_gauss, cached = np.random.get_state()
+    return [torch.as_tensor(keys.astype(np.int64)), int(pos), int(has_gauss), float(cached)]
+
+
+def environment() -> dict:
+    """Versions and launch details written next to every run."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10,
+                                cwd=Path(__file__).parent).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = ""
+    return {
+        "python": sys.version, "platform": platform.platform(), "torch": torch.__version__,
+        "numpy": np.__version__, "cuda": torch.version.cuda, "cuda_available": torch.cuda.is_available(),
+        "world_size": int(os.environ.get("WORLD_SIZE", "1")), "argv": sys.argv, "git_commit": commit,
+        "time": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
+
+
+def atomic_save(obj, path: Path) -> None:
+    """torch.save to a temporary file in the same folder, then rename: a kill never leaves half a file."""
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+# ------------------------------------------------------------------------------------------------
+# Base trainer
+# ------------------------------------------------------------------------------------------------
+class BaseTrainer:
+    """Owns the networks, optimisers, data loader, checkpoints and logs; subclasses define the maths.
+
+    train_set yields dicts of arrays for items from `sampler` (train.datasets.MixedSampler).
+    """
+
+    def __init__(self, config: TrainConfig, run_dir: Path, train_set: Dataset, sampler, body_model: nn.Module | None,
+                 validate=None):
+        self.config, self.run_dir = config, Path(run_dir)
+        self.device = pick_device(config.runtime.device)
+        self.rank, self.world_size = init_distributed(self.device)
+        seed_everything(config.runtime.seed + self.rank, config.runtime.deterministic)
+        self.generator, self.disc = build_networks(config)
+        self.initialise_weights()
+        self.generator, self.disc = self._to_device(self.generator), self._to_device(self.disc)
+        self.body_model = None if body_model is None else body_model.to(self.device)
+        self.optimizers = self.build_optimizers()
+        self.schedulers = [torch.optim.lr_scheduler.MultiStepLR(o, config.optim.lr_milestones, config.optim.lr_gamma)
+                           for o in self.optimizers.values()]
+        self.scaler = torch.amp.GradScaler(self.device.type, enabled=config.runtime.precision == "fp16")
+        self.train_set, self.sampler, self.validate_fn = train_set, sampler, validate
+        self.epoch, self.iteration, self.batch_in_epoch, self.bad_samples = 0, 0, 0, 0
+        self.history: list[dict] = []
+        if self.is_main:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    def initialise_weights(self) -> None:
+        """Whole-model init (SPIN-GTA from spin_official.pth) or ImageNet backbone weights, when configured."""
+        model = self.config.model
+        if model.init_checkpoint:
+            from core.paths import data_root
+
+            path = Path(model.init_checkpoint)
+            path = path if path.is_absolute() else data_root() / path
+            if not path.is_file():
+                raise FileNotFoundError(f"init checkpoint {path} not found (model.init_checkpoint); download it "
+                                        f"(docs: downloads.md) or `--set model.init_checkpoint=''`")
+            state = torch.load(path, map_location="cpu", weights_only=True)
+            load_state_into(self.generator, self.disc, state.get("state_dict", state), strict=False)
+        if model.pretrained_backbone:
+            state = torch.load(model.pretrained_backbone, map_location="cpu", weights_only=True)
+            state = {k: v for k, v in state.items() if not k.startswith("fc.")}
+            self.generator.backbone.load_state_dict(state, strict=True)
+
+    def _to_device(self, module: nn.Module | None):
+        if module is None:
+            return None
+        if self.world_size > 1 and self.config.model.sync_bn:
+            if self.device.type != "cuda":
+                raise ValueError("SyncBatchNorm needs CUDA; on CPU use --set model.sync_bn=false "
+                                 "(optionally model.freeze_bn=true so all processes normalise alike)")
+            module = nn.SyncBatchNorm.convert_sync_batchnorm(module)
+        module = module.to(self.device)
+        if self.world_size > 1:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            module = DistributedDataParallel(module, device_ids=ids)
+        return module
+
+    @staticmethod
+    def unwrap(module):
+        return module.module if isinstance(module, DistributedDataParallel) else module
+
+    def build_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        optim, gen = self.config.optim, self.unwrap(self.generator)
+        adam = lambda params, lr: torch.optim.Adam(params, lr=lr, weight_decay=optim.weight_decay)  # noqa: E731
+        if optim.separate_optimizers:
+            optimizers = {"backbone": adam(gen.backbone.parameters(), optim.lr), "head": adam(gen.head.parameters(), optim.lr)}
+        else:
+            optimizers = {"model": adam(gen.parameters(), optim.lr)}
+        if self.disc is not None:
+            optimizers["disc"] = adam(self.disc.parameters(), optim.disc_lr)
+        return optimizers
+
+    # -- the loop ------------------------------------------------------------------------------
+    def fit(self) -> list[dict]:
+        """Train until runtime.epochs; returns the per-iteration loss rows of this call."""
+        if self.is_main:
+            save_config(self.config, self.run_dir / "config.json")
+            (self.run_dir / "environment.json").write_text(json.dumps(environment(), indent=2) + "\n")
+        writer = self._tensorboard()
+        while self.epoch < self.config.runtime.epochs:
+            self.train_epoch(writer)
+            self.epoch, self.batch_in_epoch = self.epoch + 1, 0
+            for scheduler in self.schedulers:
+                scheduler.step()
+            self.save_checkpoint()
+            interval = self.config.runtime.val_interval
+            if self.validate_fn is not None and interval and self.epoch % interval == 0 and self.is_main:
+                self.log_scalars(writer, self.validate_fn(self), prefix="val")
+        if writer is not None:
+            writer.close()
+        return self.history
+
+    def set_train_mode(self) -> None:
+        for module in (self.generator, self.disc):
+            if module is None:
+                continue
+            module.train()
+            if self.config.model.freeze_bn:
+                for layer in module.modules():
+                    if isinstance(layer, nn.modules.batchnorm._BatchNorm):
+                        layer.eval()
+
+    def train_epoch(self, writer) -> None:
+        self.set_train_mode()
+        self.sampler.set_epoch(self.epoch, start_batch=self.batch_in_epoch)
+        loader = DataLoader(self.train_set, batch_size=self.sampler.batch_size, sampler=self.sampler,
+                            num_workers=self.config.data.num_workers, drop_last=True,
+                            generator=torch.Generator().manual_seed(self.config.runtime.seed),
+                            persistent_workers=False)
+        limit = self.config.runtime.max_iters_per_epoch
+        progress = _progress(loader, self.is_main, f"epoch {self.epoch + 1}/{self.config.runtime.epochs}")
+        for batch in progress:
+            if limit is not None and self.batch_in_epoch >= limit:
+                break
+            losses = self.training_step(self.to_device(batch))
+            self.iteration, self.batch_in_epoch = self.iteration + 1, self.batch_in_epoch + 1
+            self.record(losses, writer)
+            every = self.config.runtime.checkpoint_every_iters
+            if every and self.iteration % every == 0:
+                self.save_checkpoint()
+
+    def to_device(self, batch: dict) -> dict:
+        return {k: v.to(self.device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
+
+    def autocast(self):
+        precision = self.config.runtime.precision
+        if precision == "fp32":
+            return nullcontext()
+        dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+        return torch.autocast(self.device.type, dtype=dtype)
+
+    def training_step(self, batch: dict) -> dict[str, float]:
+        """Forward, losses, backward, clip, step the generator's optimisers; returns the loss values."""
+        if "valid" in batch:
+            self.bad_samples += int((batch["valid"] == 0).sum())
+        with self.autocast():
+            predictions = self.forward_step(batch)
+        extra = self.auxiliary_step(predictions, batch)
+        terms, total = self.compute_loss(predictions, batch)
+        generator_optimizers = [o for name, o in self.optimizers.items() if name != "disc"]
+        for optimizer in generator_optimizers:
+            optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(total).backward()
+        self.clip_gradients(generator_optimizers)
+        for optimizer in generator_optimizers:
+            self.scaler.step(optimizer)
+        self.scaler.update()
+        values = {name: float(value.detach()) for name, value in terms.items()}
+        values["loss"] = float(total.detach())
+        return {**values, **extra}
+
+    def auxiliary_step(self, predictions, batch: dict) -> dict[str, float]:
+        """An update that must see this iteration's predictions before the generator's (HMR's discriminator)."""
+        return {}
+
+    def clip_gradients(self, optimizers) -> None:
+        if self.config.optim.grad_clip is None:
+            return
+        for optimizer in optimizers:
+            self.scaler.unscale_(optimizer)
+        torch.nn.utils.clip_grad_norm_(self.generator.parameters(), self.config.optim.grad_clip)
+
+    def forward_step(self, batch: dict):
+        raise NotImplementedError
+
+    def compute_loss(self, predictions, batch: dict) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+        raise NotImplementedError
+
+    # -- logging ---------------------------------------------------------------------------------
+    def _tensorboard(self):
+        if not self.is_main:
+            return None
+        from torch.utils.tensorboard import SummaryWriter
+
+        return SummaryWriter(str(self.run_dir / "tensorboard"))
+
+    def record(self, losses: dict[str, float], writer) -> None:
+        row = {"epoch": self.epoch, "iteration": self.iteration, **losses}
+        self.history.append(row)
+        if not self.is_main:
+            return
+        interval = self.config.runtime.log_interval
+        if interval and self.iteration % interval == 0:
+            self.log_scalars(writer, losses, prefix="train")
+            self.append_csv(row)
+
+    def log_scalars(self, writer, values: dict, prefix: str) -> None:
+        if writer is None:
+            return
+        for name, value in values.items():
+            writer.add_scalar(f"{prefix}/{name}", value, self.iteration)
+
+    def append_csv(self, row: dict) -> None:
+        path = self.run_dir / "losses.csv"
+        fields = sorted(row)
+        new = not path.exists()
+        with path.open("a", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=fields)
+            if new:
+                writer.writeheader()
+            writer.writerow(row)
+
+    # -- checkpoints -------------------------------------------------------------------------------
+    def checkpoint(self) -> dict:
+        state = checkpoint_state_dict(self.unwrap(self.generator), None if self.disc is None else self.unwrap(self.disc))
+        meta = {"epoch": self.epoch, "iter": self.iteration, "method": self.config.method,
+                "config": config_to_dict(self.config), "env_info": environment(), "seed": self.config.runtime.seed}
+        resume = {
+            "batch_in_epoch": self.batch_in_epoch, "bad_samples": self.bad_samples,
+            "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
+            "schedulers": [s.state_dict() for s in self.schedulers], "scaler": self.scaler.state_dict(),
+            "rng": rng_state(),
+        }
+        return {"state_dict": state, "meta": meta, "resume": resume}
+
+    def save_checkpoint(self) -> None:
+        if not self.is_main:
+            return
+        ckpt = self.checkpoint()
+        atomic_save(ckpt, self.run_dir / CHECKPOINT_LATEST)
+        if self.batch_in_epoch == 0:
+            atomic_save(ckpt, self.run_dir / f"epoch_{self.epoch}.pth")
+
+    def resume(self, path: Path | None = None) -> bool:
+        """Restore everything from `path` (default: run_dir/latest.pth); False when there is none."""
+        path = Path(path) if path else self.run_dir / CHECKPOINT_LATEST
+        if not path.is_file():
+            return False
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        load_state_into(self.unwrap(self.generator), None if self.disc is None else self.unwrap(self.disc),
+                        ckpt["state_dict"], strict=True)
+        resume = ckpt["resume"]
+        for name, optimizer in self.optimizers.items():
+            optimizer.load_state_dict(resume["optimizers"][name])
+        for scheduler, state in zip(self.schedulers, resume["schedulers"]):
+            scheduler.load_state_dict(state)
+        self.scaler.load_state_dict(resume["scaler"])
+        self.epoch, self.iteration = ckpt["meta"]["epoch"], ckpt["meta"]["iter"]
+        self.batch_in_epoch, self.bad_samples = resume["batch_in_epoch"], resume["bad_samples"]
+        set_rng_state(resume["rng"])
+        return True
+
+
+def _progress(iterable, enabled: bool, description: str):
+    if not enabled:
+        return iterable
+    from tqdm import tqdm
+
+    return tqdm(iterable, desc=description, leave=False, dynamic_ncols=True)
