@@ -236,3 +236,29 @@ def transform_points_2d(points: torch.Tensor, affine: torch.Tensor) -> torch.Ten
     """Apply 2×3 affine matrices (B, 2, 3) or (2, 3) to points (B, N, 2)."""
     affine = affine.expand(points.shape[0], 2, 3) if affine.dim() == 2 else affine
     return torch.einsum("bij,bnj->bni", affine[..., :2].to(points.dtype), points) + affine[:, None, :, 2].to(points.dtype)
+
+
+def root_depth_from_bone_lengths(
+    rays: torch.Tensor, relative_depth: torch.Tensor, parents: tuple[int, ...], bone_lengths: torch.Tensor,
+    iterations: int = 20,
+) -> torch.Tensor:
+    """Depth z (B,) of a skeleton whose joint j lies at rays_j · (z + δ_j), so its bones have given lengths.
+
+    rays (B, J, 3) = K⁻¹·(u, v, 1) of each joint; relative_depth δ (B, J) metres; parents (J,) with −1 at
+    the root; bone_lengths (B, J) metres (index 0 unused). Each bone is z·a + b, linear in z; the
+    least-squares problem Σ (‖z·a + b‖ − L)² is solved by Gauss–Newton from z₀ = Σ L‖a‖ / Σ ‖a‖².
+    """
+    children = [j for j, p in enumerate(parents) if p >= 0]
+    index_parent = [parents[j] for j in children]
+    a = rays[:, children] - rays[:, index_parent]  # (B, K, 3)
+    b = rays[:, children] * relative_depth[:, children, None] - rays[:, index_parent] * relative_depth[:, index_parent, None]
+    lengths = bone_lengths[:, children]
+    a_norm = a.norm(dim=-1)
+    z = (lengths * a_norm).sum(-1) / (a_norm ** 2).sum(-1).clamp_min(1e-12)
+    for _ in range(iterations):
+        bone = z[:, None, None] * a + b
+        norm = bone.norm(dim=-1).clamp_min(1e-9)
+        residual = norm - lengths
+        jacobian = (a * bone).sum(-1) / norm
+        z = z - (jacobian * residual).sum(-1) / (jacobian ** 2).sum(-1).clamp_min(1e-12)
+    return z

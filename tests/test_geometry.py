@@ -128,3 +128,21 @@ def test_transform_points_2d():
     affine = torch.tensor([[2.0, 0.0, 1.0], [0.0, 3.0, -1.0]])
     points = torch.tensor([[[1.0, 1.0], [0.0, 2.0]]])
     assert torch.allclose(geometry.transform_points_2d(points, affine), torch.tensor([[[3.0, 2.0], [1.0, 5.0]]]))
+
+
+def test_root_depth_from_bone_lengths_recovers_depth():
+    torch.manual_seed(0)
+    parents = (-1, 0, 1, 2, 0, 4, 5)
+    joints = torch.randn(2, 7, 3) * 0.3
+    depth = torch.tensor([4.0, 9.0])
+    camera = joints + torch.stack([torch.zeros(2), torch.zeros(2), depth], -1)[:, None]
+    K = geometry.intrinsics(1000.0, 500.0, 400.0)
+    pixels = geometry.project(camera, K)
+    rays = geometry.backproject(pixels, torch.ones(2, 7), K)
+    relative = camera[..., 2] - depth[:, None]
+    lengths = torch.zeros(2, 7)
+    for j, p in enumerate(parents):
+        if p >= 0:
+            lengths[:, j] = (joints[:, j] - joints[:, p]).norm(dim=-1)
+    z = geometry.root_depth_from_bone_lengths(rays, relative, parents, lengths)
+    assert torch.allclose(z, depth, atol=1e-3)

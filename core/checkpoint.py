@@ -1,0 +1,148 @@
+"""Official mmhuman3d checkpoints: safe reading, strict loading into this project's modules, writing.
+
+An mmcv 1.x checkpoint is a dict {'state_dict': full model.state_dict(), 'meta': {...}}. Only
+`backbone.*` and `head.*` are used, strictly (every key present with its exact shape). Known extras
+are skipped on purpose: `disc.*` (HMR's adversarial discriminator) and the SMPL buffers the
+architectures carry (`body_model_train.*`, `body_model_test.*`, `smpl.*`); the body model comes from
+the user's SMPL files or the open model instead.
+
+Files are read with `torch.load(weights_only=True)`: tensors and plain containers only. The meta of
+mmcv checkpoints may hold numpy scalars (seed, epoch), so exactly those numpy types are allowed too.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+IGNORED_PREFIXES = ("disc.", "body_model_train.", "body_model_test.", "smpl.")
+USED_PREFIXES = ("backbone", "head")
+# numpy types an mmcv `meta` may hold (np.int64 seeds, float64 times); nothing callable beyond these.
+ALLOWED_META_GLOBALS = [
+    np.core.multiarray.scalar, np.dtype,
+    type(np.dtype(np.int64)), type(np.dtype(np.int32)), type(np.dtype(np.float64)),
+    type(np.dtype(np.float32)), type(np.dtype(np.bool_)),
+]
+METHOD_DESCRIPTIONS = {
+    "hmr": "HMR (ResNet-50 + iterative regressor, with a discriminator)",
+    "spin_gta": "SPIN-GTA (ResNet-50 + iterative regressor)",
+    "hybrik": "HybrIK (ResNet-34 + deconvolution heatmap head)",
+}
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint that cannot be used; the message names the file and what to do."""
+
+
+def read_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
+    """Read an mmcv-layout `.pth` → (state_dict, meta) without running any code stored in it."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint not found: {path}")
+    try:
+        with torch.serialization.safe_globals(ALLOWED_META_GLOBALS):
+            content = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        raise CheckpointError(
+            f"{path} holds Python objects that would run code when loaded ({_unsafe_globals(path)}); "
+            "refusing to load it. Use the official checkpoint (python -m core.weights fetch <method>)."
+        ) from error
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError) as error:
+        raise CheckpointError(
+            f"{path} is truncated or not a PyTorch checkpoint ({str(error).splitlines()[0]}). "
+            "Delete it and download it again: python -m core.weights fetch <method>."
+        ) from error
+    return _split_content(content, path)
+
+
+def _unsafe_globals(path: Path) -> str:
+    try:
+        return ", ".join(torch.serialization.get_unsafe_globals_in_checkpoint(path)) or "unknown globals"
+    except Exception:  # noqa: BLE001 - only for the message
+        return "unreadable globals"
+
+
+def _split_content(content, path: Path) -> tuple[dict[str, torch.Tensor], dict]:
+    if isinstance(content, dict) and "state_dict" in content:
+        state_dict, meta = content["state_dict"], content.get("meta") or {}
+    elif isinstance(content, dict) and content and all(isinstance(v, torch.Tensor) for v in content.values()):
+        state_dict, meta = content, {}
+    else:
+        raise CheckpointError(f"{path} is not a model checkpoint: expected a dict with 'state_dict' and 'meta'")
+    return dict(state_dict), dict(meta)
+
+
+def looks_like(state_dict: dict[str, torch.Tensor]) -> str | None:
+    """Which method family a state_dict belongs to, from its keys: 'hybrik', 'hmr', 'spin_gta' or None."""
+    if "head.final_layer.weight" in state_dict and "head.decphi.weight" in state_dict:
+        return "hybrik"
+    if "head.decpose.weight" in state_dict:
+        return "hmr" if any(k.startswith("disc.") for k in state_dict) else "spin_gta"
+    return None
+
+
+def check_method(state_dict: dict, meta: dict, method: str, source: str, expected_file: str) -> None:
+    """Fail when the checkpoint belongs to another method (by its keys, or by meta['method'] if saved here)."""
+    recorded = meta.get("method")
+    guessed = recorded or looks_like(state_dict)
+    # Without a discriminator an HMR-architecture file may still be HMR (e.g. trained here without one).
+    undecidable = recorded is None and guessed == "spin_gta" and method == "hmr"
+    if guessed is None or guessed == method or undecidable:
+        return
+    raise CheckpointError(
+        f"{source} looks like a {METHOD_DESCRIPTIONS.get(guessed, guessed)} checkpoint, not "
+        f"{METHOD_DESCRIPTIONS[method]}. Expected {expected_file}."
+    )
+
+
+def load_strict(modules: dict[str, nn.Module], state_dict: dict, source: str, expected_file: str) -> None:
+    """Copy `<prefix>.*` of state_dict into each module; every module key must be there with its shape."""
+    unknown = sorted(
+        k for k in state_dict
+        if not k.startswith(IGNORED_PREFIXES) and k.split(".", 1)[0] not in modules
+    )
+    if unknown:
+        raise CheckpointError(f"{source}: unexpected keys {unknown[:5]} (expected {expected_file})")
+    for prefix, module in modules.items():
+        part = {k[len(prefix) + 1:]: v for k, v in state_dict.items() if k.startswith(prefix + ".")}
+        _check_part(module.state_dict(), part, prefix, source, expected_file)
+        module.load_state_dict(part, strict=True)
+
+
+def _check_part(expected: dict, got: dict, prefix: str, source: str, expected_file: str) -> None:
+    for key, value in expected.items():
+        if key not in got:
+            raise CheckpointError(f"{source}: missing key {prefix}.{key}; expected the checkpoint {expected_file}")
+        # HybrIK's mean shape follows its .npy: (10,) or (1, 10); the head accepts both.
+        same = got[key].shape == value.shape or (key == "init_shape" and got[key].numel() == value.numel())
+        if not same:
+            raise CheckpointError(
+                f"{source}: {prefix}.{key} has shape {tuple(got[key].shape)}, expected {tuple(value.shape)}; "
+                f"expected the checkpoint {expected_file}"
+            )
+    extra = sorted(set(got) - set(expected))
+    if extra:
+        raise CheckpointError(f"{source}: unexpected keys {[prefix + '.' + k for k in extra[:5]]} (expected {expected_file})")
+
+
+def save_checkpoint(path: str | Path, state_dict: dict[str, torch.Tensor], meta: dict) -> None:
+    """Write {'state_dict', 'meta'} (mmcv layout) atomically: a temporary file in the same folder, then rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    content = {"state_dict": {k: v.detach().cpu() for k, v in state_dict.items()}, "meta": dict(meta)}
+    handle, tmp_name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            torch.save(content, file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
