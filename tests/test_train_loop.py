@@ -91,3 +91,97 @@ def test_hmr_training_lowers_the_loss_and_overfits_a_tiny_set(tmp_path):
     assert (tmp_path / "config.json").is_file() and (tmp_path / "environment.json").is_file()
     assert (tmp_path / "losses.csv").read_text().count("\n") == len(history) + 1
     assert (tmp_path / "epoch_2.pth").is_file() and list((tmp_path / "tensorboard").iterdir())
+
+
+class _Crash(Exception):
+    pass
+
+
+@pytest.mark.slow
+def test_resume_after_a_crash_continues_with_identical_losses(tmp_path):
+    every = ["runtime.epochs=2", "runtime.checkpoint_every_iters=1"]
+    reference = make_trainer(tmp_path / "straight", every, draws=12).fit()
+
+    crashing = make_trainer(tmp_path / "crash", every, draws=12)
+    original_record = crashing.record
+
+    def record_then_crash(losses, writer):
+        original_record(losses, writer)
+        if crashing.iteration == 4:  # mid-epoch 2 (3 iterations per epoch), after latest.pth of iteration 4
+            crashing.save_checkpoint()
+            raise _Crash
+
+    crashing.record = record_then_crash
+    with pytest.raises(_Crash):
+        crashing.fit()
+    resumed = make_trainer(tmp_path / "crash", every, draws=12)
+    assert resumed.resume()
+    assert (resumed.epoch, resumed.iteration, resumed.batch_in_epoch) == (1, 4, 1)
+    rest = resumed.fit()
+    assert [row["iteration"] for row in rest] == [5, 6]
+    for expected, got in zip(reference[4:], rest):
+        assert expected == got
+
+
+DDP_SETTINGS = ["runtime.epochs=1", "model.freeze_bn=true", "runtime.log_interval=0"]
+
+
+def _no_dropout(trainer):
+    for module in trainer.generator.modules():
+        if isinstance(module, torch.nn.Dropout):
+            module.p = 0.0
+
+
+def _ddp_worker(rank: int, run_dir: str, port: int) -> None:
+    torch.set_num_threads(1)
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE="2",
+                      LOCAL_RANK=str(rank))
+    trainer = make_trainer(run_dir, DDP_SETTINGS + ["data.batch_size=2"], world_size=2, rank=rank)
+    _no_dropout(trainer)
+    trainer.fit()
+    torch.distributed.destroy_process_group()
+
+
+@pytest.mark.slow
+def test_two_process_ddp_matches_one_process_with_the_same_global_batch(tmp_path):
+    import socket
+
+    import torch.multiprocessing as mp
+
+    from core.checkpoint import read_checkpoint
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    mp.spawn(_ddp_worker, args=(str(tmp_path / "ddp"), port), nprocs=2, join=True)
+    single = make_trainer(tmp_path / "single", DDP_SETTINGS + ["data.batch_size=4"])
+    _no_dropout(single)
+    single.fit()
+    ddp_state, _ = read_checkpoint(tmp_path / "ddp" / "epoch_1.pth")
+    single_state, _ = read_checkpoint(tmp_path / "single" / "epoch_1.pth")
+    assert ddp_state.keys() == single_state.keys()
+    # Adam turns float-rounding-sized gradients into ±lr steps, so a handful of weights may differ by up to
+    # 2·lr·steps; everything else must agree to float precision.
+    lr, steps = single.config.optim.lr, single.iteration
+    differing = total = 0
+    for key, value in single_state.items():
+        diff = (ddp_state[key].double() - value.double()).abs()
+        assert float(diff.max()) <= 2 * lr * steps + 1e-6, key
+        differing, total = differing + int((diff > 1e-5).sum()), total + diff.numel()
+    assert differing < 1e-4 * total, f"{differing} of {total} weights differ"
+    initial = make_trainer(tmp_path / "initial", DDP_SETTINGS).generator.head.fc1.weight
+    assert not torch.allclose(single_state["head.fc1.weight"], initial), "training must change the weights"
+
+
+def test_training_checkpoint_loads_strictly_in_core(tmp_path):
+    from core.checkpoint import load_strict, looks_like, read_checkpoint
+    from train.networks import Generator
+
+    trainer = make_trainer(tmp_path, ["runtime.epochs=1", "runtime.max_iters_per_epoch=1"])
+    trainer.fit()
+    state, meta = read_checkpoint(tmp_path / "epoch_1.pth")
+    assert looks_like(state) == "hmr" and meta["method"] == "hmr" and meta["epoch"] == 1
+    assert sum(k.startswith("disc.") for k in state) == 60
+    fresh = Generator("hmr", 50)
+    load_strict({"backbone": fresh.backbone, "head": fresh.head}, state, "test", "epoch_1.pth")
+    torch.testing.assert_close(fresh.head.fc1.weight, trainer.generator.head.fc1.weight)

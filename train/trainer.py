@@ -109,7 +109,7 @@ def environment() -> dict:
     except (OSError, subprocess.SubprocessError):
         commit = ""
     return {
-        "python": sys.version, "platform": platform.platform(), "torch": torch.__version__,
+        "python": sys.version, "platform": platform.platform(), "torch": str(torch.__version__),
         "numpy": np.__version__, "cuda": torch.version.cuda, "cuda_available": torch.cuda.is_available(),
         "world_size": int(os.environ.get("WORLD_SIZE", "1")), "argv": sys.argv, "git_commit": commit,
         "time": time.strftime("%Y-%m-%d %H:%M:%S"),
@@ -167,8 +167,10 @@ class BaseTrainer:
             if not path.is_file():
                 raise FileNotFoundError(f"init checkpoint {path} not found (model.init_checkpoint); download it "
                                         f"(docs: downloads.md) or `--set model.init_checkpoint=''`")
-            state = torch.load(path, map_location="cpu", weights_only=True)
-            load_state_into(self.generator, self.disc, state.get("state_dict", state), strict=False)
+            from core.checkpoint import read_checkpoint
+
+            state, _ = read_checkpoint(path)
+            load_state_into(self.generator, self.disc, state, strict=False)
         if model.pretrained_backbone:
             state = torch.load(model.pretrained_backbone, map_location="cpu", weights_only=True)
             state = {k: v for k, v in state.items() if not k.startswith("fc.")}
