@@ -16,6 +16,7 @@ Public helpers:
 """
 from __future__ import annotations
 
+import copyreg
 import os
 import pickle
 import shutil
@@ -123,14 +124,7 @@ class _PickledAs:
         self.state = state
 
     def __reduce_ex__(self, protocol):
-        return (_newobj, (type(self),), self.state)
-
-
-def _newobj(cls, *args):  # stands in for copyreg.__newobj__, which pickle turns into NEWOBJ
-    return cls.__new__(cls, *args)
-
-
-_newobj.__name__ = "__newobj__"
+        return (copyreg.__newobj__, (type(self),), self.state)  # pickled as NEWOBJ, then BUILD(state)
 
 
 def _fake_class(module: str, name: str) -> type:
@@ -165,7 +159,10 @@ def _old_scipy_csc(dense: np.ndarray) -> FakeCscMatrix:
 
 class Python2StylePickler(pickle._Pickler):
     """Protocol-2 pickler that writes what Python 2 wrote: str/bytes as byte strings, and fake classes
-    under their historical global names (chumpy.ch Ch, scipy.sparse.csc csc_matrix, ...)."""
+    under their historical global names (chumpy.ch Ch, scipy.sparse.csc csc_matrix, ...).
+
+    Built on the pure-Python pickler because only it lets a subclass choose how globals and strings are
+    written; this is test-only code."""
 
     dispatch = pickle._Pickler.dispatch.copy()
 

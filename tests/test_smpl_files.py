@@ -228,3 +228,15 @@ def test_load_body_model_falls_back_to_the_open_model(monkeypatch):
         load_body_model("smpl")
     with pytest.raises(ValueError, match="prefer"):
         load_body_model("best")
+
+
+def test_reads_chumpy_free_pickles_resaved_by_python_3(tmp_path):
+    import scipy.sparse
+    arrays = write_standin_smpl(tmp_path / "unused.npz", fmt="npz")
+    resaved = {**arrays, "J_regressor": scipy.sparse.csc_matrix(arrays["J_regressor"])}
+    for protocol in (2, 4):
+        path = tmp_path / f"resaved_{protocol}.pkl"
+        path.write_bytes(pickle.dumps(resaved, protocol=protocol))
+        loaded = read_smpl_file(path)
+        for key in PLAIN_KEYS:
+            np.testing.assert_array_equal(loaded[key], arrays[key], err_msg=f"{key}, protocol {protocol}")
