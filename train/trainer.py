@@ -218,9 +218,11 @@ class BaseTrainer:
             for scheduler in self.schedulers:
                 scheduler.step()
             self.save_checkpoint()
+            if self.world_size > 1:
+                dist.barrier()  # every process may read the checkpoint rank 0 just wrote (validation)
             interval = self.config.runtime.val_interval
-            if self.validate_fn is not None and interval and self.epoch % interval == 0 and self.is_main:
-                self.log_scalars(writer, self.validate_fn(self), prefix="val")
+            if self.validate_fn is not None and interval and self.epoch % interval == 0:
+                self.log_scalars(writer, self.validate_fn(self), prefix="val")  # all ranks evaluate a share
         if writer is not None:
             writer.close()
         return self.history

@@ -1,0 +1,106 @@
+"""`python -m train.run hmr|hybrik|spin_gta [--set section.field=value ...] [--resume]`
+
+Builds the method's config (train.config), its datasets from the mmhuman3d-style data folder
+($HMRC_DATA or --data-root), the trainer (train.methods) and trains. Several GPUs or machines:
+`torchrun --nproc_per_node=8 -m train.run hmr` (each process takes its slice of every global batch).
+
+Examples:
+    python -m train.run hmr --run-dir runs/hmr
+    python -m train.run spin_gta --set data.batch_size=64 optim.grad_clip=35
+    python -m train.run hybrik --resume --run-dir runs/hybrik          # continue after a crash or a kill
+"""
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from core.paths import data_root as default_data_root
+from train.config import METHODS, TrainConfig, apply_overrides, default_config
+from train.sampling import MixedSampler, epoch_length
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m train.run", description=__doc__.split("\n\n")[0])
+    parser.add_argument("method", choices=METHODS)
+    parser.add_argument("--set", dest="overrides", nargs="*", default=[], metavar="PATH=VALUE",
+                        help="override config fields, e.g. optim.lr=1e-4 data.batch_size=64")
+    parser.add_argument("--run-dir", type=Path, default=None, help="output folder (default runs/<method>)")
+    parser.add_argument("--data-root", type=Path, default=None, help="mmhuman3d-style data folder (default $HMRC_DATA)")
+    parser.add_argument("--resume", action="store_true", help="continue from <run-dir>/latest.pth")
+    parser.add_argument("--skip-bad-samples", action="store_true",
+                        help="replace unreadable samples by zero-weight ones and count them instead of failing")
+    return parser.parse_args(argv)
+
+
+def build_trainer(config: TrainConfig, run_dir: Path, data_root: Path):
+    """Body model, datasets, sampler and the method's trainer for `config`."""
+    from core import joints
+    from core.body_models.load import load_body_model
+    from core.hybrik_ik import HYBRIK_JOINT_NAMES
+    from train import datasets
+    from train.methods import HybrIKTrainer, MeshTrainer
+
+    body_model = load_body_model(config.model.body_model)
+    sources = datasets.load_sources(config.data, data_root)
+    seed = config.runtime.seed
+    if config.method == "hybrik":
+        train_set = datasets.HybrIKDataset(sources, config.data, config.augment, list(HYBRIK_JOINT_NAMES), seed,
+                                           dpg_scale_mult=config.augment.dpg_scale_mult)
+    else:
+        names = list(joints.joint_names(config.data.convention))
+        fits = datasets.load_static_fits(sources, data_root) if config.data.static_fits else None
+        train_set = datasets.MeshDataset(sources, config.data, config.augment, names, seed, fits)
+        if config.data.adv_ann_file:
+            poses = datasets.AdversarialPoses(data_root / "preprocessed_datasets" / config.data.adv_ann_file, seed)
+            train_set = datasets.WithAdversarial(train_set, poses)
+    lengths = [len(s.data) for s in sources]
+    partitions = [config.data.partitions[s.name] for s in sources]
+    sampler = MixedSampler(lengths, partitions, epoch_length(lengths, config.data.num_data), config.data.batch_size,
+                           seed, int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1")))
+    validate = make_validation(config, data_root)
+    if config.method == "hybrik":
+        return HybrIKTrainer(config, run_dir, train_set, sampler, body_model, validate=validate)
+    convention = config.data.convention
+    pelvis = (joints.joint_index(convention, "right_hip_extra"), joints.joint_index(convention, "left_hip_extra"))
+    return MeshTrainer(config, run_dir, train_set, sampler, body_model, validate=validate, pelvis=pelvis,
+                       keypoint_fn=lambda model, output: joints.keypoints(model, output, convention))
+
+
+def make_validation(config: TrainConfig, data_root: Path):
+    """3DPW-format validation with train.eval on the epoch's checkpoint; None when no test file is configured."""
+    path = data_root / "preprocessed_datasets" / config.data.test_ann_file
+    if not config.data.test_ann_file or not path.is_file():
+        return None
+
+    def validate(trainer) -> dict[str, float]:
+        from core.models import load_model
+        from train import eval as evaluation
+        from train.humandata import load_human_data
+
+        model = load_model(config.method, trainer.run_dir / f"epoch_{trainer.epoch}.pth", device=trainer.device)
+        bodies = evaluation.load_eval_bodies(config.method, trainer.device)
+        result = evaluation.run_evaluation(model, config.method, load_human_data(path), bodies, trainer.device,
+                                           batch_size=config.data.batch_size, workers=config.data.num_workers)
+        summary = result.summary()
+        return {name: summary[name] for name in ("mpjpe_mm", "pa_mpjpe_mm", "pve_mm")}
+
+    return validate
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    overrides = list(args.overrides) + (["data.skip_bad_samples=true"] if args.skip_bad_samples else [])
+    config = apply_overrides(default_config(args.method), overrides)
+    run_dir = args.run_dir or Path("runs") / args.method
+    trainer = build_trainer(config, run_dir, args.data_root or default_data_root())
+    if args.resume and not trainer.resume():
+        raise SystemExit(f"--resume: no checkpoint at {run_dir / 'latest.pth'}")
+    trainer.fit()
+    if trainer.is_main:
+        print(f"done: {trainer.epoch} epochs, {trainer.iteration} iterations, {trainer.bad_samples} bad samples "
+              f"skipped; checkpoints in {run_dir}")
+
+
+if __name__ == "__main__":
+    main()
