@@ -108,8 +108,11 @@ def crop_people(
         raise ValueError(f"expected an RGB uint8 image (H, W, 3), got {image_rgb.dtype} {image_rgb.shape}")
     centers, sizes = box_to_center_size(boxes_xyxy, scale_factor=scale_factor)
     output_size = (spec.size, spec.size)
-    trans = np.stack([get_affine_transform(c, s, 0.0, output_size) for c, s in zip(centers, sizes)])
-    trans_inv = np.stack([get_affine_transform(c, s, 0.0, output_size, inv=True) for c, s in zip(centers, sizes)])
+    trans = [get_affine_transform(c, s, 0.0, output_size) for c, s in zip(centers, sizes)]
+    trans_inv = [get_affine_transform(c, s, 0.0, output_size, inv=True) for c, s in zip(centers, sizes)]
     crops = [normalize(warp(image_rgb, t, spec.size), spec) for t in trans]
-    images = torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).contiguous() if crops else torch.zeros(0, 3, spec.size, spec.size)
-    return CropBatch(images=images, centers=centers, sizes=sizes, trans=trans.reshape(-1, 2, 3), trans_inv=trans_inv.reshape(-1, 2, 3))
+    images = np.stack(crops) if crops else np.zeros((0, spec.size, spec.size, 3), np.float32)
+    return CropBatch(
+        images=torch.from_numpy(images).permute(0, 3, 1, 2).contiguous(), centers=centers, sizes=sizes,
+        trans=np.asarray(trans, np.float64).reshape(-1, 2, 3), trans_inv=np.asarray(trans_inv, np.float64).reshape(-1, 2, 3),
+    )
