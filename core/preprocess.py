@@ -55,13 +55,14 @@ def box_to_center_size(
 
 
 def get_affine_transform(
-    center, size: float, rotation_deg: float, output_size: tuple[int, int], inv: bool = False
+    center, size, rotation_deg: float, output_size: tuple[int, int], inv: bool = False
 ) -> np.ndarray:
     """2×3 matrix mapping the square of side `size` around `center` (rotated by rotation_deg) to output_size (W, H).
 
     Three point pairs: the centre, the point half a side above it (rotated) and a third point at 90°,
     stored as float32 and solved with cv2.getAffineTransform, as mmhuman3d. inv=True maps crop → image.
     """
+    size = float(np.asarray(size, dtype=np.float64).reshape(-1)[0])  # a side, or mmhuman3d's [w, h] scale
     dst_w, dst_h = output_size
     rot = np.pi * rotation_deg / 180
     sn, cs = np.sin(rot), np.cos(rot)
@@ -90,7 +91,7 @@ def warp(image_rgb: np.ndarray, trans: np.ndarray, size: int) -> np.ndarray:
     return cv2.warpAffine(image_rgb, trans, (int(size), int(size)), flags=cv2.INTER_LINEAR)
 
 
-def normalize(crop_rgb: np.ndarray, spec: InputSpec) -> np.ndarray:
+def normalize(crop_rgb: np.ndarray, spec: InputSpec = HMR_INPUT) -> np.ndarray:
     """uint8 RGB (S, S, 3) → float32 (RGB − mean)·(1/std) with OpenCV's arithmetic, like mmcv.imnormalize."""
     image = crop_rgb.copy().astype(np.float32)
     mean = np.float64(np.asarray(spec.mean).reshape(1, -1))
@@ -98,6 +99,12 @@ def normalize(crop_rgb: np.ndarray, spec: InputSpec) -> np.ndarray:
     cv2.subtract(image, mean, image)
     cv2.multiply(image, std_inv, image)
     return image
+
+
+def crop(image_rgb: np.ndarray, center, side: float, size: int, rotation_deg: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """One square crop: uint8 (size, size, 3) and its crop → image matrix (2, 3)."""
+    trans = get_affine_transform(center, side, rotation_deg, (size, size))
+    return warp(image_rgb, trans, size), get_affine_transform(center, side, rotation_deg, (size, size), inv=True)
 
 
 def crop_people(

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from core.preprocess import (
-    HMR_INPUT, HYBRIK_INPUT, box_to_center_size, crop_people, get_affine_transform, normalize, warp,
+    HMR_INPUT, HYBRIK_INPUT, box_to_center_size, crop, crop_people, get_affine_transform, normalize, warp,
 )
 
 
@@ -61,3 +61,12 @@ def test_crop_people_batches_boxes():
     assert np.allclose(corner, batch.centers[1] - batch.sizes[1] / 2, atol=1e-3)
     with pytest.raises(ValueError, match="RGB uint8"):
         crop_people(image.astype(np.float32), np.zeros((1, 4)), HMR_INPUT)
+
+
+def test_single_crop_and_mmhuman3d_scale_pair():
+    image = np.random.default_rng(2).integers(0, 256, (100, 120, 3), dtype=np.uint8)
+    pixels, crop_to_image = crop(image, (60.0, 50.0), 80.0, 64)
+    assert pixels.shape == (64, 64, 3) and pixels.dtype == np.uint8
+    assert np.allclose(crop_to_image @ [32, 32, 1], [60, 50], atol=1e-3)
+    paired = get_affine_transform((60.0, 50.0), np.array([80.0, 80.0]), 0.0, (64, 64))
+    assert np.array_equal(paired, get_affine_transform((60.0, 50.0), 80.0, 0.0, (64, 64)))
