@@ -4,6 +4,8 @@ import os
 import pytest
 import torch
 
+from tests.smpl_standin import standin_body_models_dir  # noqa: F401  (fixture)
+
 torch.set_num_threads(min(2, os.cpu_count() or 1))
 
 

@@ -38,3 +38,16 @@ def test_translation_moves_vertices_and_joints():
     moved = model.forward_axis_angle(betas, orient, pose, transl)
     torch.testing.assert_close(moved.vertices - plain.vertices, transl[:, None].expand_as(plain.vertices))
     torch.testing.assert_close(moved.joints - plain.joints, transl[:, None].expand_as(plain.joints))
+
+
+def test_pose_vertex_subset_equals_full_forward():
+    arrays = _random_arrays()
+    rng = np.random.default_rng(1)
+    for posedirs in (None, rng.normal(size=(207, 60 * 3)) * 0.01):
+        model = BodyModel(kind="smpl", posedirs=posedirs, **arrays)
+        betas, orient, pose = torch.randn(2, 10), torch.randn(2, 3) * 0.5, torch.randn(2, 69) * 0.3
+        full = model.forward_axis_angle(betas, orient, pose)
+        ids = torch.tensor([0, 7, 13, 59])
+        joints, vertices = model.pose_vertex_subset(betas, full.rotmats, ids)
+        torch.testing.assert_close(joints, full.joints, atol=1e-5, rtol=0)
+        torch.testing.assert_close(vertices, full.vertices[:, ids], atol=1e-5, rtol=0)

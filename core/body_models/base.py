@@ -140,6 +140,30 @@ class BodyModel(nn.Module):
         rotmats = batch_rodrigues(full_pose.reshape(-1, 3)).reshape(batch, NUM_JOINTS, 3, 3)
         return self.forward(betas, rotmats[:, :1], rotmats[:, 1:], transl)
 
+    def pose_vertex_subset(
+        self, betas: torch.Tensor, rotmats: torch.Tensor, vertex_ids: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The 24 posed joints (B, 24, 3) and only the vertices `vertex_ids` (B, n, 3), as `forward` poses them.
+
+        For optimisation loops that need a few surface points: the rest joints come from the regressor
+        folded into the shape space (J_regressor·v_template + (J_regressor·shapedirs)·betas, the same
+        linear map), so the full mesh is never built. rotmats (B, 24, 3, 3).
+        """
+        batch = betas.shape[0]
+        rest_template = self.J_regressor @ self.v_template  # (24, 3)
+        rest_shapedirs = torch.einsum("jv,vck->jck", self.J_regressor, self.shapedirs)  # (24, 3, 10)
+        rest_joints = rest_template + blend_shapes(betas, rest_shapedirs)  # (B, 24, 3)
+        v_shaped = self.v_template[vertex_ids] + blend_shapes(betas, self.shapedirs[vertex_ids])  # (B, n, 3)
+        if self.posedirs is not None:
+            pose_feature = (rotmats[:, 1:] - torch.eye(3, dtype=rotmats.dtype, device=rotmats.device)).reshape(batch, -1)
+            posedirs = self.posedirs.reshape(207, -1, 3)[:, vertex_ids].reshape(207, -1)
+            v_shaped = v_shaped + (pose_feature @ posedirs).reshape(batch, -1, 3)
+        joints, transforms = batch_rigid_transform(rotmats, rest_joints, self.parents)
+        weights = self.lbs_weights[vertex_ids]  # (n, 24)
+        vertex_transforms = torch.einsum("nj,bjxy->bnxy", weights, transforms)  # (B, n, 4, 4)
+        vertices = torch.einsum("bnij,bnj->bni", vertex_transforms[..., :3, :3], v_shaped)
+        return joints, vertices + vertex_transforms[..., :3, 3]
+
     def _skin_without_pose_blend(self, betas, rotmats):
         """smplx.lbs.lbs without the pose-corrective term (the open model has none)."""
         batch = betas.shape[0]
