@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import json
+import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -273,7 +274,8 @@ def _set_path(node, keys: list[str], value, item: str) -> None:
 
 def _coerce(value, hint, item: str):
     """Ints given to float fields become floats; a wrong type is an error naming the override."""
-    allowed = typing.get_args(hint) or (hint,)
+    is_union = typing.get_origin(hint) in (typing.Union, types.UnionType)
+    allowed = typing.get_args(hint) if is_union else (hint,)
     origins = {typing.get_origin(a) or a for a in allowed}
     if value is None and type(None) in origins:
         return None

@@ -279,7 +279,7 @@ class HybrIKDataset(_IndexedSources):
     Needs per sample in the HumanData file: `bbox_xywh` (really xyxy + conf, as the converters write it),
     `image_width`/`image_height`, `keypoints3d` (29 in hybrik_29 after conversion: u, v image pixels,
     d = depth relative to the root in the file's unit, conf), `smpl` {`thetas` (24, 3), `betas` (10,)},
-    `phi` (23, 2) and `phi_weight` (23, 2) twist targets, `root_cam` (3,), `cam_param` {`intrinsic` K⁻¹}
+    optional `phi` (23, 2) and `phi_weight` (23, 2) twist targets, `root_cam` (3,), `cam_param` {`intrinsic` K⁻¹}
     and optionally `depth_factor` (default config.data.depth_factor).
     Returns img; target_uvd_29 (29, 3) and target_weight_29; target_theta (24, 4) quaternions (w, x, y, z);
     target_beta; target_twist and target_twist_weight (23, 2); trans_inv (2, 3); intrinsic_param (3, 3);
@@ -301,8 +301,7 @@ class HybrIKDataset(_IndexedSources):
         kps, mask = self.uvd[source_index]
         uvd, vis = np.asarray(kps[index][:, :3], np.float64).copy(), kps[index][:, -1] * mask
         pose, betas, has_smpl = _smpl_labels(data, index)
-        twist = np.asarray(data["phi"][index], np.float64).reshape(23, 2).copy()
-        twist_weight = np.asarray(data["phi_weight"][index], np.float64).reshape(23, 2).copy()
+        twist, twist_weight = _twist_targets(data, index)
         box, center, side = self._box(box, data, index, rng)
         scale, rot = augment.random_scale_rotation(rng, aug.scale_factor, aug.rot_factor, aug.rot_prob)
         side *= scale
@@ -362,6 +361,16 @@ def _uvd_targets(uvd: np.ndarray, vis: np.ndarray, img_res: int, depth_factor: f
     weight = np.repeat((vis > 0).astype(np.float32)[:, None], 3, 1)
     weight[(np.abs(target) > 0.5).any(1)] = 0
     return target.astype(np.float32), weight
+
+
+def _twist_targets(data: HumanData, index: int) -> tuple[np.ndarray, np.ndarray]:
+    """(23, 2) twist (cos φ, sin φ) and its weight; files without `phi` (e.g. COCO) get weight 0."""
+    if "phi" not in data:
+        return np.zeros((23, 2)), np.zeros((23, 2))
+    twist = np.asarray(data["phi"][index], np.float64).reshape(23, 2).copy()
+    weight = data.fields.get("phi_weight")
+    weight = np.ones((23, 2)) if weight is None else np.asarray(weight[index], np.float64).reshape(23, 2).copy()
+    return twist, weight
 
 
 def _flip_twist(twist: np.ndarray, weight: np.ndarray):
