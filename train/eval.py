@@ -38,6 +38,8 @@ METHODS = ("hmr", "spin_gta", "hybrik")
 DATASET_NAME = "pw3d"
 TEST_FILES = {"hmr": "pw3d_test.npz", "spin_gta": "pw3d_test.npz", "hybrik": "hybrik_pw3d_test.npz"}
 H36M_REGRESSOR = "h36m_17"
+# Rows of the 17 H36M joints in the 190-joint human_data order (mmhuman3d `get_mapping('human_data', 'h36m')`).
+H36M_IN_HUMAN_DATA = (148, 145, 4, 7, 144, 5, 8, 150, 146, 152, 147, 16, 18, 20, 17, 19, 21)
 
 
 # ---------------------------------------------------------------- per-batch maths (no images)
@@ -134,11 +136,9 @@ def ground_truth_arrays(data: HumanData, method: str) -> dict[str, np.ndarray]:
     """Per-sample GT arrays (N, ...) that the DataLoader hands out next to each image."""
     if method == "hybrik":
         thetas = data.smpl("thetas").reshape(-1, 24, 3)
-        h36m, mask = data.keypoints("keypoints3d17_relative", "h36m_17")
-        if not np.all(mask > 0):
-            raise ValueError(f"{data.source}: keypoints3d17_relative lacks some of the 17 H36M joints")
+        h36m = np.asarray(data["keypoints3d17_relative"])[:, list(H36M_IN_HUMAN_DATA), :3]
         return {"betas": data.smpl("betas"), "global_orient": thetas[:, 0], "body_pose": thetas[:, 1:].reshape(-1, 69),
-                "h36m_relative": h36m[..., :3]}
+                "h36m_relative": h36m}
     gender = np.asarray(data["meta"]["gender"])
     return {"betas": data.smpl("betas"), "global_orient": data.smpl("global_orient").reshape(-1, 3),
             "body_pose": data.smpl("body_pose").reshape(-1, 69), "is_male": gender == "m"}
