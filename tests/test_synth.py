@@ -1,3 +1,5 @@
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import torch
@@ -109,3 +111,42 @@ def test_same_seed_same_data(tmp_path, synth_root, monkeypatch):
     second = load_human_data(tmp_path / "preprocessed_datasets" / "pw3d_test.npz")
     np.testing.assert_array_equal(first["bbox_xywh"], second["bbox_xywh"])
     np.testing.assert_array_equal(first.smpl("betas"), second.smpl("betas"))
+
+
+class _GroundTruthModel(torch.nn.Module):
+    """Stands in for a network: returns the file's GT pose per sample in loader order and records its inputs."""
+
+    def __init__(self, rotmats: torch.Tensor, betas: torch.Tensor):
+        super().__init__()
+        self.rotmats, self.betas, self.cursor, self.calls = rotmats, betas, 0, []
+
+    def forward(self, images, **hybrik_inputs):
+        rows = slice(self.cursor, self.cursor + len(images))
+        self.cursor += len(images)
+        self.calls.append((tuple(images.shape), hybrik_inputs))
+        return SimpleNamespace(rotmats=self.rotmats[rows], betas=self.betas[rows])
+
+
+@pytest.mark.parametrize("method", ["hmr", "hybrik"])
+def test_evaluation_loop_on_synthetic_images(synth_root, monkeypatch, method):
+    monkeypatch.setenv("HMRC_DATA", str(synth_root))
+    body = _standin_body()
+    data = load_human_data(evaluation.test_file(method, synth_root))
+    gt = evaluation.ground_truth_from_batch(
+        {key: torch.as_tensor(np.asarray(v)) for key, v in evaluation.ground_truth_arrays(data, method).items()})
+    full = torch.cat([gt.global_orient, gt.body_pose], 1).float().reshape(-1, 3)
+    model = _GroundTruthModel(batch_rodrigues(full).reshape(-1, 24, 3, 3), gt.betas.float())
+    result = evaluation.run_evaluation(model, method, data, evaluation.EvalBodies(body, body, body),
+                                       torch.device("cpu"), batch_size=2, workers=0, progress=False)
+    np.testing.assert_array_equal(result.indices, [0, 1, 2])
+    assert result.summary()["mpjpe_mm"] < 1e-2 and result.summary()["pve_mm"] < 1e-2
+    size = 256 if method == "hybrik" else 224
+    assert model.calls[0][0] == (2, 3, size, size)
+    if method == "hybrik":
+        inputs = model.calls[0][1]
+        x1, y1, x2, y2, _ = data["bbox_xywh"][0]
+        crop_centre = inputs["trans_inv"][0].double().numpy() @ np.array([128.0, 128.0, 1.0])
+        np.testing.assert_allclose(crop_centre, [(x1 + x2) / 2, (y1 + y2) / 2], atol=1e-3)
+        np.testing.assert_allclose(inputs["intrinsic_inv"][0].numpy(), data["cam_param"]["intrinsic"][0], rtol=1e-6)
+        np.testing.assert_allclose(inputs["joint_root"][0].numpy(), data["root_cam"][0], rtol=1e-6)
+        assert inputs["depth_factor"].dtype == torch.float64 and float(inputs["depth_factor"][0]) == 2.0

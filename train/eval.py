@@ -154,25 +154,33 @@ def ground_truth_from_batch(batch: dict) -> GroundTruth:
 # ---------------------------------------------------------------- images → crops
 
 
-@dataclass
-class CropSpec:
-    """How one sample is cropped: square side in pixels around a centre, to `size` × `size`."""
-
-    center: np.ndarray  # (2,)
-    side: float
-    size: int
-
-
-def crop_spec(method: str, box: np.ndarray) -> CropSpec:
-    """The test-time crop of §1.4 from one `bbox_xywh` row."""
+def crop_box(method: str, box: np.ndarray) -> tuple[np.ndarray, float]:
+    """Centre (2,) and square side (pixels) of the test-time crop (§1.4) from one `bbox_xywh` row."""
     from core import preprocess
 
-    if method == "hybrik":
-        x1, y1, x2, y2 = box[:4]
-        center, side = preprocess.box_to_center_side(np.array([x1, y1, x2 - x1, y2 - y1]), preprocess.HYBRIK_BOX_SCALE)
-        return CropSpec(center, side, preprocess.HYBRIK_IMG_RES)
-    center, side = preprocess.box_to_center_side(np.asarray(box[:4]), 1.0)
-    return CropSpec(center, side, preprocess.HMR_IMG_RES)
+    if method == "hybrik":  # the file's bbox_xywh holds xyxy; box2cs with 1.25
+        centers, sides = preprocess.box_to_center_size(box[None, :4], scale_factor=preprocess.BOX_SCALE_FACTOR)
+    else:  # HumanImageDataset: centre of the xywh box, side max(w, h), no extra factor
+        x, y, w, h = box[:4]
+        centers, sides = preprocess.box_to_center_size(np.array([[x, y, x + w, y + h]]), scale_factor=1.0)
+    return centers[0], float(sides[0])
+
+
+def input_spec(method: str):
+    from core import preprocess
+
+    return preprocess.HYBRIK_INPUT if method == "hybrik" else preprocess.HMR_INPUT
+
+
+def read_image_rgb(path: Path) -> np.ndarray:
+    """(H, W, 3) uint8 RGB, decoded by OpenCV like mmcv's LoadImageFromFile."""
+    import cv2
+
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        raise FileNotFoundError(f"cannot read test image {path}: is the 3DPW imageFiles folder under "
+                                f"<data>/datasets/{DATASET_NAME}/?")
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
 class EvalImages(Dataset):
@@ -191,10 +199,11 @@ class EvalImages(Dataset):
         from core import preprocess
 
         index = self.indices[position]
-        image = preprocess.read_image_bgr(self.paths[index])
-        spec = crop_spec(self.method, self.data["bbox_xywh"][index])
-        crop, crop_to_image = preprocess.crop(image, spec.center, spec.side, spec.size)
-        item = {"index": index, "img": preprocess.normalize(crop)}
+        center, side = crop_box(self.method, self.data["bbox_xywh"][index])
+        spec = input_spec(self.method)
+        crop, crop_to_image = preprocess.crop(read_image_rgb(self.paths[index]), center, side, spec.size)
+        image = torch.from_numpy(preprocess.normalize(crop, spec)).permute(2, 0, 1).contiguous()  # (3, S, S)
+        item = {"index": index, "img": image}
         item.update({key: torch.as_tensor(np.asarray(value[index])) for key, value in self.gt.items()})
         if self.method == "hybrik":
             item.update(self._hybrik_inputs(index, crop_to_image))
@@ -224,10 +233,11 @@ def predict(model, batch: dict, method: str, device: torch.device) -> Prediction
     return Predictions(rotmats=out.rotmats, betas=out.betas)
 
 
-def load_model(method: str, checkpoint: Path, device: torch.device):
+def load_model(method: str, checkpoint: Path, body_model: BodyModel, device: torch.device):
+    """The method with its official checkpoint, posing the neutral SMPL as mmhuman3d's test model does."""
     from core.models import load_model as load
 
-    return load(method, checkpoint, device=device).eval()
+    return load(method, checkpoint, body_model=body_model, device=device)
 
 
 def load_eval_bodies(method: str, device: torch.device) -> EvalBodies:
@@ -376,8 +386,8 @@ def main(argv=None) -> dict:
         os.environ["HMRC_DATA"] = str(args.data_root)  # body models and images resolve under it too
     device = _setup_device(args.device)
     data = load_human_data(test_file(args.method, data_root()))
-    model = load_model(args.method, args.checkpoint, device)
     bodies = load_eval_bodies(args.method, device)
+    model = load_model(args.method, args.checkpoint, bodies.neutral, device)
     result = run_evaluation(model, args.method, data, bodies, device, args.batch_size, args.limit, args.workers)
     if _rank() == 0:
         json_path, csv_path = write_outputs(result, args.out, args.checkpoint)
