@@ -1,0 +1,229 @@
+"""From a photo to compared people: detect → crop → model → body model → camera → measure.
+
+    result = analyse(image, PipelineOptions(methods=("hmr", "hybrik", "spin_gta", "fit")))
+    views = render_views(result)
+
+Every method sees the same person: one box per person (detected, or given by the user) feeds HMR,
+SPIN-GTA and HybrIK (each cropped at its own size) and the keypoint fit. All coordinates are pixels of
+the processing image (`result.image.rgb`; huge photos are downscaled, see `core.image_io`) and every
+mesh is placed in one camera `result.K`, so overlays and errors are comparable between methods.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from core import joints as joint_sets
+from core.body_models import BodyModel
+from core.body_models.load import describe_body_model
+from core.detect import Person, detect_people, person_from_box
+from core.fit import FitConfig, FitInit, fit_person
+from core.geometry import DEFAULT_FOV_DEG, image_intrinsics, project
+from core.image_io import LoadedImage, load_image
+from core.inference import MissingCheckpointError, default_body_model, predict
+from core.metrics import KeypointErrors2D, keypoint_errors_2d, method_joint_distances
+from core.models import MeshPrediction
+
+NETWORK_METHODS = ("hmr", "hybrik", "spin_gta")
+FIT = "fit"
+ALL_METHODS = NETWORK_METHODS + (FIT,)
+REFINED_SUFFIX = "+fit"  # "hmr+fit": HMR refined with the keypoint fit, as SPIN refines with SMPLify
+
+
+@dataclass
+class PipelineOptions:
+    methods: tuple[str, ...] = ALL_METHODS
+    fov_deg: float = DEFAULT_FOV_DEG  # diagonal field of view of the photo's camera
+    refine_with_keypoints: bool = False  # also refine each network's output with the keypoint fit
+    boxes: list | None = None  # user boxes (x0, y0, x1, y1, processing pixels): replace detection
+    people: list[int] | None = None  # which detected people to reconstruct (indices, left to right); None = all
+    max_people: int = 10
+    min_score: float = 0.5
+    body_model: str = "auto"  # 'auto' (SMPL if present, else the open model), 'smpl' or 'open'
+    fit: FitConfig = field(default_factory=FitConfig)
+
+
+@dataclass
+class PersonResult:
+    index: int  # position among the detected people, left to right
+    person: Person  # box, MediaPipe landmarks (pixels) and world landmarks (metres)
+    predictions: dict[str, MeshPrediction] = field(default_factory=dict)
+    errors_2d: dict[str, KeypointErrors2D] = field(default_factory=dict)  # vs MediaPipe, per method
+
+    @property
+    def box_height(self) -> float:
+        return float(self.person.box[3] - self.person.box[1])
+
+
+@dataclass
+class ImageResult:
+    image: LoadedImage
+    K: np.ndarray  # (3, 3) intrinsics of the processing image shared by every method
+    people: list[PersonResult]
+    detected: list[Person]  # everyone found (the person picker), even those not reconstructed
+    methods: tuple[str, ...]  # methods that ran, in display order (refined ones included)
+    unavailable: dict[str, str]  # method → why it did not run and how to fix it
+    timings: dict[str, float]  # stage → seconds
+    body_model: BodyModel
+    message: str = ""  # non-empty when nobody was reconstructed, saying what to try
+
+    @property
+    def body_model_description(self) -> str:
+        return describe_body_model(self.body_model)
+
+
+def analyse(image, options: PipelineOptions = PipelineOptions()) -> ImageResult:
+    """Run the chosen methods on every chosen person of `image` (path, bytes, PIL image, array or LoadedImage)."""
+    _check_methods(options.methods)
+    timings: dict[str, float] = {}
+    loaded = image if isinstance(image, LoadedImage) else _timed(timings, "decode", load_image, image)
+    body_model = _timed(timings, "body model", default_body_model, options.body_model)
+    detected, message = _timed(timings, "detection", _people, loaded.rgb, options)
+    chosen = [i for i in range(len(detected)) if options.people is None or i in options.people]
+    people = [PersonResult(index=i, person=detected[i]) for i in chosen]
+    K = image_intrinsics(loaded.size, options.fov_deg).numpy()
+    unavailable: dict[str, str] = {}
+    if people:
+        _run_networks(loaded.rgb, people, options, body_model, timings, unavailable)
+        if FIT in options.methods:
+            _timed(timings, "keypoint fit", _run_fit, people, body_model, K, options.fit)
+        if options.refine_with_keypoints:
+            _timed(timings, "refinement", _refine, people, body_model, K, options.fit)
+        _timed(timings, "errors", _measure, people, body_model)
+    elif detected:
+        message = "No person selected: pick at least one of the detected people."
+    methods = _methods_that_ran(options, people)
+    return ImageResult(loaded, K, people, detected, methods, unavailable, timings, body_model, message)
+
+
+def disagreement_matrix(person: PersonResult, methods: tuple[str, ...]) -> np.ndarray:
+    """(M, M) mean per-joint distance (mm) between two methods' 24 joints after Procrustes alignment."""
+    matrix = np.full((len(methods), len(methods)), np.nan)
+    for a, name_a in enumerate(methods):
+        for b, name_b in enumerate(methods):
+            if name_a in person.predictions and name_b in person.predictions:
+                joints_a, joints_b = person.predictions[name_a].joints, person.predictions[name_b].joints
+                matrix[a, b] = 1000.0 * method_joint_distances(joints_a, joints_b).mean()
+    return matrix
+
+
+# --- stages ----------------------------------------------------------------------------------------
+
+
+def _people(rgb: np.ndarray, options: PipelineOptions) -> tuple[list[Person], str]:
+    if options.boxes:
+        people = [person_from_box(rgb, np.asarray(box, np.float32)) for box in options.boxes]
+        found = [p for p in people if p is not None]
+        missing = len(people) - len(found)
+        return found, (f"No body found inside {missing} of the drawn boxes: draw them around a whole person."
+                       if missing else "")
+    detection = detect_people(rgb, max_people=options.max_people, min_score=options.min_score)
+    return detection.people, detection.message
+
+
+def _run_networks(rgb, people, options, body_model, timings, unavailable) -> None:
+    boxes = np.stack([p.person.box for p in people]).astype(np.float32)
+    for method in (m for m in NETWORK_METHODS if m in options.methods):
+        try:
+            start = time.perf_counter()
+            predictions = predict(rgb, boxes, methods=[method], body_model=body_model, fov_deg=options.fov_deg)
+            timings[method] = time.perf_counter() - start
+        except MissingCheckpointError as error:
+            unavailable[method] = str(error)
+            continue
+        for person, prediction in zip(people, predictions[method]):
+            person.predictions[method] = prediction
+
+
+def _run_fit(people: list[PersonResult], body_model: BodyModel, K: np.ndarray, config: FitConfig) -> None:
+    for person in people:
+        person.predictions[FIT] = _fit(person, body_model, K, config, init=None, method=FIT)
+
+
+def _refine(people: list[PersonResult], body_model: BodyModel, K: np.ndarray, config: FitConfig) -> None:
+    for person in people:
+        for method in [m for m in NETWORK_METHODS if m in person.predictions]:
+            start = person.predictions[method]
+            init = FitInit(rotmats=start.rotmats, betas=start.betas, transl=start.cam_t)
+            person.predictions[method + REFINED_SUFFIX] = _fit(person, body_model, K, config, init, method + REFINED_SUFFIX)
+
+
+def _fit(person: PersonResult, body_model, K, config, init, method) -> MeshPrediction:
+    detection = person.person
+    result = fit_person(body_model, detection.landmarks[:, :2], detection.visibility, detection.world_landmarks,
+                        K, person.box_height, init=init, config=config)
+    vertices = result.vertices - result.transl
+    joints = result.joints - result.transl
+    joints_h36m = None
+    if "h36m_17" in body_model.regressor_names:
+        joints_h36m = body_model.regress(torch.as_tensor(vertices)[None], "h36m_17")[0].numpy()
+    keypoints_2d = project(torch.as_tensor(result.joints)[None], torch.as_tensor(K, dtype=torch.float32))[0].numpy()
+    rotmats = _rotmats(result.global_orient, result.body_pose)
+    return MeshPrediction(
+        method=method, rotmats=rotmats, pose_aa=np.concatenate([result.global_orient[None], result.body_pose]),
+        betas=result.betas, vertices=vertices, joints=joints, joints_h36m=joints_h36m, cam_t=result.transl,
+        K=np.asarray(K, np.float32), keypoints_2d=keypoints_2d, box=detection.box.copy(),
+        extras={"reprojection_px": result.reprojection_px, "fit_seconds": result.seconds,
+                "started_from": "IK on MediaPipe world landmarks" if init is None else method.replace(REFINED_SUFFIX, "")},
+    )
+
+
+def _measure(people: list[PersonResult], body_model: BodyModel) -> None:
+    """Per-joint 2D error of every method against the MediaPipe landmarks (the joints both skeletons share)."""
+    for person in people:
+        detection = person.person
+        for method, prediction in person.predictions.items():
+            points = _mediapipe_points(body_model, prediction)
+            pixels = project(torch.as_tensor(points + prediction.cam_t)[None], torch.as_tensor(prediction.K))[0]
+            if "crop_K" in prediction.extras:  # HMR/SPIN: their own crop camera places the joints exactly
+                pixels = _hmr_pixels(points, prediction)
+            person.errors_2d[method] = keypoint_errors_2d(
+                pixels.numpy() if torch.is_tensor(pixels) else pixels, detection.landmarks[:, :2],
+                detection.visibility >= 0.5, person.box_height, joint_sets.MEDIAPIPE_33)
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+
+
+def _mediapipe_points(body_model: BodyModel, prediction: MeshPrediction) -> np.ndarray:
+    """The method's body posed again to read its 33 MediaPipe points (model frame)."""
+    rotmats = torch.as_tensor(prediction.rotmats, dtype=torch.float32)[None]
+    betas = torch.as_tensor(prediction.betas, dtype=torch.float32)[None]
+    with torch.no_grad():
+        output = body_model(betas, rotmats[:, :1], rotmats[:, 1:])
+        return joint_sets.keypoints(body_model, output, "mediapipe_33")[0].numpy()
+
+
+def _hmr_pixels(points: np.ndarray, prediction: MeshPrediction) -> np.ndarray:
+    crop_K = torch.as_tensor(prediction.extras["crop_K"], dtype=torch.float32)
+    crop_t = torch.as_tensor(prediction.extras["crop_cam_t"], dtype=torch.float32)
+    return project(torch.as_tensor(points)[None] + crop_t, crop_K)[0].numpy()
+
+
+def _rotmats(global_orient: np.ndarray, body_pose: np.ndarray) -> np.ndarray:
+    from core.geometry import aa_to_rotmat
+
+    pose = torch.as_tensor(np.concatenate([global_orient[None], body_pose]), dtype=torch.float32)
+    return aa_to_rotmat(pose).numpy()
+
+
+def _methods_that_ran(options: PipelineOptions, people: list[PersonResult]) -> tuple[str, ...]:
+    ran = {method for person in people for method in person.predictions}
+    order = list(options.methods) + [m + REFINED_SUFFIX for m in NETWORK_METHODS]
+    return tuple(m for m in order if m in ran)
+
+
+def _check_methods(methods) -> None:
+    unknown = [m for m in methods if m not in ALL_METHODS]
+    if unknown:
+        raise ValueError(f"unknown methods {unknown}; choose from {list(ALL_METHODS)}")
+
+
+def _timed(timings: dict, stage: str, function, *args):
+    start = time.perf_counter()
+    result = function(*args)
+    timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - start
+    return result

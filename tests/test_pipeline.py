@@ -1,0 +1,55 @@
+"""The photo → people path: same box for every method, missing weights reported, nobody found handled."""
+import numpy as np
+import pytest
+
+from core.pipeline import PipelineOptions, analyse, disagreement_matrix
+from tests.paths import example_image
+
+
+@pytest.fixture
+def skier_result(standin_body_models_dir):
+    return analyse(example_image("sport_skier_fullbody"), PipelineOptions(refine_with_keypoints=True))
+
+
+def test_missing_checkpoints_are_reported_and_the_fit_still_runs(skier_result):
+    assert len(skier_result.people) == 1
+    person = skier_result.people[0]
+    assert set(skier_result.unavailable) == {"hmr", "hybrik", "spin_gta"}
+    for method, message in skier_result.unavailable.items():
+        assert "python -m core.weights fetch" in message and method in message
+    assert skier_result.methods == ("fit",)
+    fit = person.predictions["fit"]
+    assert fit.vertices.shape[1] == 3 and np.isfinite(fit.vertices).all()
+    assert fit.cam_t[2] > 0  # in front of the camera
+    assert np.array_equal(fit.box, person.person.box)  # the method saw the detected box
+    assert set(skier_result.timings) >= {"decode", "detection", "keypoint fit", "errors"}
+
+
+def test_errors_against_mediapipe_cover_the_visible_landmarks(skier_result):
+    person = skier_result.people[0]
+    errors = person.errors_2d["fit"]
+    visible = person.person.visibility >= 0.5
+    assert np.isfinite(errors.pixels[visible]).all() and np.isnan(errors.pixels[~visible]).all()
+    np.testing.assert_allclose(errors.percent_of_box_height, 100 * errors.pixels / person.box_height)
+
+
+def test_disagreement_matrix_is_zero_on_its_diagonal(skier_result):
+    matrix = disagreement_matrix(skier_result.people[0], ("fit", "hmr"))
+    assert matrix[0, 0] == pytest.approx(0.0, abs=1e-6)
+    assert np.isnan(matrix[1, 1])  # hmr did not run
+
+
+def test_nobody_found_says_what_to_do(standin_body_models_dir):
+    result = analyse(np.full((240, 320, 3), 200, np.uint8), PipelineOptions(methods=("fit",)))
+    assert result.people == [] and "box" in result.message.lower()
+
+
+def test_user_box_replaces_detection(standin_body_models_dir):
+    options = PipelineOptions(methods=("fit",), boxes=[[330, 30, 540, 420]])
+    result = analyse(example_image("sport_skier_fullbody"), options)
+    assert len(result.people) == 1 and result.people[0].person.source == "box"
+
+
+def test_unknown_method_is_refused():
+    with pytest.raises(ValueError, match="unknown methods"):
+        analyse(np.zeros((8, 8, 3), np.uint8), PipelineOptions(methods=("hmr", "vibe")))
