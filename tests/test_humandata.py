@@ -146,3 +146,16 @@ def test_not_an_npz(tmp_path):
         load_human_data(tmp_path / "x.npz")
     with pytest.raises(FileNotFoundError, match="missing.npz"):
         load_human_data(tmp_path / "missing.npz")
+
+
+def test_conversion_to_other_conventions_keeps_the_file_mask(tmp_path):
+    save_human_data(tmp_path / "k.npz", _fields())
+    data = load_human_data(tmp_path / "k.npz")
+    h36m, mask = data.keypoints("keypoints3d", "h36m_17")
+    np.testing.assert_array_equal(h36m, data["keypoints3d"][:, human_data_indices(H36M_17)])
+    np.testing.assert_array_equal(mask, 1)
+    smpl_54, mask_54 = data.keypoints("keypoints3d", "smpl_54")
+    assert smpl_54.shape == (4, 54, 4)
+    # Only the 17 H36M joints are in the file: smpl_54 has all of them by name (10 limb joints and 7
+    # of its 9 J_regressor_extra joints); every other smpl_54 joint stays masked and zero.
+    assert int(mask_54.sum()) == 17 and np.all(smpl_54[:, mask_54 == 0] == 0)

@@ -75,7 +75,7 @@ class HumanData:
         return np.asarray(smpl[name])
 
     def keypoints(self, key: str, convention: str = "human_data", approximate: bool = False):
-        """Keypoints `key` in `convention` → (kps (N, K, C), mask (K,) 0/1).
+        """Keypoints `key` in `convention` (e.g. 'smpl_54', 'smpl_49', 'hybrik_29') → (kps (N, K, C), mask (K,) 0/1).
 
         The stored mask is carried through `core.joints.convert`, so joints the file lacks stay masked.
         """
@@ -86,11 +86,8 @@ class HumanData:
             return kps, mask
         from core.joints import convert
 
-        converted, new_mask = convert(kps, stored, convention, approximate=approximate)
-        mask_converted, _ = convert(np.broadcast_to(mask[None, :, None], (1, len(mask), 1)), stored, convention,
-                                    approximate=approximate)
-        new_mask = np.asarray(new_mask, np.float64).reshape(-1) * np.asarray(mask_converted).reshape(-1)
-        return np.asarray(converted), new_mask
+        converted, new_mask = convert(kps, stored, convention, approximate=approximate, mask=mask)
+        return np.asarray(converted), np.asarray(new_mask, dtype=np.float64)
 
     def image_paths(self, dataset_name: str, root: Path | None = None) -> list[Path]:
         """`image_path` entries resolved against `<data>/datasets/<dataset_name>/`."""
