@@ -38,7 +38,7 @@ def _config(method, files):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("method", ["hmr", "hybrik"])
+@pytest.mark.parametrize("method", ["hmr", "hybrik", "spin_gta"])
 def test_a_few_iterations_on_synthetic_files(synth_root, tmp_path, method):
     from train.run import build_trainer
 
@@ -46,6 +46,8 @@ def test_a_few_iterations_on_synthetic_files(synth_root, tmp_path, method):
     trainer = build_trainer(config, tmp_path, synth_root)
     sample = trainer.train_set[(0, 0, 1)]
     assert sample["img"].shape == (3, config.data.img_res, config.data.img_res) and sample["valid"] == 1
+    if method == "spin_gta":  # smpl_49: the 25 OpenPose joints stay out of the keypoint losses, as mmhuman3d
+        assert trainer.loss_joints[:25].sum() == 0 and trainer.loss_joints[25:].all()
     history = trainer.fit()
     assert len(history) == 2 and all(np.isfinite(row["loss"]) for row in history)
     assert (tmp_path / "epoch_1.pth").is_file()

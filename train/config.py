@@ -43,7 +43,6 @@ class DataConfig:
     num_workers: int = 1  # DataLoader worker processes per training process
     adv_ann_file: str = ""  # HMR: mocap poses for the discriminator (cmu_mosh.npz); '' = none
     static_fits: bool = False  # SPIN-GTA: use pre-computed SMPLify fits from static_fits/<name>_fits.npy
-    fit_threshold: float = 100.0  # SPIN: a static fit is valid when its 2D keypoint loss is below this
     test_ann_file: str = ""  # 3DPW-format file for validation ('' = no validation)
     depth_factor: float = 2000.0  # HybrIK: mm datasets (h36m, coco); uvd depth is divided by it
     skip_bad_samples: bool = False  # count and skip unreadable images / malformed samples instead of failing

@@ -24,10 +24,12 @@ class MeshTrainer(BaseTrainer):
     """HMR and SPIN-GTA. Needs `body_model` and `keypoint_fn(body_model, output) -> (B, K, 3)` in the data's
     convention, and `pelvis` = indices of (right_hip_extra, left_hip_extra) in it."""
 
-    def __init__(self, *args, keypoint_fn, pelvis: tuple[int, int], **kwargs):
+    def __init__(self, *args, keypoint_fn, pelvis: tuple[int, int], loss_joints: torch.Tensor | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         assert self.body_model is not None, "HMR/SPIN training needs a body model"
         self.keypoint_fn, self.pelvis = keypoint_fn, pelvis
+        # (K,) 1 for joints that enter the keypoint losses; mmhuman3d leaves out smpl_49's 25 OpenPose joints.
+        self.loss_joints = None if loss_joints is None else loss_joints.float().to(self.device)
 
     def forward_step(self, batch):
         return self.generator(batch["img"])
@@ -56,9 +58,12 @@ class MeshTrainer(BaseTrainer):
         gt_pose, gt_betas, has_smpl = self.smpl_targets(batch)
         with torch.no_grad():
             gt_vertices = self.body_model.forward_axis_angle(gt_betas, gt_pose[:, 0], gt_pose[:, 1:]).vertices
+        weight3d, weight2d = batch["keypoints3d_weight"], batch["keypoints2d_weight"]
+        if self.loss_joints is not None:
+            weight3d, weight2d = weight3d * self.loss_joints, weight2d * self.loss_joints
         terms = {
-            "keypoints3d": losses.keypoints3d_loss(pred_kp, batch["keypoints3d"], batch["keypoints3d_weight"], self.pelvis),
-            "keypoints2d": losses.keypoints2d_loss(pred_kp, cam, batch["keypoints2d"], batch["keypoints2d_weight"], res),
+            "keypoints3d": losses.keypoints3d_loss(pred_kp, batch["keypoints3d"], weight3d, self.pelvis),
+            "keypoints2d": losses.keypoints2d_loss(pred_kp, cam, batch["keypoints2d"], weight2d, res),
             "vertex": losses.vertex_loss(output.vertices, gt_vertices, has_smpl),
             "smpl_pose": losses.smpl_pose_loss(rotmats, gt_pose, has_smpl),
             "smpl_betas": losses.smpl_betas_loss(betas, gt_betas, has_smpl),

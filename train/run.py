@@ -15,6 +15,8 @@ import argparse
 import os
 from pathlib import Path
 
+import torch
+
 from core.paths import data_root as default_data_root
 from train.config import METHODS, TrainConfig, apply_overrides, default_config
 from train.sampling import MixedSampler, epoch_length
@@ -63,8 +65,10 @@ def build_trainer(config: TrainConfig, run_dir: Path, data_root: Path):
         return HybrIKTrainer(config, run_dir, train_set, sampler, body_model, validate=validate)
     convention = config.data.convention
     pelvis = (joints.joint_index(convention, "right_hip_extra"), joints.joint_index(convention, "left_hip_extra"))
+    names = joints.joint_names(convention)
+    loss_joints = torch.tensor([not name.endswith("_openpose") for name in names])
     return MeshTrainer(config, run_dir, train_set, sampler, body_model, validate=validate, pelvis=pelvis,
-                       keypoint_fn=lambda model, output: joints.keypoints(model, output, convention))
+                       loss_joints=loss_joints, keypoint_fn=lambda model, output: joints.keypoints(model, output, convention))
 
 
 def make_validation(config: TrainConfig, data_root: Path):
