@@ -1,0 +1,288 @@
+"""Pictures of a pipeline result: one overlay per method, side and top views, a combined overlay, heat-maps.
+
+    result = analyse(image, PipelineOptions())
+    views = render_views(result, opacity=0.8, show_keypoints=True)
+    picture = comparison_image(views)          # overlays in a row, side views under them
+
+Every mesh is drawn where the pipeline placed it: model-frame vertices + cam_t, through the shared
+camera result.K, on the processing image result.image.rgb. Colours come from core.render.colors, so
+the overlays, the GLB, the legend and the app's plots agree.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from core import joints as joint_sets
+from core.body_models import SMPL_PARENTS
+from core.metrics import MM_PER_M, method_vertex_distances
+from core.render import MeshToDraw, draw_keypoints, method_color, render_overlay, render_side_view, render_top_view
+from core.render.camera import project
+from core.render.colors import method_label, to_uint8
+
+COMBINED = "all"  # key of the all-methods side / top view, beside the method names
+LANDMARK_COLOR = (1.0, 1.0, 1.0)  # MediaPipe's landmarks: white, so they never read as a method
+LANDMARK_VISIBLE = 0.5  # MediaPipe visibility above which a landmark is drawn
+HEATMAP_COLORMAP = "inferno"
+HEATMAP_LEVELS = 32  # colour steps of the heat-map (one flat-coloured mesh part per step)
+HEATMAP_SCALE_PERCENTILE = 98.0  # the colour bar tops out here, so one outlier does not wash out the rest
+
+SMPL_EDGES = tuple((parent, child) for child, parent in enumerate(SMPL_PARENTS) if parent >= 0)
+MEDIAPIPE_EDGE_NAMES = (
+    ("left_shoulder", "right_shoulder"), ("left_hip", "right_hip"),
+    ("left_shoulder", "left_hip"), ("right_shoulder", "right_hip"),
+    ("left_shoulder", "left_elbow"), ("left_elbow", "left_wrist"),
+    ("right_shoulder", "right_elbow"), ("right_elbow", "right_wrist"),
+    ("left_wrist", "left_pinky"), ("left_wrist", "left_index"), ("left_wrist", "left_thumb"),
+    ("right_wrist", "right_pinky"), ("right_wrist", "right_index"), ("right_wrist", "right_thumb"),
+    ("left_hip", "left_knee"), ("left_knee", "left_ankle"), ("left_ankle", "left_heel"),
+    ("left_heel", "left_foot_index"), ("left_ankle", "left_foot_index"),
+    ("right_hip", "right_knee"), ("right_knee", "right_ankle"), ("right_ankle", "right_heel"),
+    ("right_heel", "right_foot_index"), ("right_ankle", "right_foot_index"),
+    ("left_ear", "left_eye"), ("left_eye", "nose"), ("nose", "right_eye"), ("right_eye", "right_ear"),
+    ("mouth_left", "mouth_right"),
+)
+MEDIAPIPE_EDGES = tuple(
+    (joint_sets.MEDIAPIPE_33.index(a), joint_sets.MEDIAPIPE_33.index(b)) for a, b in MEDIAPIPE_EDGE_NAMES
+)
+
+
+@dataclass
+class Views:
+    """All pictures (H, W, 3) uint8 of one result; overlays are the size of result.image.rgb."""
+
+    overlays: dict[str, np.ndarray]  # method → every person of that method over the photo
+    side: dict[str, np.ndarray] = field(default_factory=dict)  # method (and COMBINED) → side view
+    top: dict[str, np.ndarray] = field(default_factory=dict)  # method (and COMBINED) → top view, when asked
+    combined: np.ndarray | None = None  # every method's meshes over one photo
+    seconds: float = 0.0  # time spent rendering
+
+    @property
+    def methods(self) -> tuple[str, ...]:
+        return tuple(self.overlays)
+
+
+@dataclass(frozen=True)
+class LegendEntry:
+    method: str
+    label: str  # 'HMR + Fit'
+    rgb: tuple[int, int, int]  # 0..255
+
+    @property
+    def hex(self) -> str:
+        return "#{:02x}{:02x}{:02x}".format(*self.rgb)
+
+
+def legend(methods) -> list[LegendEntry]:
+    """Display name and colour of each method, in the given order (for the app's legend and plots)."""
+    return [LegendEntry(m, method_label(m), to_uint8(method_color(m))) for m in methods]
+
+
+def render_views(result, opacity: float = 0.8, show_keypoints: bool = False, side_view: bool = True,
+                 top_view: bool = False) -> Views:
+    """Overlays per method and combined, plus side / top views, of an `ImageResult` (core.pipeline)."""
+    start = time.perf_counter()
+    photo = result.image.rgb
+    height, width = photo.shape[:2]
+    views = Views(overlays={})
+    for method in result.methods:
+        meshes = method_meshes(result, method)
+        overlay = render_overlay(photo, meshes, result.K, opacity)
+        if show_keypoints:
+            overlay = draw_landmarks(draw_method_joints(overlay, result, method), result)
+        views.overlays[method] = draw_label(overlay, method_label(method), method_color(method))
+        if side_view:
+            views.side[method] = draw_label(render_side_view(meshes, height, width), method_label(method),
+                                            method_color(method))
+        if top_view:
+            views.top[method] = draw_label(render_top_view(meshes, height, width), method_label(method),
+                                           method_color(method))
+    everything = [mesh for method in result.methods for mesh in method_meshes(result, method)]
+    combined = render_overlay(photo, everything, result.K, opacity)
+    if show_keypoints:
+        combined = draw_landmarks(combined, result)
+    views.combined = draw_legend(combined, result.methods)
+    if side_view and len(result.methods) > 1:
+        views.side[COMBINED] = draw_legend(render_side_view(everything, height, width), result.methods)
+    if top_view and len(result.methods) > 1:
+        views.top[COMBINED] = draw_legend(render_top_view(everything, height, width), result.methods)
+    views.seconds = time.perf_counter() - start
+    return views
+
+
+def method_meshes(result, method: str) -> list[MeshToDraw]:
+    """Each person's mesh of `method` in the camera frame (vertices + cam_t), named like 'hmr_person0'."""
+    faces = np.asarray(result.body_model.faces)
+    return [
+        MeshToDraw(person.predictions[method].vertices + person.predictions[method].cam_t, faces,
+                   method_color(method), name=f"{method}_person{person.index}")
+        for person in result.people if method in person.predictions
+    ]
+
+
+def projected_joints(prediction) -> np.ndarray:
+    """(24, 2) pixels: the method's SMPL joints placed by cam_t and projected through its K, like its mesh."""
+    return project(prediction.joints + prediction.cam_t, prediction.K)
+
+
+def draw_method_joints(image: np.ndarray, result, method: str) -> np.ndarray:
+    """Every person's projected SMPL joints and skeleton of `method`, in its colour."""
+    for person in result.people:
+        if method in person.predictions:
+            image = draw_keypoints(image, projected_joints(person.predictions[method]), SMPL_EDGES,
+                                   color=method_color(method))
+    return image
+
+
+def draw_landmarks(image: np.ndarray, result) -> np.ndarray:
+    """Every reconstructed person's visible MediaPipe landmarks and skeleton, in white."""
+    for person in result.people:
+        detection = person.person
+        image = draw_keypoints(image, detection.landmarks[:, :2], MEDIAPIPE_EDGES, color=LANDMARK_COLOR,
+                               visibility=detection.visibility, threshold=LANDMARK_VISIBLE)
+    return image
+
+
+def vertex_difference_heatmap(result, person_index: int, method_a: str, method_b: str,
+                              opacity: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
+    """How far apart two methods' meshes of one person are, vertex by vertex.
+
+    Method a's vertices are aligned onto method b's with a similarity (Procrustes), so only the pose and
+    shape difference remains. Returns the photo (H, W, 3) uint8 with method b's mesh, in place and
+    coloured by distance (colour bar in the corner), and the distances (V,) in millimetres.
+    """
+    person = _person(result, person_index)
+    for method in (method_a, method_b):
+        if method not in person.predictions:
+            raise ValueError(f"person {person_index} has no '{method}' result; it has {sorted(person.predictions)}")
+    a, b = person.predictions[method_a], person.predictions[method_b]
+    per_vertex_mm = MM_PER_M * method_vertex_distances(a.vertices, b.vertices)
+    top = max(float(np.percentile(per_vertex_mm, HEATMAP_SCALE_PERCENTILE)), 1.0)
+    meshes = heatmap_meshes(b.vertices + b.cam_t, np.asarray(result.body_model.faces), per_vertex_mm / top)
+    picture = render_overlay(result.image.rgb, meshes, result.K, opacity)
+    title = f"{method_label(method_a)} vs {method_label(method_b)}, person {person_index}"
+    return draw_colorbar(picture, top, title), per_vertex_mm
+
+
+def heatmap_meshes(vertices: np.ndarray, faces: np.ndarray, values: np.ndarray) -> list[MeshToDraw]:
+    """One flat-coloured part per colour step: faces grouped by their mean vertex value in [0, 1] (clipped).
+
+    The renderers colour whole meshes, so a per-vertex colour map becomes HEATMAP_LEVELS meshes that
+    share the vertices and split the faces.
+    """
+    colormap = _colormap()
+    face_values = np.clip(np.asarray(values)[faces].mean(axis=1), 0.0, 1.0)
+    levels = np.minimum((face_values * HEATMAP_LEVELS).astype(int), HEATMAP_LEVELS - 1)
+    return [
+        MeshToDraw(vertices, faces[levels == level], tuple(colormap((level + 0.5) / HEATMAP_LEVELS)[:3]),
+                   name=f"heat_{level}")
+        for level in np.unique(levels)
+    ]
+
+
+def comparison_image(views: Views, tile_height: int = 480) -> np.ndarray:
+    """One picture: a column per method (overlay on top, side view below) and a last column with every
+    method together, when there are several. Tiles are scaled to `tile_height` pixels."""
+    columns = [(views.overlays[m], views.side.get(m)) for m in views.methods]
+    if len(views.methods) > 1 and views.combined is not None:
+        columns.append((views.combined, views.side.get(COMBINED)))
+    if not columns:
+        raise ValueError("nothing to compare: the result has no method output")
+    rows = [[_fit_height(top, tile_height) for top, _ in columns]]
+    if all(side is not None for _, side in columns):
+        rows.append([_fit_height(side, tile_height) for _, side in columns])
+    gap = 6
+    return _grid(rows, gap)
+
+
+# --- drawing helpers -------------------------------------------------------------------------------
+
+
+def draw_label(image: np.ndarray, text: str, color: tuple[float, float, float]) -> np.ndarray:
+    """`text` on a coloured tag in the top-left corner."""
+    return _draw_tags(image, [(text, color)])
+
+
+def draw_legend(image: np.ndarray, methods) -> np.ndarray:
+    """One coloured tag per method, stacked in the top-left corner."""
+    return _draw_tags(image, [(method_label(m), method_color(m)) for m in methods])
+
+
+def draw_colorbar(image: np.ndarray, top_mm: float, title: str) -> np.ndarray:
+    """A vertical colour bar (0 mm at the bottom, `top_mm` at the top) and a title in the top-left corner."""
+    canvas = _draw_tags(image, [(title, (0.15, 0.15, 0.15))])
+    height, width = canvas.shape[:2]
+    scale = _text_scale(canvas)
+    bar_h, bar_w = int(0.45 * height), max(8, int(0.03 * width))
+    x0, y0 = width - bar_w - int(70 * scale) - 8, int(0.1 * height)
+    ramp = _colormap()(np.linspace(1.0, 0.0, bar_h))[:, :3]
+    canvas[y0:y0 + bar_h, x0:x0 + bar_w] = (255 * ramp[:, None, :]).round().astype(np.uint8)
+    for value, y in ((top_mm, y0), (0.0, y0 + bar_h)):
+        _outlined_text(canvas, f"{value:.0f} mm", (x0 + bar_w + 4, y + int(6 * scale)), scale)
+    return canvas
+
+
+def _draw_tags(image: np.ndarray, tags: list[tuple[str, tuple[float, float, float]]]) -> np.ndarray:
+    canvas = np.ascontiguousarray(image).copy()
+    scale = _text_scale(canvas)
+    thickness = max(1, round(2 * scale))
+    pad, y = max(3, round(6 * scale)), max(3, round(6 * scale))
+    for text, color in tags:
+        (text_w, text_h), baseline = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
+        fill = to_uint8(color)
+        ink = (0, 0, 0) if sum(fill) > 1.5 * 255 else (255, 255, 255)  # dark text on light tags
+        cv2.rectangle(canvas, (pad, y), (pad + text_w + 2 * pad, y + text_h + baseline + pad), fill, -1)
+        cv2.putText(canvas, text, (2 * pad, y + text_h + pad // 2), cv2.FONT_HERSHEY_SIMPLEX, scale, ink,
+                    thickness, cv2.LINE_AA)
+        y += text_h + baseline + 2 * pad
+    return canvas
+
+
+def _outlined_text(canvas: np.ndarray, text: str, origin: tuple[int, int], scale: float) -> None:
+    thickness = max(1, round(2 * scale))
+    cv2.putText(canvas, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), thickness + 2, cv2.LINE_AA)
+    cv2.putText(canvas, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), thickness, cv2.LINE_AA)
+
+
+def _text_scale(image: np.ndarray) -> float:
+    """Font scale that reads at a glance: about 1/25 of the image's shorter side per line."""
+    return max(0.4, min(image.shape[:2]) / 700.0)
+
+
+def _fit_height(image: np.ndarray, height: int) -> np.ndarray:
+    if image.shape[0] == height:
+        return image
+    width = max(1, round(image.shape[1] * height / image.shape[0]))
+    interpolation = cv2.INTER_AREA if image.shape[0] > height else cv2.INTER_LINEAR
+    return cv2.resize(image, (width, height), interpolation=interpolation)
+
+
+def _grid(rows: list[list[np.ndarray]], gap: int) -> np.ndarray:
+    """Tiles (equal heights per row, equal widths per column) on a white sheet with `gap` pixels between them."""
+    widths = [max(row[c].shape[1] for row in rows) for c in range(len(rows[0]))]
+    heights = [max(tile.shape[0] for tile in row) for row in rows]
+    sheet = np.full((sum(heights) + gap * (len(rows) - 1), sum(widths) + gap * (len(widths) - 1), 3), 255, np.uint8)
+    y = 0
+    for row, row_height in zip(rows, heights):
+        x = 0
+        for tile, column_width in zip(row, widths):
+            sheet[y:y + tile.shape[0], x:x + tile.shape[1]] = tile
+            x += column_width + gap
+        y += row_height + gap
+    return sheet
+
+
+def _colormap():
+    import matplotlib  # only the heat-map needs it
+
+    return matplotlib.colormaps[HEATMAP_COLORMAP]
+
+
+def _person(result, person_index: int):
+    for person in result.people:
+        if person.index == person_index:
+            return person
+    raise ValueError(f"no reconstructed person {person_index}; people: {[p.index for p in result.people]}")
