@@ -131,11 +131,17 @@ def _check_part(expected: dict, got: dict, prefix: str, source: str, expected_fi
         raise CheckpointError(f"{source}: unexpected keys {[prefix + '.' + k for k in extra[:5]]} (expected {expected_file})")
 
 
-def save_checkpoint(path: str | Path, state_dict: dict[str, torch.Tensor], meta: dict) -> None:
-    """Write {'state_dict', 'meta'} (mmcv layout) atomically: a temporary file in the same folder, then rename."""
+def save_checkpoint(
+    path: str | Path, state_dict: dict[str, torch.Tensor], meta: dict, extra: dict | None = None
+) -> None:
+    """Write {'state_dict', 'meta'} (mmcv layout) atomically: a temporary file in the same folder, then rename.
+
+    `extra` adds top-level keys beside them (training keeps its resume state there, as mmcv keeps 'optimizer').
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     content = {"state_dict": {k: v.detach().cpu() for k, v in state_dict.items()}, "meta": dict(meta)}
+    content.update(extra or {})
     handle, tmp_name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as file:

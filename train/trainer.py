@@ -31,6 +31,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset
 
+from core.checkpoint import save_checkpoint
 from train.config import TrainConfig, config_to_dict, save_config
 from train.networks import build_networks, checkpoint_state_dict, load_state_into
 
@@ -114,13 +115,6 @@ def environment() -> dict:
         "world_size": int(os.environ.get("WORLD_SIZE", "1")), "argv": sys.argv, "git_commit": commit,
         "time": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
-
-
-def atomic_save(obj, path: Path) -> None:
-    """torch.save to a temporary file in the same folder, then rename: a kill never leaves half a file."""
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -354,9 +348,10 @@ class BaseTrainer:
         if not self.is_main:
             return
         ckpt = self.checkpoint()
-        atomic_save(ckpt, self.run_dir / CHECKPOINT_LATEST)
+        resume = {"resume": ckpt["resume"]}
+        save_checkpoint(self.run_dir / CHECKPOINT_LATEST, ckpt["state_dict"], ckpt["meta"], extra=resume)
         if self.batch_in_epoch == 0:
-            atomic_save(ckpt, self.run_dir / f"epoch_{self.epoch}.pth")
+            save_checkpoint(self.run_dir / f"epoch_{self.epoch}.pth", ckpt["state_dict"], ckpt["meta"], extra=resume)
 
     def resume(self, path: Path | None = None) -> bool:
         """Restore everything from `path` (default: run_dir/latest.pth); False when there is none."""
