@@ -1,0 +1,161 @@
+"""Compare the methods on photos from the command line.
+
+    python -m core.demo PHOTO [PHOTO ...] --methods hmr,hybrik,spin_gta,fit --out DIR
+        [--fov 53.13] [--refine] [--opacity 0.8] [--keypoints] [--top-view] [--body-model auto]
+        [--box x0,y0,x1,y1 ...]
+
+For each photo, DIR/<photo name>/ receives the bundle of core.bundle: comparison.png (every method's
+overlay in a row, side views under them), the single views, meshes, scene.glb, parameter files, the
+2D error table and a README explaining them. Methods without weights are skipped with a line saying
+how to get them; a photo that cannot be read or shows nobody is reported and the next one is
+processed. The exit status is 1 only when no photo gave a result.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from core.bundle import write_bundle
+from core.geometry import DEFAULT_FOV_DEG
+from core.inference import default_body_model
+from core.image_io import ImageError, LoadedImage, load_image
+from core.pipeline import ALL_METHODS, ImageResult, PipelineOptions, analyse
+from core.render.colors import method_label
+from core.views import render_views
+
+log = logging.getLogger("core.demo")
+
+
+def parse_methods(text: str) -> tuple[str, ...]:
+    methods = tuple(m.strip() for m in text.split(",") if m.strip())
+    unknown = [m for m in methods if m not in ALL_METHODS]
+    if unknown or not methods:
+        raise argparse.ArgumentTypeError(f"unknown methods {unknown}; choose from {','.join(ALL_METHODS)}")
+    return methods
+
+
+def parse_box(text: str) -> tuple[float, float, float, float]:
+    try:
+        x0, y0, x1, y1 = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a box is x0,y0,x1,y1 in pixels, e.g. 330,30,540,420; got {text!r}")
+    if x1 <= x0 or y1 <= y0:
+        raise argparse.ArgumentTypeError(f"box {text!r}: x1 must exceed x0 and y1 must exceed y0")
+    return x0, y0, x1, y1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m core.demo", description=__doc__.split("\n\n")[0])
+    parser.add_argument("photos", nargs="+", type=Path, metavar="PHOTO", help="image files (JPEG, PNG, ...)")
+    parser.add_argument("--methods", type=parse_methods, default=ALL_METHODS,
+                        help=f"comma-separated, from {','.join(ALL_METHODS)} (default: all)")
+    parser.add_argument("--out", type=Path, required=True, help="output folder; one sub-folder per photo")
+    parser.add_argument("--fov", type=float, default=DEFAULT_FOV_DEG,
+                        help=f"diagonal field of view of the photo's camera in degrees (default {DEFAULT_FOV_DEG:.2f})")
+    parser.add_argument("--refine", action="store_true", help="also refine each network's result with the keypoint fit")
+    parser.add_argument("--opacity", type=float, default=0.8, help="mesh opacity over the photo, 0..1 (default 0.8)")
+    parser.add_argument("--keypoints", action="store_true",
+                        help="draw MediaPipe's landmarks (white) and each method's joints (its colour)")
+    parser.add_argument("--top-view", action="store_true", help="also render views from above")
+    parser.add_argument("--body-model", choices=("auto", "smpl", "open"), default="auto",
+                        help="'auto': SMPL when its file is present, else the open body model")
+    parser.add_argument("--box", type=parse_box, action="append", metavar="x0,y0,x1,y1",
+                        help="a person's box in the photo's pixels, instead of detection (repeat for more people; "
+                             "used for every photo)")
+    return parser
+
+
+def options_for(args: argparse.Namespace, image: LoadedImage) -> PipelineOptions:
+    """Pipeline options of one photo; boxes are given in the photo's pixels, the pipeline wants processing pixels."""
+    boxes = None
+    if args.box:
+        boxes = [image.to_processing(np.reshape(box, (2, 2))).reshape(4).tolist() for box in args.box]
+    return PipelineOptions(methods=args.methods, fov_deg=args.fov, refine_with_keypoints=args.refine,
+                           boxes=boxes, body_model=args.body_model)
+
+
+def process_photo(path: Path, args: argparse.Namespace, folder: Path, reported: set[str]) -> bool:
+    """Analyse, render and write one photo's bundle into `folder`; False (with a logged reason) if it gave nothing."""
+    try:
+        image = load_image(path)
+    except ImageError as error:
+        log.error("%s: skipped, %s", path, error)
+        return False
+    result = analyse(image, options_for(args, image))
+    _report_unavailable(result, reported)
+    if not result.people:
+        log.warning("%s: no person reconstructed. %s", path, result.message)
+        return False
+    views = render_views(result, opacity=args.opacity, show_keypoints=args.keypoints, top_view=args.top_view)
+    files = write_bundle(result, views, folder)
+    log.info("%s: %d %s, %s; wrote %d files to %s (see comparison.png)", path, len(result.people),
+             "person" if len(result.people) == 1 else "people",
+             ", ".join(method_label(m) for m in result.methods), len(files), folder)
+    for line in error_summary(result):
+        log.info("  %s", line)
+    return True
+
+
+def error_summary(result: ImageResult) -> list[str]:
+    """One line per person: each method's mean 2D distance to MediaPipe's landmarks."""
+    lines = []
+    for person in result.people:
+        errors = ", ".join(f"{method_label(m)} {e.mean_pixels:.1f} px ({e.mean_percent:.1f} %)"
+                           for m, e in person.errors_2d.items())
+        lines.append(f"person {person.index}: mean distance to MediaPipe's landmarks: {errors}")
+    return lines
+
+
+def output_folders(photos: list[Path], out: Path) -> list[Path]:
+    """out/<photo name without suffix>, numbered when two photos share a name."""
+    folders, used = [], set()
+    for photo in photos:
+        name, number = photo.stem, 2
+        while name in used:
+            name, number = f"{photo.stem}_{number}", number + 1
+        used.add(name)
+        folders.append(out / name)
+    return folders
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if not 0.0 <= args.opacity <= 1.0:
+        build_parser().error(f"--opacity must be between 0 and 1, got {args.opacity}")
+    _log_to_stderr()
+    try:
+        default_body_model(args.body_model)  # loaded once and cached; without one no photo can work
+    except FileNotFoundError as error:
+        log.error("no body model: %s", error)
+        return 1
+    reported: set[str] = set()
+    succeeded = 0
+    for photo, folder in zip(args.photos, output_folders(args.photos, args.out)):
+        succeeded += process_photo(photo, args, folder, reported)
+    log.info("done: %d of %d photos gave results in %s", succeeded, len(args.photos), args.out)
+    return 0 if succeeded else 1
+
+
+def _log_to_stderr() -> None:
+    """This module's lines on stderr; other libraries keep their own (quieter) levels."""
+    if not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        log.addHandler(handler)
+    log.setLevel(logging.INFO)
+
+
+def _report_unavailable(result: ImageResult, reported: set[str]) -> None:
+    """One line per method that could not run, the first time only."""
+    for method, reason in result.unavailable.items():
+        if method not in reported:
+            reported.add(method)
+            log.warning("%s skipped, %s", method_label(method), reason)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
