@@ -32,29 +32,29 @@ SCHEMA_VERSION = 1
 class Field:
     name: str
     kind: str  # 'str', 'int', 'float' or 'array' (float64)
-    shape: str  # as documented, e.g. '(23, 3)'; '' for scalars
+    shape: tuple[int, ...]  # array shape; () for scalars
     description: str
 
 
 PARAMETER_SCHEMA: tuple[Field, ...] = (
-    Field("schema_version", "int", "", f"version of this schema ({SCHEMA_VERSION})"),
-    Field("method", "str", "", "method id: hmr, hybrik, spin_gta, fit, or a refined one such as hmr+fit"),
-    Field("method_label", "str", "", "display name of the method"),
-    Field("body_model", "str", "", "'smpl' (the user's SMPL file) or 'open' (the bundled open body model)"),
-    Field("body_model_description", "str", "", "which body-model file, vertex and face counts"),
-    Field("person_index", "int", "", "the person's position among the detected people, left to right"),
-    Field("box_xyxy", "array", "(4,)", "the box every method saw: x0, y0, x1, y1 in processing-image pixels"),
-    Field("global_orient", "array", "(3,)", "root rotation, axis-angle in radians, in the camera frame"),
-    Field("body_pose", "array", "(23, 3)", "SMPL joints 1..23, axis-angle in radians, relative to the parent"),
-    Field("betas", "array", "(10,)", "shape coefficients used for the mesh (zeros with the open body model)"),
-    Field("transl", "array", "(3,)", "camera-frame translation in metres (cam_t): camera-frame vertices = "
-                                     "body model(betas, global_orient, body_pose) + transl"),
-    Field("K", "array", "(3, 3)", "camera intrinsics in processing-image pixels (OpenCV convention)"),
-    Field("image_size", "array", "(2,)", "height, width of the processing image in pixels"),
-    Field("original_image_size", "array", "(2,)", "height, width of the photo as stored (after EXIF rotation)"),
-    Field("image_scale", "float", "", "processing pixels per original pixel (1.0 unless the photo was downscaled)"),
-    Field("focal_length_px", "float", "", "focal length in processing-image pixels (K[0, 0])"),
-    Field("fov_deg", "float", "", "diagonal field of view in degrees that gives this focal length"),
+    Field("schema_version", "int", (), f"version of this schema ({SCHEMA_VERSION})"),
+    Field("method", "str", (), "method id: hmr, hybrik, spin_gta, fit, or a refined one such as hmr+fit"),
+    Field("method_label", "str", (), "display name of the method"),
+    Field("body_model", "str", (), "'smpl' (the user's SMPL file) or 'open' (the bundled open body model)"),
+    Field("body_model_description", "str", (), "which body-model file, vertex and face counts"),
+    Field("person_index", "int", (), "the person's position among the detected people, left to right"),
+    Field("box_xyxy", "array", (4,), "the box every method saw: x0, y0, x1, y1 in processing-image pixels"),
+    Field("global_orient", "array", (3,), "root rotation, axis-angle in radians, in the camera frame"),
+    Field("body_pose", "array", (23, 3), "SMPL joints 1..23, axis-angle in radians, relative to the parent"),
+    Field("betas", "array", (10,), "shape coefficients used for the mesh (zeros with the open body model)"),
+    Field("transl", "array", (3,), "camera-frame translation in metres (cam_t): camera-frame vertices = "
+                                   "body model(betas, global_orient, body_pose) + transl"),
+    Field("K", "array", (3, 3), "camera intrinsics in processing-image pixels (OpenCV convention)"),
+    Field("image_size", "array", (2,), "height, width of the processing image in pixels"),
+    Field("original_image_size", "array", (2,), "height, width of the photo as stored (after EXIF rotation)"),
+    Field("image_scale", "float", (), "processing pixels per original pixel (1.0 unless the photo was downscaled)"),
+    Field("focal_length_px", "float", (), "focal length in processing-image pixels (K[0, 0])"),
+    Field("fov_deg", "float", (), "diagonal field of view in degrees that gives this focal length"),
 )
 ERROR_COLUMNS = ("person_index", "method", "joint", "error_px", "error_percent_of_box_height")
 MEAN_ROW = "mean"  # joint name of each method's mean row in the error table
@@ -124,7 +124,11 @@ def parameters(result, person, prediction) -> dict:
         "focal_length_px": focal,
         "fov_deg": math.degrees(2.0 * math.atan(math.hypot(width, height) / 2.0 / focal)),
     }
-    return {f.name: _typed(f, values[f.name]) for f in PARAMETER_SCHEMA}
+    values = {f.name: _typed(f, values[f.name]) for f in PARAMETER_SCHEMA}
+    wrong = [f"{f.name} {values[f.name].shape}" for f in PARAMETER_SCHEMA
+             if f.kind == "array" and values[f.name].shape != f.shape]
+    assert not wrong, f"{prediction.method}: shapes differ from PARAMETER_SCHEMA: {wrong}"
+    return values
 
 
 def write_parameters(values: dict, stem: str | Path) -> list[Path]:
@@ -273,7 +277,7 @@ def readme_text(result) -> str:
     lines += ["", "## Files", ""] + [f"- `{name}`: {text}" for name, text in README_FILES]
     lines += ["", "## Coordinate conventions", "", CONVENTIONS, "## Parameter files (schema version "
               f"{SCHEMA_VERSION})", "", "| key | type | shape | meaning |", "|---|---|---|---|"]
-    lines += [f"| `{f.name}` | {f.kind} | {f.shape} | {f.description} |" for f in PARAMETER_SCHEMA]
+    lines += [f"| `{f.name}` | {f.kind} | {f.shape or ''} | {f.description} |" for f in PARAMETER_SCHEMA]
     lines += ["", "Read either file with `core.bundle.read_parameters(path)`, or `numpy.load` / `json.load`.", ""]
     return "\n".join(lines)
 

@@ -25,6 +25,7 @@ from core.render.colors import method_label, to_uint8
 
 COMBINED = "all"  # key of the all-methods side / top view, beside the method names
 LANDMARK_COLOR = (1.0, 1.0, 1.0)  # MediaPipe's landmarks: white, so they never read as a method
+JOINT_HALO_COLOR = (0.1, 0.1, 0.1)
 LANDMARK_VISIBLE = 0.5  # MediaPipe visibility above which a landmark is drawn
 HEATMAP_COLORMAP = "inferno"
 HEATMAP_LEVELS = 32  # colour steps of the heat-map (one flat-coloured mesh part per step)
@@ -129,11 +130,14 @@ def projected_joints(prediction) -> np.ndarray:
 
 
 def draw_method_joints(image: np.ndarray, result, method: str) -> np.ndarray:
-    """Every person's projected SMPL joints and skeleton of `method`, in its colour."""
+    """Every person's projected SMPL joints and skeleton of `method`, in its colour over a dark halo
+    (the joints lie on the method's own mesh, drawn in the same colour)."""
+    radius = max(2, round(0.006 * max(image.shape[:2])))
     for person in result.people:
         if method in person.predictions:
-            image = draw_keypoints(image, projected_joints(person.predictions[method]), SMPL_EDGES,
-                                   color=method_color(method))
+            points = projected_joints(person.predictions[method])
+            image = draw_keypoints(image, points, SMPL_EDGES, color=JOINT_HALO_COLOR, radius=radius + 2)
+            image = draw_keypoints(image, points, SMPL_EDGES, color=method_color(method), radius=radius)
     return image
 
 
