@@ -85,6 +85,9 @@ def process_photo(path: Path, args: argparse.Namespace, folder: Path, reported: 
     except ImageError as error:
         log.error("%s: skipped, %s", path, error)
         return False
+    except OSError as error:  # Pillow's own errors for damaged files that it started to parse
+        log.error("%s: skipped, the file is damaged or not an image (%s). Use a JPEG or PNG photo.", path, error)
+        return False
     result = analyse(image, options_for(args, image))
     _report_unavailable(result, reported)
     if not result.people:
