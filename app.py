@@ -1,0 +1,14 @@
+"""hmr-compare's web app: `python app.py`, then open http://127.0.0.1:7860 (env HMRC_APP_HOST / HMRC_APP_PORT).
+
+On a Hugging Face Space (env SPACE_ID) it binds 0.0.0.0 and fetches the weights first (app/space.py).
+"""
+from app.settings import settings_from_env
+from app.ui import build_demo, launch_options, queue_options
+
+if __name__ == "__main__":
+    settings = settings_from_env()
+    if settings.on_space:
+        from app.space import prepare_space
+
+        prepare_space()
+    build_demo(settings).queue(**queue_options(settings)).launch(**launch_options(settings))

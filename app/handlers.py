@@ -1,0 +1,304 @@
+"""What the Compare tab does on each click: plain functions over core.pipeline, core.views and core.bundle.
+
+Every handler gets the tab's `Session` (a gr.State) and returns it, so results never mix between users.
+Follow-up clicks (3D toggles, person, heat-map pair, zip) reuse the session's analysis when the photo
+and pipeline options are unchanged, and otherwise run it again (e.g. after a cached example was shown).
+The tuple a handler returns follows the matching *_OUTPUTS names, which app/ui.py maps to components.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, replace
+
+import gradio as gr
+import numpy as np
+
+from app import report
+from app.state import Analysis, Session, ViewOptions, session_of
+from core import paths, pipeline
+from core.image_io import ImageError, LoadedImage, load_image
+from core.pipeline import ImageResult, PipelineOptions
+from core.render import MeshToDraw, export_glb, method_color
+from core.render.colors import method_label
+from core.weights import smpl_neutral_present
+
+METHOD_CHOICES = [("HMR", "hmr"), ("HybrIK", "hybrik"), ("SPIN-GTA", "spin_gta"), ("Keypoint fit", "fit")]
+DEFAULT_METHODS = [value for _, value in METHOD_CHOICES]
+FOV_RANGE = (20.0, 120.0)  # degrees, diagonal
+
+ANALYSE_OUTPUTS = (
+    "status", "people_image", "people_picker", "overlay_gallery", "side_gallery", "model_3d", "model_methods",
+    "detail_person", "error_plot", "error_table", "disagreement_table", "heatmap_a", "heatmap_b",
+    "heatmap_image", "heatmap_note", "timings_table",
+)
+DETAIL_OUTPUTS = ("error_plot", "error_table", "disagreement_table", "heatmap_a", "heatmap_b", "heatmap_image",
+                  "heatmap_note")
+
+
+@dataclass(frozen=True)
+class Controls:
+    """Everything the user set next to the photo."""
+
+    methods: tuple[str, ...] = tuple(DEFAULT_METHODS)
+    fov_deg: float = pipeline.DEFAULT_FOV_DEG
+    view: ViewOptions = ViewOptions()
+    refine: bool = False
+    people: tuple[int, ...] | None = None  # None: everyone detected
+    box: tuple[float, float, float, float] | None = None  # user box, processing-image pixels
+
+    def pipeline_options(self) -> PipelineOptions:
+        return PipelineOptions(methods=self.methods, fov_deg=self.fov_deg, refine_with_keypoints=self.refine,
+                               people=None if self.people is None or self.box else list(self.people),
+                               boxes=None if self.box is None else [list(self.box)])
+
+
+def controls_from(methods, fov_deg, opacity, show_keypoints, side_view, refine, people, box_text) -> Controls:
+    """The raw component values → Controls (None, as sent for cached examples, means the default)."""
+    defaults = Controls()
+    return Controls(
+        methods=tuple(m for m in DEFAULT_METHODS if m in methods) if methods is not None else defaults.methods,
+        fov_deg=float(np.clip(fov_deg, *FOV_RANGE)) if fov_deg is not None else defaults.fov_deg,
+        view=ViewOptions(opacity=defaults.view.opacity if opacity is None else float(opacity),
+                         show_keypoints=bool(show_keypoints), side_view=True if side_view is None else bool(side_view)),
+        refine=bool(refine),
+        people=tuple(sorted(report.person_index(label) for label in people)) if people else None,
+        box=parse_box(box_text),
+    )
+
+
+def parse_box(text: str | None) -> tuple[float, float, float, float] | None:
+    """'x0, y0, x1, y1' (any separators) → a box with x0 < x1 and y0 < y1, or None for an empty field."""
+    numbers = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", text or "")]
+    if not numbers:
+        return None
+    if len(numbers) != 4:
+        raise ValueError(f"A box needs four numbers x0, y0, x1, y1 (got {len(numbers)}): "
+                         "type them, or click two opposite corners on the people picture.")
+    x0, y0, x1, y1 = numbers
+    box = (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
+    if box[2] - box[0] < 4 or box[3] - box[1] < 4:
+        raise ValueError(f"The box {box} is too small: draw it around the whole person.")
+    return box
+
+
+def upload_path(value) -> str | None:
+    """The uploaded file's path from gr.Image's raw value (a FileData dict, or a path for examples)."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return value.get("path")
+    return str(value)
+
+
+# --------------------------------------------------------------------------- the main comparison
+
+
+def analyse_photo(image, methods, fov_deg, opacity, show_keypoints, side_view, refine, people, box_text, session):
+    """Run the chosen methods on the photo; returns the ANALYSE_OUTPUTS values and the session."""
+    session = session_of(session)
+    try:
+        controls = controls_from(methods, fov_deg, opacity, show_keypoints, side_view, refine, people, box_text)
+        analysis = current_analysis(session, image, controls)
+    except (ImageError, ValueError) as problem:
+        gr.Warning(str(problem))
+        return (*empty_outputs(f"**{problem}**"), session)
+    return (*analysis_outputs(session, analysis, controls), session)
+
+
+def analyse_example(image):
+    """The examples' cached run: default options, a throw-away session (cached outputs are shared)."""
+    outputs = analyse_photo(image, None, None, None, None, None, None, None, None, None)
+    return outputs[:-1]
+
+
+def current_analysis(session: Session, image, controls: Controls) -> Analysis:
+    """The session's analysis of this photo with these options, running the pipeline when needed."""
+    path = upload_path(image)
+    if path is None:
+        raise ValueError("No photo yet: upload one, paste it, take a webcam snapshot, or click an example.")
+    with open(path, "rb") as stream:
+        data = stream.read()
+    key = _analysis_key(data, controls.pipeline_options())
+    if session.analysis is not None and key in session.analysis.keys:
+        return session.analysis
+    loaded = load_image(data)
+    options = _options_in_processing_pixels(controls, loaded)
+    result = pipeline.analyse(loaded, options)
+    analysis = Analysis(key=key, result=result, options=options)
+    everyone = replace(controls, people=tuple(p.index for p in result.people)) if result.people else controls
+    analysis.keys = {key, _analysis_key(data, everyone.pipeline_options())}
+    session.replace_analysis(analysis)
+    return analysis
+
+
+def _analysis_key(data: bytes, options: PipelineOptions) -> str:
+    """Photo content + options + the files on disk (a download since the last run makes it run again)."""
+    weights = sorted(p.name for p in paths.checkpoints_dir().glob("*.pth")) + [str(smpl_neutral_present())]
+    described = repr((options.methods, round(options.fov_deg, 3), options.refine_with_keypoints, options.people,
+                      options.boxes, weights))
+    return hashlib.sha256(data).hexdigest()[:16] + hashlib.sha256(described.encode()).hexdigest()[:16]
+
+
+def _options_in_processing_pixels(controls: Controls, loaded: LoadedImage) -> PipelineOptions:
+    options = controls.pipeline_options()
+    height, width = loaded.size
+    if options.boxes:
+        x0, y0, x1, y1 = options.boxes[0]
+        clipped = [max(0.0, x0), max(0.0, y0), min(float(width), x1), min(float(height), y1)]
+        if clipped[2] - clipped[0] < 4 or clipped[3] - clipped[1] < 4:
+            raise ValueError(f"The box {options.boxes[0]} lies outside the {width}×{height} picture.")
+        options.boxes = [clipped]
+    return options
+
+
+def views_of(analysis: Analysis, view: ViewOptions):
+    """The analysis drawn with `view` options (rendered once per option set)."""
+    from core.views import render_views
+
+    if analysis.views is None or analysis.view_options != view:
+        analysis.views = render_views(analysis.result, opacity=view.opacity, show_keypoints=view.show_keypoints,
+                                      side_view=view.side_view)
+        analysis.view_options = view
+    return analysis.views
+
+
+def analysis_outputs(session: Session, analysis: Analysis, controls: Controls) -> tuple:
+    result = analysis.result
+    views = views_of(analysis, controls.view) if result.people else None
+    detected = [report.person_label(i) for i in range(len(result.detected))]
+    chosen = [report.person_label(p.index) for p in result.people]
+    first = chosen[0] if chosen else None
+    return (
+        report.status_text(result),
+        report.people_picture(result),
+        gr.update(choices=detected, value=chosen),
+        _gallery(views.overlays if views else {}),
+        _gallery({m: views.side[m] for m in result.methods if m in views.side} if views else {}),
+        export_scene(session, result, result.methods) if result.people else None,
+        gr.update(choices=[(method_label(m), m) for m in result.methods], value=list(result.methods)),
+        gr.update(choices=chosen, value=first),
+        *person_details(analysis, first),
+        report.timings_table(result, views.seconds if views else None),
+    )
+
+
+def empty_outputs(status: str) -> tuple:
+    """ANALYSE_OUTPUTS values when nothing could be analysed (the message says why)."""
+    return (status, None, gr.update(choices=[], value=[]), [], [], None, gr.update(choices=[], value=[]),
+            gr.update(choices=[], value=None), None, None, None, gr.update(choices=[], value=None),
+            gr.update(choices=[], value=None), None, "", None)
+
+
+def _gallery(pictures: dict[str, np.ndarray]) -> list[tuple[np.ndarray, str]]:
+    return [(picture, method_label(method)) for method, picture in pictures.items()]
+
+
+# --------------------------------------------------------------------------- follow-ups
+
+
+def person_details(analysis: Analysis, label: str | None) -> tuple:
+    """DETAIL_OUTPUTS for one person: error chart and table, disagreement matrix, heat-map of the first pair."""
+    person = _person(analysis.result, label)
+    if person is None:
+        return None, None, None, gr.update(choices=[], value=None), gr.update(choices=[], value=None), None, ""
+    methods = tuple(m for m in analysis.result.methods if m in person.predictions)
+    choices = [(method_label(m), m) for m in methods]
+    pair = (methods[0], methods[1]) if len(methods) > 1 else (None, None)
+    picture, note = heatmap(analysis, person.index, *pair)
+    return (report.error_figure(person, methods), report.error_table(person, methods),
+            report.disagreement_table(person, methods), gr.update(choices=choices, value=pair[0]),
+            gr.update(choices=choices, value=pair[1]), picture, note)
+
+
+def heatmap(analysis: Analysis, index: int, method_a: str | None, method_b: str | None):
+    """Per-vertex distance picture and a one-line summary, or (None, what to pick)."""
+    from core.views import vertex_difference_heatmap
+
+    if not method_a or not method_b or method_a == method_b:
+        return None, "Pick two different methods to see where their meshes differ."
+    picture, per_vertex_mm = vertex_difference_heatmap(analysis.result, index, method_a, method_b)
+    return picture, (f"{method_label(method_a)} vs {method_label(method_b)}: median "
+                     f"{np.median(per_vertex_mm):.0f} mm, 95th percentile {np.percentile(per_vertex_mm, 95):.0f} mm "
+                     "per vertex after Procrustes alignment.")
+
+
+def _person(result: ImageResult, label: str | None):
+    index = report.person_index(label)
+    return next((p for p in result.people if p.index == index), None)
+
+
+def show_person(image, methods, fov_deg, opacity, show_keypoints, side_view, refine, people, box_text, person,
+                session):
+    session = session_of(session)
+    controls = controls_from(methods, fov_deg, opacity, show_keypoints, side_view, refine, people, box_text)
+    return (*person_details(current_analysis(session, image, controls), person), session)
+
+
+def show_heatmap(image, methods, fov_deg, opacity, show_keypoints, side_view, refine, people, box_text, person,
+                 method_a, method_b, session):
+    session = session_of(session)
+    controls = controls_from(methods, fov_deg, opacity, show_keypoints, side_view, refine, people, box_text)
+    analysis = current_analysis(session, image, controls)
+    found = _person(analysis.result, person)
+    if found is None:
+        return None, "Run the comparison first.", session
+    return (*heatmap(analysis, found.index, method_a, method_b), session)
+
+
+def show_in_3d(image, methods, fov_deg, opacity, show_keypoints, side_view, refine, people, box_text, shown,
+               session):
+    """Re-export the GLB with only the ticked methods."""
+    session = session_of(session)
+    controls = controls_from(methods, fov_deg, opacity, show_keypoints, side_view, refine, people, box_text)
+    result = current_analysis(session, image, controls).result
+    if not result.people:
+        return None, session
+    return export_scene(session, result, tuple(m for m in result.methods if m in (shown or []))), session
+
+
+def export_scene(session: Session, result: ImageResult, methods: tuple[str, ...]) -> str:
+    """GLB of the chosen methods' meshes, the camera and the photo plane, in the session's folder."""
+    faces = np.asarray(result.body_model.faces)
+    meshes = [MeshToDraw(p.predictions[m].vertices + p.predictions[m].cam_t, faces, method_color(m),
+                         name=f"{m}_person{p.index + 1}")
+              for m in methods for p in result.people if m in p.predictions]
+    return str(export_glb(meshes, result.K, result.image.rgb, session.new_file("scene.glb")))
+
+
+def make_bundle(image, methods, fov_deg, opacity, show_keypoints, side_view, refine, people, box_text, session):
+    """A zip of overlays, meshes, parameters and their schema (core.bundle)."""
+    from core.bundle import zip_bundle
+
+    session = session_of(session)
+    controls = controls_from(methods, fov_deg, opacity, show_keypoints, side_view, refine, people, box_text)
+    analysis = current_analysis(session, image, controls)
+    if not analysis.result.people:
+        raise gr.Error("Nothing to download: no person was reconstructed.")
+    path = zip_bundle(analysis.result, views_of(analysis, controls.view), session.new_file("hmr-compare.zip"))
+    return str(path), session
+
+
+def pick_corner(session, event: gr.SelectData):
+    """Two clicks on the people picture draw a box: the first sets a corner, the second completes it."""
+    session = session_of(session)
+    x, y = (float(v) for v in event.index)
+    if session.pending_corner is None:
+        session.pending_corner = (x, y)
+        return gr.update(), f"First corner at ({x:.0f}, {y:.0f}): click the opposite corner.", session
+    (x0, y0), session.pending_corner = session.pending_corner, None
+    box = f"{min(x0, x):.0f}, {min(y0, y):.0f}, {max(x0, x):.0f}, {max(y0, y):.0f}"
+    return box, f"Box {box} set: press Compare to reconstruct the person inside it.", session
+
+
+def clear_box(session):
+    session = session_of(session)
+    session.pending_corner = None
+    return "", "Box cleared: people are found by the detector again.", session
+
+
+def new_photo(session):
+    """A new photo: forget the previous people, box and corner."""
+    session = session_of(session)
+    session.pending_corner = None
+    return gr.update(choices=[], value=[]), "", session

@@ -1,0 +1,259 @@
+"""The page: `build_demo()` lays out the tabs, then wires each event to a handler with a stable api_name.
+
+Layout only; what happens on a click lives in app/handlers.py, app/benchmark.py, app/live.py and
+app/environment.py. Launch settings (host, port, queue, served files) come from app/settings.py.
+"""
+from __future__ import annotations
+
+import gradio as gr
+
+from app import benchmark, environment, handlers, live
+from app.settings import CACHE_SWEEP, EXAMPLES_DIR, SESSION_TTL_S, AppSettings, settings_from_env
+from app.state import close_session
+from core import pipeline
+from core.paths import data_root
+from core.render.colors import method_color, method_label, to_uint8
+
+TITLE = "hmr-compare: HMR, HybrIK, SPIN-GTA and a keypoint fit, side by side"
+INTRO = ("Give a photo: every method reconstructs the **same detected person** and the results sit side by side, "
+         "with their errors against MediaPipe's independent 2D landmarks. Missing checkpoints: see **Setup**.")
+EXAMPLES = (  # (file name prefix in assets/examples/, label)
+    ("sport_skier_fullbody", "Skier (COCO, CC BY 2.0)"),
+    ("group3_apollo11", "Apollo 11 crew (NASA, public domain)"),
+    ("large_walking_3people", "Three people walking (White House, public domain)"),
+    ("small_skier_crop", "Small crop (COCO, CC BY 2.0)"),
+    ("portrait_grace_hopper", "Half body (U.S. Navy, public domain)"),
+)
+CSS = """
+.legend-chip {display:inline-block; padding:2px 10px; margin-right:6px; border-radius:10px; font-weight:600;}
+#status-box {min-height: 2em;}
+"""
+
+
+def legend_html() -> str:
+    chips = []
+    for label, method in handlers.METHOD_CHOICES:
+        red, green, blue = to_uint8(method_color(method))
+        ink = "#000" if red + green + blue > 380 else "#fff"
+        chips.append(f'<span class="legend-chip" style="background:rgb({red},{green},{blue});color:{ink}">{label}</span>')
+    return "<div>" + "".join(chips) + "</div>"
+
+
+def example_rows() -> tuple[list[list[str]], list[str]]:
+    rows, labels = [], []
+    for prefix, label in EXAMPLES:
+        matches = sorted(EXAMPLES_DIR.glob(prefix + "*"))
+        if matches:
+            rows.append([str(matches[0])])
+            labels.append(label)
+    return rows, labels
+
+
+def build_demo(settings: AppSettings | None = None) -> gr.Blocks:
+    settings = settings or settings_from_env()
+    c: dict[str, gr.components.Component] = {}  # every component a handler reads or writes, by role
+    with gr.Blocks(title="hmr-compare", delete_cache=CACHE_SWEEP, fill_width=True) as demo:
+        session = gr.State(None, time_to_live=SESSION_TTL_S, delete_callback=close_session)
+        gr.Markdown(f"## {TITLE}\n{INTRO}")
+        gr.HTML(legend_html())
+        with gr.Tabs():
+            with gr.Tab("Compare", id="compare"):
+                _compare_tab(c, settings)
+            with gr.Tab("Benchmark", id="benchmark"):
+                _benchmark_tab(c, settings)
+            with gr.Tab("Live webcam", id="live"):
+                _live_tab(c)
+            with gr.Tab("Setup", id="setup"):
+                _setup_tab(c)
+        _wire_compare(demo, c, session, settings)
+        _wire_benchmark(c, session)
+        _wire_live(c, session)
+        _wire_setup(demo, c)
+    return demo
+
+
+# --------------------------------------------------------------------------- layout
+
+
+def _compare_tab(c: dict, settings: AppSettings) -> None:
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=1, min_width=320) as inputs_column:
+            c["image_input"] = gr.Image(label="Photo: upload, paste or webcam snapshot", type="filepath",
+                                        sources=["upload", "clipboard", "webcam"], height=300)
+            c["method_checkboxes"] = gr.CheckboxGroup(environment.method_choices(), value=handlers.DEFAULT_METHODS,
+                                                      label="Methods")
+            c["run_button"] = gr.Button("Compare", variant="primary", size="lg")
+            with gr.Accordion("Options", open=False):
+                c["fov_slider"] = gr.Slider(*handlers.FOV_RANGE, value=round(pipeline.DEFAULT_FOV_DEG, 1), step=0.5,
+                                            label="Field of view (diagonal, degrees): sets the focal length")
+                c["opacity_slider"] = gr.Slider(0.1, 1.0, value=0.8, step=0.05, label="Mesh opacity")
+                c["keypoints_checkbox"] = gr.Checkbox(False, label="Show keypoints (method joints + MediaPipe in white)")
+                c["side_view_checkbox"] = gr.Checkbox(True, label="Side views")
+                c["refine_checkbox"] = gr.Checkbox(False, label="Refine with keypoints (each network + fit)")
+            with gr.Accordion("People", open=True):
+                c["people_image"] = gr.Image(label="Detected people: click two corners to draw a box",
+                                             interactive=False, height=260)
+                c["people_picker"] = gr.CheckboxGroup([], value=[], label="Reconstruct (none ticked = everyone)")
+                with gr.Row():
+                    c["box_text"] = gr.Textbox("", label="Box x0, y0, x1, y1 (pixels of the picture above)",
+                                               placeholder="e.g. 330, 30, 540, 420", scale=3)
+                    c["clear_box_button"] = gr.Button("Clear box", size="sm", scale=1)
+        with gr.Column(scale=3):
+            c["status"] = gr.Markdown("Pick an example or give a photo, then press **Compare**.", elem_id="status-box")
+            c["overlay_gallery"] = gr.Gallery(label="Overlays: one per method, same person, same camera", columns=4,
+                                              height=360, object_fit="contain", preview=False)
+            c["side_gallery"] = gr.Gallery(label="Side views (seen from the right)", columns=4, height=260,
+                                           object_fit="contain")
+            with gr.Row():
+                with gr.Column(scale=3):
+                    c["model_3d"] = gr.Model3D(label="3D scene: meshes, camera and photo (GLB)", height=420,
+                                               clear_color=(0.95, 0.95, 0.95, 1.0))
+                with gr.Column(scale=1, min_width=220):
+                    c["model_methods"] = gr.CheckboxGroup([], label="Methods in the 3D scene")
+                    c["bundle_button"] = gr.Button("Prepare zip: overlays, meshes, parameters")
+                    c["bundle_file"] = gr.File(label="Download", interactive=False)
+                    c["timings_table"] = gr.Dataframe(label="Timings (seconds)", interactive=False)
+            _differences(c)
+    with inputs_column:  # the examples sit under the photo, and need the result components to exist first
+        _examples_block(c, settings)
+
+
+def _differences(c: dict) -> None:
+    gr.Markdown("### How the methods differ")
+    c["detail_person"] = gr.Dropdown([], label="Person", interactive=True)
+    c["error_plot"] = gr.Plot(label="Per-joint error against MediaPipe's landmarks")
+    with gr.Row():
+        c["error_table"] = gr.Dataframe(label="Per-joint 2D error (pixels) vs MediaPipe", interactive=False,
+                                        max_height=360)
+        c["disagreement_table"] = gr.Dataframe(label="Method vs method: mean joint distance after alignment (mm)",
+                                               interactive=False)
+    with gr.Row():
+        c["heatmap_a"] = gr.Dropdown([], label="Heat-map: method A", interactive=True)
+        c["heatmap_b"] = gr.Dropdown([], label="vs method B (mesh shown)", interactive=True)
+    c["heatmap_image"] = gr.Image(label="Per-vertex difference", interactive=False, height=400)
+    c["heatmap_note"] = gr.Markdown()
+
+
+def _examples_block(c: dict, settings: AppSettings) -> None:
+    rows, labels = example_rows()
+    if not rows:
+        return
+    cache = settings.examples != "off"
+    gr.Examples(rows, inputs=[c["image_input"]], outputs=[c[name] for name in handlers.ANALYSE_OUTPUTS],
+                fn=handlers.analyse_example, cache_examples=cache, cache_mode=settings.examples if cache else None,
+                example_labels=labels, label="Examples (results cached: click one)", examples_per_page=10)
+
+
+def _benchmark_tab(c: dict, settings: AppSettings) -> None:
+    gr.Markdown("Samples with **3D ground truth**: the bundled synthetic bodies, or real 3DPW test frames when "
+                "you point at a 3DPW folder in mmhuman3d's layout.")
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=1, min_width=320):
+            c["benchmark_source"] = gr.Radio(benchmark.SOURCES, value=benchmark.SOURCES[0], label="Samples")
+            c["pw3d_folder"] = gr.Textbox(str(data_root()), label="3DPW data folder (holds preprocessed_datasets/)",
+                                          interactive=not settings.on_space)
+            c["benchmark_load_button"] = gr.Button("Load samples")
+            c["benchmark_sample"] = gr.Dropdown([], label="Sample", interactive=True)
+            c["benchmark_methods"] = gr.CheckboxGroup(handlers.METHOD_CHOICES, value=handlers.DEFAULT_METHODS,
+                                                      label="Methods")
+            c["benchmark_run_button"] = gr.Button("Score this sample", variant="primary")
+            c["benchmark_status"] = gr.Markdown()
+            with gr.Accordion("Protocol card", open=True):
+                gr.Markdown(benchmark.PROTOCOL_CARD)
+        with gr.Column(scale=3):
+            c["benchmark_gallery"] = gr.Gallery(label="Overlays", columns=4, height=320, object_fit="contain")
+            c["benchmark_summary"] = gr.Dataframe(label="Per method (mm): MPJPE, PA-MPJPE, PVE", interactive=False)
+            c["benchmark_joints"] = gr.Dataframe(label="Per joint (mm), 14 LSP joints", interactive=False)
+
+
+def _live_tab(c: dict) -> None:
+    gr.Markdown("One method on the live webcam stream (the first person in view).")
+    with gr.Row():
+        c["webcam_input"] = gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Webcam")
+        c["live_output"] = gr.Image(label="Live result", interactive=False)
+    c["live_method"] = gr.Radio(handlers.METHOD_CHOICES, value=pipeline.FIT, label="Method")
+    c["live_status"] = gr.Markdown()
+
+
+def _setup_tab(c: dict) -> None:
+    c["environment_md"] = gr.Markdown()
+    gr.Markdown("### Methods")
+    c["methods_md"] = gr.Markdown()
+    with gr.Row():
+        for method in environment.NETWORK_METHODS:
+            c[f"download_{method}"] = gr.Button(f"Download {method_label(method)} checkpoint")
+    gr.Markdown("### SMPL body model")
+    c["smpl_license_checkbox"] = gr.Checkbox(False, label="I have read and accept the SMPL licence "
+                                             "(https://smpl.is.tue.mpg.de/modellicense.html): non-commercial research")
+    c["smpl_download_button"] = gr.Button("Download the SMPL neutral model")
+    c["download_status"] = gr.Markdown()
+    c["weights_table"] = gr.Dataframe(label="Files", interactive=False, wrap=True)
+
+
+# --------------------------------------------------------------------------- events
+
+
+def _analysis_inputs(c: dict) -> list:
+    names = ("image_input", "method_checkboxes", "fov_slider", "opacity_slider", "keypoints_checkbox",
+             "side_view_checkbox", "refine_checkbox", "people_picker", "box_text")
+    return [c[name] for name in names]
+
+
+def _wire_compare(demo: gr.Blocks, c: dict, session: gr.State, settings: AppSettings) -> None:
+    inputs = _analysis_inputs(c)
+    analysis_outputs = [c[name] for name in handlers.ANALYSE_OUTPUTS] + [session]
+    # preprocess=False: the handler reads the uploaded file itself, so a broken upload gets core.image_io's
+    # message instead of Gradio's generic error.
+    c["run_button"].click(handlers.analyse_photo, inputs + [session], analysis_outputs, api_name="compare",
+                          preprocess=False)
+    c["image_input"].input(handlers.new_photo, [session], [c["people_picker"], c["box_text"], session],
+                           api_visibility="private")
+    c["people_image"].select(handlers.pick_corner, [session], [c["box_text"], c["status"], session],
+                             api_visibility="private")
+    c["clear_box_button"].click(handlers.clear_box, [session], [c["box_text"], c["status"], session],
+                                api_visibility="private")
+    c["model_methods"].input(handlers.show_in_3d, inputs + [c["model_methods"], session], [c["model_3d"], session],
+                             api_name="show_in_3d", preprocess=False)
+    c["detail_person"].input(handlers.show_person, inputs + [c["detail_person"], session],
+                             [c[name] for name in handlers.DETAIL_OUTPUTS] + [session], api_name="person_details",
+                             preprocess=False)
+    gr.on([c["heatmap_a"].input, c["heatmap_b"].input], handlers.show_heatmap,
+          inputs + [c["detail_person"], c["heatmap_a"], c["heatmap_b"], session],
+          [c["heatmap_image"], c["heatmap_note"], session], api_name="heatmap", preprocess=False)
+    c["bundle_button"].click(handlers.make_bundle, inputs + [session], [c["bundle_file"], session], api_name="bundle",
+                             preprocess=False)
+
+
+def _wire_benchmark(c: dict, session: gr.State) -> None:
+    c["benchmark_load_button"].click(benchmark.load_benchmark, [c["benchmark_source"], c["pw3d_folder"], session],
+                                     [c["benchmark_sample"], c["benchmark_status"], session], api_name="benchmark_load")
+    c["benchmark_run_button"].click(
+        benchmark.run_benchmark, [c["benchmark_sample"], c["benchmark_methods"], c["fov_slider"], session],
+        [c["benchmark_gallery"], c["benchmark_summary"], c["benchmark_joints"], c["benchmark_status"], session],
+        api_name="benchmark_score")
+
+
+def _wire_live(c: dict, session: gr.State) -> None:
+    c["webcam_input"].stream(live.live_frame, [c["webcam_input"], c["live_method"], session],
+                             [c["live_output"], c["live_status"], session], stream_every=0.3, time_limit=300,
+                             concurrency_limit=1, api_name="live_frame")
+
+
+def _wire_setup(demo: gr.Blocks, c: dict) -> None:
+    refreshed = [c["environment_md"], c["methods_md"], c["weights_table"], c["method_checkboxes"]]
+    demo.load(environment.refresh, None, refreshed, api_name="setup_refresh")
+    for method in environment.NETWORK_METHODS:
+        c[f"download_{method}"].click(environment.download_handler(method), None, [c["download_status"], *refreshed],
+                                      api_name=f"download_{method}")
+    c["smpl_download_button"].click(environment.download_smpl, [c["smpl_license_checkbox"]],
+                                    [c["download_status"], *refreshed], api_name="download_smpl")
+
+
+def queue_options(settings: AppSettings) -> dict:
+    return {"default_concurrency_limit": settings.concurrency, "max_size": settings.queue_size}
+
+
+def launch_options(settings: AppSettings) -> dict:
+    """launch() arguments: bind address, the one folder served besides the app's own files, look."""
+    return {"server_name": settings.host, "server_port": settings.port, "allowed_paths": [str(EXAMPLES_DIR)],
+            "theme": gr.themes.Soft(), "css": CSS, "show_error": True}
