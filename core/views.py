@@ -220,12 +220,14 @@ def draw_colorbar(image: np.ndarray, top_mm: float, title: str) -> np.ndarray:
     canvas = _draw_tags(image, [(title, (0.15, 0.15, 0.15))])
     height, width = canvas.shape[:2]
     scale = _text_scale(canvas)
+    labels = ((f"{top_mm:.0f} mm", 0.0), ("0 mm", 1.0))  # text and height along the bar, top to bottom
+    text_width = max(cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 2)[0][0] for text, _ in labels)
     bar_h, bar_w = int(0.45 * height), max(8, int(0.03 * width))
-    x0, y0 = width - bar_w - int(70 * scale) - 8, int(0.1 * height)
+    x0, y0 = width - bar_w - text_width - 12, int(0.1 * height)
     ramp = _colormap()(np.linspace(1.0, 0.0, bar_h))[:, :3]
     canvas[y0:y0 + bar_h, x0:x0 + bar_w] = (255 * ramp[:, None, :]).round().astype(np.uint8)
-    for value, y in ((top_mm, y0), (0.0, y0 + bar_h)):
-        _outlined_text(canvas, f"{value:.0f} mm", (x0 + bar_w + 4, y + int(6 * scale)), scale)
+    for text, along in labels:
+        _outlined_text(canvas, text, (x0 + bar_w + 4, y0 + int(along * bar_h) + int(6 * scale)), scale)
     return canvas
 
 
