@@ -3,8 +3,8 @@
     from core.inference import predict
     results = predict(image_rgb, boxes_xyxy, methods=["hmr", "hybrik"])   # {method: [MeshPrediction]}
 
-CUDA is used when available, else the CPU. `precision` 'bf16' or 'fp16' runs the backbone and head
-under CUDA autocast (the IK, skinning and cameras stay float32); on the CPU it is ignored.
+CUDA is used when available, else the CPU, where each network runs in ONNX Runtime (`core.fast`).
+`precision` 'bf16' or 'fp16' runs the backbone and head under CUDA autocast (the IK, skinning and cameras stay float32); on the CPU it is ignored.
 Checkpoints are read from `core.paths.checkpoints_dir()` under their official names.
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Iterable
 import numpy as np
 import torch
 
-from core import paths
+from core import fast, paths
 from core.body_models.base import BodyModel
 from core.geometry import DEFAULT_FOV_DEG
 from core.models import METHODS, OFFICIAL_CHECKPOINTS, MeshPrediction, load_model
@@ -57,12 +57,15 @@ def default_body_model(prefer: str = "auto") -> BodyModel:
 
 
 def get_model(method: str, body_model: BodyModel | None = None, device: torch.device | None = None):
-    """The loaded, eval-mode model of `method`, cached per (method, body model, device)."""
+    """The loaded, eval-mode model of `method`, cached per (method, body model, device); on the CPU its
+    network runs in ONNX Runtime when available (core.fast; HMRC_FAST=off for plain PyTorch)."""
     body_model = default_body_model() if body_model is None else body_model
     device = default_device() if device is None else torch.device(device)
     key = (method, id(body_model), str(device))
     if key not in _MODELS:
-        _MODELS[key] = load_model(method, checkpoint_file(method), body_model=body_model, device=device)
+        model = load_model(method, checkpoint_file(method), body_model=body_model, device=device)
+        fast.accelerate(model)
+        _MODELS[key] = model
     return _MODELS[key]
 
 

@@ -79,6 +79,7 @@ def _numpy(tensor: torch.Tensor | None, index: int) -> np.ndarray | None:
 
 class _MethodModel(nn.Module):
     method: str = ""
+    fast_network = None  # core.fast.OnnxNetwork once core.fast.accelerate ran: the same network, faster on CPU
 
     def load_weights(self, checkpoint: str | Path | dict) -> None:
         """Strictly load backbone.* and head.* from a checkpoint path or an mmcv-layout state_dict."""
@@ -253,8 +254,11 @@ class HybrIK(_MethodModel):
 
 
 def _run_network(model, images: torch.Tensor, autocast_dtype: torch.dtype | None, hybrik: bool = False):
-    """The backbone + head, optionally under CUDA autocast (IK and skinning stay float32)."""
+    """The backbone + head (ONNX Runtime on CPU when accelerated), optionally under CUDA autocast (IK and
+    skinning stay float32)."""
     images = images.to(model.device)
+    if model.fast_network is not None and not model.training and autocast_dtype is None and images.device.type == "cpu":
+        return model.fast_network(images)
     run = model.network if hybrik else model.forward
     if autocast_dtype is None or images.device.type != "cuda":
         return run(images)

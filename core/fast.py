@@ -1,0 +1,163 @@
+"""Faster CPU inference on the same weights: each method's network run by ONNX Runtime.
+
+When a model is loaded for inference (`core.inference.get_model`), its network (backbone + head: images →
+HMRHeadOutput or HybrIKHeadOutput) is exported once with torch.onnx (dynamic batch size) and handed to an
+onnxruntime session. ONNX Runtime folds every BatchNorm into its convolution, fuses convolution + add + ReLU
+and runs oneDNN-style blocked kernels: on a 2-core CPU the HMR network takes about half the time of eager
+PyTorch, with outputs equal to float rounding (tests/test_fast.py compares both paths).
+
+The PyTorch modules stay the reference and the fallback. They run unchanged when HMRC_FAST=off, on a CUDA
+device, under autocast, in training mode, or when onnxruntime is not installed. Everything after the
+network (IK, skinning, cameras) is PyTorch in both cases.
+"""
+from __future__ import annotations
+
+import io
+import os
+import warnings
+
+import torch
+from torch import nn
+
+FAST_ENV = "HMRC_FAST"
+BACKENDS = ("auto", "onnxruntime", "off")
+ONNX_OPSET = 17
+ONNX_INPUT = "images"
+
+
+def requested_backend() -> str:
+    """HMRC_FAST: 'auto' (default: ONNX Runtime when installed), 'onnxruntime' (required) or 'off'."""
+    choice = os.environ.get(FAST_ENV, "auto").strip().lower() or "auto"
+    if choice not in BACKENDS:
+        raise ValueError(f"{FAST_ENV}={choice!r} is not one of {BACKENDS}")
+    return choice
+
+
+def onnxruntime_available() -> bool:
+    try:
+        import onnx  # noqa: F401 - torch.onnx.export needs it
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class OnnxNetwork:
+    """An onnxruntime session standing in for a method's network on the CPU: images (B, 3, S, S) → head output."""
+
+    def __init__(self, exported: nn.Module, output_names: list[str], finish, input_size: int, threads: int | None = None):
+        """exported: eval-mode module images → tuple of tensors named `output_names`; finish: that tuple → head output."""
+        import onnxruntime
+
+        self.names, self.finish = output_names, finish
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads or torch.get_num_threads()
+        options.inter_op_num_threads = 1
+        # Idle workers would otherwise spin for a while after each run, taking the CPU from detection and rendering.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        model_bytes = export_onnx(exported, input_size, output_names)
+        self.session = onnxruntime.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
+        self.info = f"ONNX Runtime {onnxruntime.__version__} ({options.intra_op_num_threads} threads)"
+
+    def __call__(self, images: torch.Tensor):
+        """images (B, 3, S, S) float32 CPU → the head's output dataclass (float32 CPU tensors)."""
+        arrays = self.session.run(self.names, {ONNX_INPUT: images.detach().contiguous().numpy()})
+        return self.finish(tuple(torch.from_numpy(array) for array in arrays))
+
+
+def export_onnx(network: nn.Module, input_size: int, output_names: list[str]) -> bytes:
+    """An eval-mode `network` (images → tuple of tensors) → ONNX model bytes with a dynamic batch dimension."""
+    assert not network.training, "export the network in eval mode (dropout off, BatchNorm running statistics)"
+    example = torch.zeros(2, 3, input_size, input_size)
+    buffer = io.BytesIO()
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
+        torch.onnx.export(
+            network, (example,), buffer, dynamo=False, opset_version=ONNX_OPSET,
+            input_names=[ONNX_INPUT], output_names=output_names,
+            dynamic_axes={name: {0: "batch"} for name in [ONNX_INPUT, *output_names]},
+        )
+    return buffer.getvalue()
+
+
+def accelerate(model: nn.Module, backend: str | None = None) -> str:
+    """Give an eval-mode HMR / SPIN_GTA / HybrIK model its ONNX Runtime network where the backend allows.
+
+    Sets `model.fast_network` (used by core.models for CPU inference) and returns what runs the network.
+    """
+    backend = requested_backend() if backend is None else backend
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    model.fast_network = None
+    if backend == "off":
+        return "PyTorch (HMRC_FAST=off)"
+    if model.device.type != "cpu":
+        return f"PyTorch on {model.device}"
+    if not onnxruntime_available():
+        if backend == "onnxruntime":
+            raise RuntimeError(f"{FAST_ENV}=onnxruntime needs: pip install onnxruntime onnx (or set {FAST_ENV}=auto)")
+        return "PyTorch (onnxruntime not installed)"
+    exported, names, finish = _exported_network(model)
+    model.fast_network = OnnxNetwork(exported, names, finish, model.input_spec.size)
+    return model.fast_network.info
+
+
+class _HMRNetwork(nn.Module):
+    """HMR / SPIN-GTA backbone + head with the output dataclass as a tuple, for the exporter."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, images):
+        out = self.model(images)
+        return out.rotmats, out.betas, out.cam_weak, out.pose_6d
+
+
+class _HybrIKNetwork(nn.Module):
+    """HybrIK's backbone + head → (heatmap logits (B, 29·64, 64, 64), betas, twists), for the exporter.
+
+    The head's soft-argmax stays in PyTorch (`soft_argmax_3d` on the logits): on near-flat heatmaps its
+    float32 sums over 64³ bins come out up to 6e-5 different in ONNX Runtime, against < 1e-6 for the rest.
+    The logits are caught with a hook on the head's final layer, so the head's own forward is what is
+    exported; its unused uvd output is dropped from the graph.
+    """
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, images):
+        caught = []
+        hook = self.model.head.final_layer.register_forward_hook(lambda _module, _inputs, output: caught.append(output))
+        try:
+            out = self.model.network(images)
+        finally:
+            hook.remove()
+        return caught[0], out.betas, out.phis
+
+
+def _hmr_output(arrays):
+    from core.hmr_head import HMRHeadOutput
+
+    return HMRHeadOutput(*arrays)
+
+
+def _hybrik_output(arrays):
+    from core.hybrik_head import NUM_JOINTS_29, HybrIKHeadOutput, soft_argmax_3d
+
+    heatmaps, betas, phis = arrays
+    return HybrIKHeadOutput(uvd=soft_argmax_3d(heatmaps.reshape(len(heatmaps), NUM_JOINTS_29, -1)), betas=betas, phis=phis)
+
+
+def _exported_network(model: nn.Module):
+    """(module to export, its output names, tuple of outputs → head output) for `model`'s method."""
+    if model.method == "hybrik":
+        return _HybrIKNetwork(model).eval(), ["heatmaps", "betas", "phis"], _hybrik_output
+    return _HMRNetwork(model).eval(), ["rotmats", "betas", "cam_weak", "pose_6d"], _hmr_output
+
+
+def describe(model: nn.Module) -> str:
+    """What runs the model's network, for the app's environment panel."""
+    fast = getattr(model, "fast_network", None)
+    return fast.info if fast is not None else "PyTorch"
