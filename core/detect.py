@@ -1,0 +1,428 @@
+"""Find every person in a photo with the BlazePose models bundled in MediaPipe 0.10.21, offline.
+
+`mp.solutions.pose` follows one person, and the tasks API's PoseLandmarker needs a downloaded `.task`
+bundle. Both are built from the same two stages, and MediaPipe's wheel ships both compiled as
+subgraphs together with their models, so this module runs the stages itself through MediaPipe's graph
+runner (`mediapipe.python.solution_base.SolutionBase`, which `mp.solutions.pose` is built on):
+
+1. Detection, subgraph `PoseDetectionCpu` (`pose_detection.tflite`): 224 × 224 letterboxed input,
+   2254 SSD anchors, weighted non-maximum suppression. Each detection has a score, a box and four
+   keypoints: hip centre, a point on the circle around the whole body, shoulder centre, a point on the
+   circle around the upper body. One 224-pixel look at a wide group photo misses small or tightly
+   packed people, so the detector also runs on half-overlapping square windows along the long side.
+2. Landmarks, subgraph `PoseLandmarkByRoiCpu` (`pose_landmark_full.tflite`): 33 landmarks in pixels with
+   visibility, 33 metric world landmarks (hip-centred) and a segmentation mask, for one rotated square
+   region. The region comes from the detection exactly as MediaPipe's `PoseDetectionToRoi` builds it
+   (centre = hip centre, side = 2 × radius × 1.25, rotated so the body points up); if the model's own
+   presence flag says "no person" the region is retried upright. The region is then rebuilt from the
+   model's two auxiliary landmarks and run once more, as MediaPipe's video tracking does between frames.
+3. Several people: candidates are taken best score first. Each accepted person is painted out
+   (segmentation mask → gray) before the next ones are read and before detecting again, so
+   neighbours hidden by suppression or pulled onto another body get their own turn. Two results whose
+   faces land at the same place are one person.
+
+`person_from_box` skips stage 1: the app's drawn box becomes the region for stage 2.
+Models load once per process and every call holds one lock, so a Gradio server can share them.
+"""
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from core.image_io import LoadedImage
+
+NUM_LANDMARKS = 33
+ROI_SCALE = 1.25  # MediaPipe's PoseDetectionToRoi / PoseLandmarksToRoi enlarge the body circle by this
+WINDOW_OVERLAP = 0.5  # detection windows step by half their side
+SAME_FACE_FRACTION = 0.5  # faces closer than this × shoulder width belong to one person
+BOX_MARGIN = 0.1  # person box = visible landmarks + this fraction of their extent on each side
+VISIBLE = 0.5  # landmark visibility above which a landmark counts as seen
+PAINT_THRESHOLD = 0.5  # mask value above which a found person is painted out
+PAINT_GRAY = 128
+MAX_ROUNDS = 3  # detect → read landmarks → paint out, at most this many times
+PART_INSIDE = 0.8  # a reading whose box lies this much inside another person's box...
+PART_HEIGHT = 0.4  # ...and is less than this fraction of its height is a body part read as a person
+FACE = slice(0, 11)  # MediaPipe landmarks 0..10: nose, eyes, ears, mouth
+LEFT_SHOULDER, RIGHT_SHOULDER = 11, 12
+NO_PERSON_MESSAGE = (
+    "No person found. Draw a box around the person (or pick a region) to read the pose there, "
+    "or try a photo where the whole body is larger and less hidden."
+)
+
+_DETECTION_GRAPH = """
+input_stream: "image"
+output_stream: "detections"
+node { calculator: "PoseDetectionCpu" input_stream: "IMAGE:image" output_stream: "DETECTIONS:detections" }
+"""
+
+_LANDMARK_GRAPH = """
+input_stream: "image"
+input_stream: "roi"
+output_stream: "landmarks"
+output_stream: "auxiliary_landmarks"
+output_stream: "world_landmarks"
+output_stream: "segmentation_mask"
+input_side_packet: "model_complexity"
+input_side_packet: "enable_segmentation"
+node {
+  calculator: "PoseLandmarkByRoiCpu"
+  input_side_packet: "MODEL_COMPLEXITY:model_complexity"
+  input_side_packet: "ENABLE_SEGMENTATION:enable_segmentation"
+  input_stream: "IMAGE:image"
+  input_stream: "ROI:roi"
+  output_stream: "LANDMARKS:landmarks"
+  output_stream: "AUXILIARY_LANDMARKS:auxiliary_landmarks"
+  output_stream: "WORLD_LANDMARKS:world_landmarks"
+  output_stream: "SEGMENTATION_MASK:segmentation_mask_image"
+}
+node {
+  calculator: "FromImageCalculator"
+  input_stream: "IMAGE:segmentation_mask_image"
+  output_stream: "IMAGE_CPU:segmentation_mask"
+}
+"""
+_MODEL_COMPLEXITY_FULL = 1  # selects pose_landmark_full.tflite, the one model the wheel ships
+
+
+@dataclass
+class Person:
+    box: np.ndarray  # (4,) x0, y0, x1, y1 pixels (original image when given a LoadedImage)
+    score: float  # detector confidence in [0, 1]; 1.0 for a user-drawn box
+    landmarks: np.ndarray  # (33, 3) MediaPipe order: x, y pixels; z relative depth in the same pixel scale
+    visibility: np.ndarray  # (33,) in [0, 1]
+    world_landmarks: np.ndarray  # (33, 3) metres, origin between the hips, x right, y down, z away from camera
+    mask: np.ndarray | None = None  # (H, W) float32 in [0, 1], pixels of the image that was processed
+    source: str = "detector"  # 'detector' or 'box'
+
+
+@dataclass
+class DetectionResult:
+    people: list[Person]  # sorted left to right by box centre
+    image_size: tuple[int, int]  # (height, width) of the image the coordinates refer to
+    message: str = ""  # non-empty when nobody was found, saying what to try
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Candidate:
+    score: float
+    box: np.ndarray  # (4,) detector box, pixels
+    keypoints: np.ndarray  # (4, 2) hip centre, body-circle point, shoulder centre, upper-body-circle point
+
+
+@dataclass
+class _Reading:
+    """One landmark-model output, in pixels of the image it was run on."""
+
+    landmarks: np.ndarray  # (33, 3)
+    visibility: np.ndarray  # (33,)
+    world_landmarks: np.ndarray  # (33, 3)
+    auxiliary: np.ndarray  # (2, 2) hip centre and body-circle point, for the next region
+    mask: np.ndarray  # (H, W) float32
+
+
+class _PoseModels:
+    """The two MediaPipe graphs, built once; every use goes through `lock`."""
+
+    def __init__(self):
+        from mediapipe.python.solution_base import SolutionBase
+
+        self.lock = threading.Lock()
+        self.detector = SolutionBase(graph_config=_DETECTION_GRAPH)
+        self.landmarker = SolutionBase(
+            graph_config=_LANDMARK_GRAPH,
+            side_inputs={"model_complexity": _MODEL_COMPLEXITY_FULL, "enable_segmentation": True},
+        )
+
+
+_models: _PoseModels | None = None
+_models_lock = threading.Lock()
+
+
+def pose_models() -> _PoseModels:
+    """Load MediaPipe's pose graphs on first use and reuse them afterwards."""
+    global _models
+    with _models_lock:
+        if _models is None:
+            _models = _PoseModels()
+        return _models
+
+
+def detect_people(
+    image: np.ndarray | LoadedImage, max_people: int = 10, min_score: float = 0.5, with_masks: bool = False
+) -> DetectionResult:
+    """Every person in `image` ((H, W, 3) uint8 RGB, or a LoadedImage whose coordinates map back to the original)."""
+    rgb = _rgb_of(image)
+    models = pose_models()
+    with models.lock:
+        found = _find_people(models, rgb, max_people, min_score)
+    people = sorted((_to_person(reading, score, rgb.shape, with_masks) for score, reading in found), key=_centre_x)
+    return _result(image, people)
+
+
+def person_from_box(image: np.ndarray | LoadedImage, box, with_mask: bool = False) -> Person | None:
+    """Landmarks of the one person inside `box` (x0, y0, x1, y1 pixels, same frame as the results); None if none."""
+    rgb = _rgb_of(image)
+    box_px = np.asarray(box, dtype=np.float64)
+    if isinstance(image, LoadedImage):
+        box_px = image.to_processing(box_px.reshape(2, 2)).reshape(4)
+    x0, y0, x1, y1 = box_px
+    assert x1 > x0 and y1 > y0, f"box must be (x0, y0, x1, y1) with x1 > x0 and y1 > y0, got {box}"
+    side = max(x1 - x0, y1 - y0) * ROI_SCALE
+    roi = _region(np.array([(x0 + x1) / 2, (y0 + y1) / 2]), side, 0.0, rgb.shape)
+    models = pose_models()
+    with models.lock:
+        reading = _read(models, rgb, roi)
+        if reading is not None:
+            reading = _refine(models, rgb, reading)
+    if reading is None:
+        return None
+    person = _to_person(reading, 1.0, rgb.shape, with_mask, source="box")
+    return _result(image, [person]).people[0]
+
+
+# ---- detection stage ----------------------------------------------------------------------------
+
+
+def detection_windows(height: int, width: int) -> list[tuple[int, int, int, int]]:
+    """The whole image, then squares of the short side stepping by half along the long side (x0, y0, x1, y1)."""
+    side = min(height, width)
+    step = max(1, int(side * (1 - WINDOW_OVERLAP)))
+    windows = [(0, 0, width, height)]
+    if max(height, width) <= side * 1.1:
+        return windows
+    starts = list(range(0, max(height, width) - side + 1, step))
+    if starts[-1] != max(height, width) - side:
+        starts.append(max(height, width) - side)
+    for start in starts:
+        windows.append((start, 0, start + side, side) if width > height else (0, start, side, start + side))
+    return windows
+
+
+def _detect(models: _PoseModels, rgb: np.ndarray, min_score: float) -> list[_Candidate]:
+    """Pose detections over all windows, in pixels of `rgb`, best score first."""
+    candidates = []
+    for x0, y0, x1, y1 in detection_windows(*rgb.shape[:2]):
+        window = np.ascontiguousarray(rgb[y0:y1, x0:x1])
+        detections = models.detector.process({"image": window}).detections or []
+        for detection in detections:
+            candidate = _candidate_from(detection, (x0, y0), window.shape)
+            if candidate.score >= min_score:
+                candidates.append(candidate)
+    return sorted(candidates, key=lambda c: -c.score)
+
+
+def _candidate_from(detection, offset: tuple[int, int], window_shape) -> _Candidate:
+    """A MediaPipe Detection (normalised to its window) → pixels of the full image."""
+    height, width = window_shape[:2]
+    location = detection.location_data
+    keypoints = np.array([[k.x * width, k.y * height] for k in location.relative_keypoints]) + offset
+    b = location.relative_bounding_box
+    box = np.array([b.xmin * width, b.ymin * height, (b.xmin + b.width) * width, (b.ymin + b.height) * height])
+    return _Candidate(float(detection.score[0]), box + np.tile(offset, 2), keypoints)
+
+
+# ---- landmark stage -----------------------------------------------------------------------------
+
+
+def _region(centre: np.ndarray, side: float, rotation: float, shape) -> "NormalizedRect":
+    """A square region in pixels → MediaPipe's NormalizedRect (normalised by the image's width and height)."""
+    from mediapipe.framework.formats.rect_pb2 import NormalizedRect
+
+    height, width = shape[:2]
+    return NormalizedRect(
+        x_center=centre[0] / width, y_center=centre[1] / height,
+        width=side / width, height=side / height, rotation=rotation,
+    )
+
+
+def _region_from_points(centre: np.ndarray, circle_point: np.ndarray, shape, upright: bool = False):
+    """MediaPipe's PoseDetectionToRoi: centre the square on the hips, turn it so the body points up."""
+    dx, dy = circle_point - centre
+    side = 2.0 * math.hypot(dx, dy) * ROI_SCALE
+    rotation = 0.0 if upright else _wrap_angle(math.pi / 2 - math.atan2(-dy, dx))
+    return _region(centre, side, rotation, shape)
+
+
+def _wrap_angle(angle: float) -> float:
+    return angle - 2 * math.pi * math.floor((angle + math.pi) / (2 * math.pi))
+
+
+def _read(models: _PoseModels, rgb: np.ndarray, roi) -> _Reading | None:
+    """Run the landmark model on one region; None when its presence flag says nobody is there."""
+    output = models.landmarker.process({"image": rgb, "roi": roi})
+    if output.landmarks is None:
+        return None
+    height, width = rgb.shape[:2]
+    image_points = np.array([[p.x * width, p.y * height, p.z * width] for p in output.landmarks.landmark])
+    auxiliary = np.array([[p.x * width, p.y * height] for p in output.auxiliary_landmarks.landmark])
+    return _Reading(
+        landmarks=image_points,
+        visibility=np.array([p.visibility for p in output.landmarks.landmark]),
+        world_landmarks=np.array([[p.x, p.y, p.z] for p in output.world_landmarks.landmark]),
+        auxiliary=auxiliary,
+        mask=np.asarray(output.segmentation_mask, dtype=np.float32).reshape(height, width),
+    )
+
+
+def _refine(models: _PoseModels, rgb: np.ndarray, reading: _Reading) -> _Reading:
+    """Read again in the region the first reading implies (MediaPipe's PoseLandmarksToRoi)."""
+    roi = _region_from_points(reading.auxiliary[0], reading.auxiliary[1], rgb.shape)
+    return _read(models, rgb, roi) or reading
+
+
+def _read_candidate(models: _PoseModels, rgb: np.ndarray, candidate: _Candidate) -> _Reading | None:
+    """Detection → region → landmarks, retrying upright, then refined once."""
+    hips, circle = candidate.keypoints[0], candidate.keypoints[1]
+    for upright in (False, True):
+        reading = _read(models, rgb, _region_from_points(hips, circle, rgb.shape, upright))
+        if reading is not None:
+            return _refine(models, rgb, reading)
+    return None
+
+
+# ---- several people -----------------------------------------------------------------------------
+
+
+def _find_people(models: _PoseModels, rgb: np.ndarray, max_people: int, min_score: float):
+    """Detect, read, paint out the people found, and detect again until nobody new appears."""
+    found: list[tuple[float, _Reading]] = []
+    painted = rgb
+    for _ in range(MAX_ROUNDS):
+        new = _one_round(models, painted, found, max_people, min_score)
+        if not new:
+            break
+        found += new
+        painted = _paint_out(rgb, [reading.mask for _, reading in found])
+        if len(found) >= max_people:
+            break
+    return _without_parts(found, rgb.shape)
+
+
+def _without_parts(found: list[tuple[float, "_Reading"]], shape) -> list[tuple[float, "_Reading"]]:
+    """Drop readings of a hand, knee or ski inside a person already found (small boxes within a big one)."""
+    boxes = [person_box(reading.landmarks, reading.visibility, shape) for _, reading in found]
+    keep = []
+    for i, box in enumerate(boxes):
+        height = box[3] - box[1]
+        is_part = any(
+            j != i and _fraction_inside(box, other) >= PART_INSIDE and height < PART_HEIGHT * (other[3] - other[1])
+            for j, other in enumerate(boxes)
+        )
+        if not is_part:
+            keep.append(found[i])
+    return keep
+
+
+def _fraction_inside(box: np.ndarray, other: np.ndarray) -> float:
+    """Share of `box`'s area (x0, y0, x1, y1) that lies inside `other`."""
+    width = max(0.0, min(box[2], other[2]) - max(box[0], other[0]))
+    height = max(0.0, min(box[3], other[3]) - max(box[1], other[1]))
+    area = max((box[2] - box[0]) * (box[3] - box[1]), 1e-6)
+    return float(width * height / area)
+
+
+def _one_round(models, rgb, found, max_people, min_score) -> list[tuple[float, _Reading]]:
+    """Read every new candidate in `rgb`, painting each accepted person out before reading the next."""
+    new: list[tuple[float, _Reading]] = []
+    masks = [reading.mask for _, reading in found]
+    image = rgb
+    for candidate in _detect(models, rgb, min_score):
+        if len(found) + len(new) >= max_people:
+            break
+        if _inside_masks(candidate.keypoints[2], masks):
+            continue
+        reading = _read_candidate(models, image, candidate)
+        if reading is None or any(_same_person(reading, other) for _, other in found + new):
+            continue
+        new.append((candidate.score, reading))
+        masks.append(reading.mask)
+        image = _paint_out(rgb, masks)
+    return new
+
+
+def _inside_masks(point: np.ndarray, masks: list[np.ndarray]) -> bool:
+    """Whether `point` (2,) pixels lies on a person already found (so the detection is about them)."""
+    if not masks:
+        return False
+    height, width = masks[0].shape
+    x, y = int(np.clip(point[0], 0, width - 1)), int(np.clip(point[1], 0, height - 1))
+    return any(mask[y, x] > PAINT_THRESHOLD for mask in masks)
+
+
+def _paint_out(rgb: np.ndarray, masks: list[np.ndarray]) -> np.ndarray:
+    """Copy of `rgb` with every masked person replaced by flat gray, so the models look elsewhere."""
+    covered = np.zeros(rgb.shape[:2], dtype=bool)
+    for mask in masks:
+        covered |= mask > PAINT_THRESHOLD
+    painted = rgb.copy()
+    painted[covered] = PAINT_GRAY
+    return painted
+
+
+def _same_person(a: _Reading, b: _Reading) -> bool:
+    """Faces at the same place (within half a shoulder width) mean the same person."""
+    face_distance = np.linalg.norm(a.landmarks[FACE, :2].mean(0) - b.landmarks[FACE, :2].mean(0))
+    return face_distance < SAME_FACE_FRACTION * max(_shoulder_width(a), _shoulder_width(b))
+
+
+def _shoulder_width(reading: _Reading) -> float:
+    return float(np.linalg.norm(reading.landmarks[LEFT_SHOULDER, :2] - reading.landmarks[RIGHT_SHOULDER, :2]))
+
+
+# ---- outputs ------------------------------------------------------------------------------------
+
+
+def _rgb_of(image: np.ndarray | LoadedImage) -> np.ndarray:
+    rgb = image.rgb if isinstance(image, LoadedImage) else image
+    assert rgb.ndim == 3 and rgb.shape[2] == 3 and rgb.dtype == np.uint8, (
+        f"expected an (H, W, 3) uint8 RGB image, got {rgb.shape} {rgb.dtype}; load files with core.image_io.load_image"
+    )
+    return np.ascontiguousarray(rgb)
+
+
+def person_box(landmarks: np.ndarray, visibility: np.ndarray, shape) -> np.ndarray:
+    """(4,) box around the visible landmarks ((33, 2+) pixels) plus a margin, clipped to the image."""
+    seen = landmarks[visibility > VISIBLE, :2]
+    if len(seen) < 2:
+        seen = landmarks[:, :2]
+    low, high = seen.min(0), seen.max(0)
+    margin = BOX_MARGIN * (high - low)
+    height, width = shape[:2]
+    low = np.clip(low - margin, 0, [width, height])
+    high = np.clip(high + margin, 0, [width, height])
+    return np.concatenate([low, high])
+
+
+def _to_person(reading: _Reading, score: float, shape, with_mask: bool, source: str = "detector") -> Person:
+    return Person(
+        box=person_box(reading.landmarks, reading.visibility, shape),
+        score=score,
+        landmarks=reading.landmarks,
+        visibility=reading.visibility,
+        world_landmarks=reading.world_landmarks,
+        mask=reading.mask if with_mask else None,
+        source=source,
+    )
+
+
+def _centre_x(person: Person) -> float:
+    return float(person.box[0] + person.box[2]) / 2
+
+
+def _result(image: np.ndarray | LoadedImage, people: list[Person]) -> DetectionResult:
+    """Package people, mapping pixels back to the original image when `image` is a LoadedImage."""
+    if not isinstance(image, LoadedImage):
+        return DetectionResult(people, tuple(image.shape[:2]), "" if people else NO_PERSON_MESSAGE)
+    for person in people:
+        person.box = image.to_original(person.box.reshape(2, 2)).reshape(4)
+        person.landmarks = person.landmarks.copy()
+        person.landmarks[:, :2] = image.to_original(person.landmarks[:, :2])
+        person.landmarks[:, 2] *= image.to_original([[1.0, 1.0]])[0, 0]
+    notes = list(image.notes)
+    if any(person.mask is not None for person in people) and image.scale < 1.0:
+        notes.append("Masks are at the processing size, not the original size.")
+    return DetectionResult(people, image.original_size, "" if people else NO_PERSON_MESSAGE, notes)
