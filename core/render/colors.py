@@ -1,0 +1,49 @@
+"""One colour per method, so every view (overlay, side view, GLB, plots) tells the methods apart the same way.
+
+Colours are RGB in [0, 1], chosen to stay distinguishable over skin tones and for the common forms of
+colour blindness (Okabe-Ito palette).
+"""
+from __future__ import annotations
+
+METHOD_COLORS: dict[str, tuple[float, float, float]] = {
+    "hmr": (0.90, 0.62, 0.00),  # orange
+    "hybrik": (0.34, 0.71, 0.91),  # sky blue
+    "spin_gta": (0.00, 0.62, 0.45),  # bluish green
+    "fit": (0.80, 0.47, 0.65),  # reddish purple
+    "ground_truth": (0.85, 0.85, 0.85),  # light grey
+}
+
+METHOD_LABELS: dict[str, str] = {
+    "hmr": "HMR",
+    "hybrik": "HybrIK",
+    "spin_gta": "SPIN-GTA",
+    "fit": "Fit",
+    "ground_truth": "Ground truth",
+}
+
+REFINED_LIGHTEN = 0.45  # "hmr+fit" (a method refined by another) is its base colour this far towards white
+
+KEYPOINT_COLOR = (1.0, 0.2, 0.2)
+BACKGROUND_COLOR = (1.0, 1.0, 1.0)  # side and top views
+
+
+def method_color(method: str) -> tuple[float, float, float]:
+    """RGB in [0, 1] of a method ('hmr', 'hybrik', 'spin_gta', 'fit', 'ground_truth'), or of a refined
+    method such as 'hmr+fit': a lighter shade of its base method, so the pair reads as related."""
+    base, refined, _ = method.partition("+")
+    if base not in METHOD_COLORS:
+        raise ValueError(f"no colour for method '{method}'; known methods: {sorted(METHOD_COLORS)}")
+    color = METHOD_COLORS[base]
+    if refined:
+        color = tuple(c + REFINED_LIGHTEN * (1.0 - c) for c in color)
+    return color
+
+
+def method_label(method: str) -> str:
+    """Display name: 'hmr' → 'HMR', 'hmr+fit' → 'HMR + Fit'; unknown parts are shown as given."""
+    return " + ".join(METHOD_LABELS.get(part, part) for part in method.split("+"))
+
+
+def to_uint8(color: tuple[float, float, float]) -> tuple[int, int, int]:
+    """RGB in [0, 1] → RGB in 0..255, e.g. for OpenCV drawing."""
+    return tuple(int(round(255 * min(max(c, 0.0), 1.0))) for c in color)

@@ -1,0 +1,122 @@
+"""Pictures for people: meshes blended over the photo, side and top views, and 2D keypoints."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+from core.render.camera import centred_intrinsics, check_intrinsics
+from core.render.colors import BACKGROUND_COLOR, KEYPOINT_COLOR, to_uint8
+from core.render.renderer import get_renderer
+from core.render.scene import MeshToDraw, RenderOutput
+
+# 90° turns in the OpenCV camera frame (x right, y down, z forward), applied about the bodies' centre.
+# Side view: seen from the camera's right, so depth in the photo runs left → right.
+SIDE_ROTATION = np.array([[0.0, 0.0, 1.0], [0.0, 1.0, 0.0], [-1.0, 0.0, 0.0]])
+# Top view: seen from above, so depth in the photo runs bottom → top.
+TOP_ROTATION = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
+VIEW_FILL = 0.8  # fraction of the image the bodies' bounding box spans in side and top views
+SUBPIXEL_BITS = 4  # OpenCV drawing at 1/16 pixel
+
+
+def render_overlay(image_rgb: np.ndarray, meshes: list[MeshToDraw], K: np.ndarray, opacity: float = 0.8) -> np.ndarray:
+    """All `meshes` (OpenCV camera frame) drawn through K over the photo (H, W, 3) uint8 → (H, W, 3) uint8."""
+    assert image_rgb.ndim == 3 and image_rgb.shape[2] == 3, f"image must be (H, W, 3) RGB, got {image_rgb.shape}"
+    assert 0.0 <= opacity <= 1.0, f"opacity must be in [0, 1], got {opacity}"
+    height, width = image_rgb.shape[:2]
+    if not meshes:
+        return image_rgb.copy()
+    rendered = get_renderer().render(meshes, check_intrinsics(K), height, width)
+    return composite(rendered, image_rgb.astype(np.float32) / 255.0, opacity)
+
+
+def render_side_view(
+    meshes: list[MeshToDraw], height: int, width: int, focal: float | None = None,
+    background: tuple[float, float, float] = BACKGROUND_COLOR,
+) -> np.ndarray:
+    """The meshes turned 90° about the vertical axis through their centre, framed on a plain background (H, W, 3) uint8."""
+    return render_turned_view(meshes, SIDE_ROTATION, height, width, focal, background)
+
+
+def render_top_view(
+    meshes: list[MeshToDraw], height: int, width: int, focal: float | None = None,
+    background: tuple[float, float, float] = BACKGROUND_COLOR,
+) -> np.ndarray:
+    """The meshes seen from above (the photo's camera at the bottom), framed on a plain background (H, W, 3) uint8."""
+    return render_turned_view(meshes, TOP_ROTATION, height, width, focal, background)
+
+
+def render_turned_view(
+    meshes: list[MeshToDraw], rotation: np.ndarray, height: int, width: int, focal: float | None = None,
+    background: tuple[float, float, float] = BACKGROUND_COLOR,
+) -> np.ndarray:
+    """Rotate all meshes together by `rotation` (3, 3) about their common centre, then frame and draw them."""
+    canvas = np.broadcast_to(np.asarray(background, np.float32), (height, width, 3))
+    if not meshes:
+        return (canvas * 255).round().astype(np.uint8)
+    focal = focal or 1.5 * max(height, width)  # long lens: little perspective distortion
+    centre = _bounding_box_centre(np.concatenate([mesh.vertices for mesh in meshes]))
+    turned = [_moved(mesh, (mesh.vertices - centre) @ rotation.T) for mesh in meshes]
+    K, shift = frame_camera(np.concatenate([mesh.vertices for mesh in turned]), height, width, focal)
+    framed = [_moved(mesh, mesh.vertices + shift) for mesh in turned]
+    return composite(get_renderer().render(framed, K, height, width), canvas, opacity=1.0)
+
+
+def frame_camera(points: np.ndarray, height: int, width: int, focal: float, fill: float = VIEW_FILL):
+    """A centred K (3, 3) and a shift (3,) that put `points` (N, 3) in front of it, spanning `fill` of the image."""
+    low, high = points.min(axis=0), points.max(axis=0)
+    half = (high - low) / 2.0
+    # The bounding box's nearest face must fit: half-extent / (distance - half-depth) · focal ≤ fill · half-image.
+    distance = max(focal * half[0] / (fill * width / 2.0), focal * half[1] / (fill * height / 2.0)) + half[2]
+    shift = np.array([0.0, 0.0, distance]) - (low + high) / 2.0
+    return centred_intrinsics(height, width, focal), shift
+
+
+def composite(rendered: RenderOutput, background: np.ndarray, opacity: float) -> np.ndarray:
+    """Rendered colour (premultiplied by coverage) over a (H, W, 3) float background in [0, 1] → uint8."""
+    weight = opacity * rendered.alpha[..., None]
+    blended = background * (1.0 - weight) + opacity * rendered.color
+    return np.clip(blended * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
+def draw_keypoints(
+    image_rgb: np.ndarray,
+    keypoints: np.ndarray,
+    edges: Sequence[tuple[int, int]] = (),
+    color: tuple[float, float, float] = KEYPOINT_COLOR,
+    visibility: np.ndarray | None = None,
+    threshold: float = 0.5,
+    radius: int | None = None,
+) -> np.ndarray:
+    """Keypoints (K, 2) pixels and skeleton `edges` (index pairs) drawn on a copy of the image.
+
+    Points whose visibility (K,) is at or below `threshold`, or that are not finite, are skipped with their edges.
+    """
+    keypoints = np.asarray(keypoints, dtype=np.float64)
+    assert keypoints.ndim == 2 and keypoints.shape[1] == 2, f"keypoints must be (K, 2), got {keypoints.shape}"
+    shown = np.isfinite(keypoints).all(axis=1)
+    if visibility is not None:
+        shown &= np.asarray(visibility, dtype=np.float64).reshape(-1) > threshold
+    canvas = np.ascontiguousarray(image_rgb).copy()
+    radius = radius or max(2, round(0.006 * max(canvas.shape[:2])))
+    rgb, outline = to_uint8(color), (20, 20, 20)
+    fixed = np.zeros_like(keypoints, dtype=np.int64)
+    fixed[shown] = np.round(keypoints[shown] * (1 << SUBPIXEL_BITS)).astype(np.int64)
+    for start, end in edges:
+        if shown[start] and shown[end]:
+            cv2.line(canvas, tuple(map(int, fixed[start])), tuple(map(int, fixed[end])), rgb,
+                     max(1, radius // 2), cv2.LINE_AA, SUBPIXEL_BITS)
+    for index in np.flatnonzero(shown):
+        centre = tuple(map(int, fixed[index]))
+        cv2.circle(canvas, centre, radius << SUBPIXEL_BITS, rgb, -1, cv2.LINE_AA, SUBPIXEL_BITS)
+        cv2.circle(canvas, centre, radius << SUBPIXEL_BITS, outline, 1, cv2.LINE_AA, SUBPIXEL_BITS)
+    return canvas
+
+
+def _bounding_box_centre(points: np.ndarray) -> np.ndarray:
+    return (points.min(axis=0) + points.max(axis=0)) / 2.0
+
+
+def _moved(mesh: MeshToDraw, vertices: np.ndarray) -> MeshToDraw:
+    return MeshToDraw(vertices=vertices, faces=mesh.faces, color=mesh.color, name=mesh.name)

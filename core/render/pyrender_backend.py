@@ -1,0 +1,95 @@
+"""Offscreen OpenGL rendering with pyrender (EGL on NVIDIA or Mesa, or OSMesa).
+
+Import this module only after `core.render.renderer.configure_opengl_platform()`: PyOpenGL fixes its
+platform when it is first imported. An OpenGL context belongs to the thread that made it current, and
+pyrender never releases it, so every OpenGL call runs on one thread owned by the renderer; callers from
+any thread (Gradio serves requests concurrently) queue on it.
+"""
+from __future__ import annotations
+
+import math
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pyrender
+import trimesh
+
+from core.render.camera import OPENCV_TO_OPENGL, check_intrinsics, opengl_intrinsics
+from core.render.scene import AMBIENT, LIGHTS, Z_FAR, Z_NEAR, MeshToDraw, RenderOutput, unit
+
+SOFTWARE_GL_DRIVERS = ("llvmpipe", "softpipe", "swrast")
+DISPLAY_GAMMA = 2.2  # pyrender treats colour factors as linear light and writes colour ** (1 / 2.2)
+PLATFORM_NAMES = {"egl": "EGL", "osmesa": "OSMesa"}
+
+
+class PyrenderRenderer:
+    """One pyrender OffscreenRenderer, resized to each requested image size, used from a single thread."""
+
+    def __init__(self):
+        self._gl_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hmrc-opengl")
+        self._offscreen, self.info = self._gl_thread.submit(self._create).result()
+
+    def render(self, meshes: list[MeshToDraw], K: np.ndarray, height: int, width: int) -> RenderOutput:
+        """Draw `meshes` (OpenCV camera frame) as seen through K into an (height, width) image."""
+        K = check_intrinsics(K)
+        scene = build_scene(meshes, K)
+        return self._gl_thread.submit(self._render, scene, height, width).result()
+
+    def _create(self):
+        offscreen = pyrender.OffscreenRenderer(viewport_width=64, viewport_height=64)
+        return offscreen, _describe_context()
+
+    def _render(self, scene: pyrender.Scene, height: int, width: int) -> RenderOutput:
+        self._offscreen.viewport_width, self._offscreen.viewport_height = width, height
+        color, depth = self._offscreen.render(scene, flags=pyrender.RenderFlags.RGBA)
+        color = color.astype(np.float32) / 255.0
+        # OSMesa reads back RGB without coverage; EGL gives multisampled (anti-aliased) alpha.
+        alpha = color[..., 3] if color.shape[-1] == 4 else (depth > 0).astype(np.float32)
+        return RenderOutput(color=np.ascontiguousarray(color[..., :3]), alpha=alpha, depth=depth.astype(np.float32))
+
+
+def build_scene(meshes: list[MeshToDraw], K: np.ndarray) -> pyrender.Scene:
+    """A pyrender scene: the meshes, the shared light rig, and an OpenGL camera matching K, all at the camera origin."""
+    scene = pyrender.Scene(bg_color=(0.0, 0.0, 0.0, 0.0), ambient_light=(AMBIENT,) * 3)
+    for mesh in meshes:
+        scene.add(_pyrender_mesh(mesh), name=mesh.name, pose=OPENCV_TO_OPENGL)
+    fx, fy, cx, cy = opengl_intrinsics(K)
+    scene.add(pyrender.IntrinsicsCamera(fx, fy, cx, cy, znear=Z_NEAR, zfar=Z_FAR), pose=np.eye(4))
+    for lamp in LIGHTS:
+        # pyrender's diffuse term divides by π: scale so a lamp adds `intensity` × base colour, as in the rasteriser.
+        light = pyrender.DirectionalLight(color=np.ones(3), intensity=math.pi * lamp.intensity)
+        scene.add(light, pose=_light_pose(lamp.direction))
+    return scene
+
+
+def _pyrender_mesh(mesh: MeshToDraw) -> pyrender.Mesh:
+    linear_color = np.asarray(mesh.color, dtype=np.float64) ** DISPLAY_GAMMA
+    material = pyrender.MetallicRoughnessMaterial(
+        baseColorFactor=(*linear_color, 1.0), metallicFactor=0.0, roughnessFactor=0.9,
+        alphaMode="OPAQUE", doubleSided=True,
+    )
+    surface = trimesh.Trimesh(mesh.vertices, mesh.faces, process=False)
+    return pyrender.Mesh.from_trimesh(surface, material=material, smooth=True)
+
+
+def _light_pose(direction_opencv) -> np.ndarray:
+    """(4, 4) pose whose -z axis (where pyrender's directional light shines) is `direction_opencv`, in OpenGL axes."""
+    forward = unit(OPENCV_TO_OPENGL[:3, :3] @ np.asarray(direction_opencv, dtype=np.float64))
+    z_axis = -forward
+    helper = np.array([0.0, 1.0, 0.0]) if abs(z_axis[1]) < 0.9 else np.array([1.0, 0.0, 0.0])
+    x_axis = unit(np.cross(helper, z_axis))
+    y_axis = np.cross(z_axis, x_axis)
+    pose = np.eye(4)
+    pose[:3, :3] = np.stack([x_axis, y_axis, z_axis], axis=1)
+    return pose
+
+
+def _describe_context() -> str:
+    """e.g. 'pyrender EGL (Mesa llvmpipe, CPU)' or 'pyrender EGL (NVIDIA H100 80GB HBM3/PCIe/SSE2)'."""
+    from OpenGL import GL
+
+    platform = PLATFORM_NAMES.get(os.environ.get("PYOPENGL_PLATFORM", ""), os.environ.get("PYOPENGL_PLATFORM", "?"))
+    device = GL.glGetString(GL.GL_RENDERER).decode(errors="replace")
+    software = next((name for name in SOFTWARE_GL_DRIVERS if name in device.lower()), None)
+    return f"pyrender {platform} (Mesa {software}, CPU)" if software else f"pyrender {platform} ({device})"

@@ -1,0 +1,104 @@
+"""Pick the renderer once per process: pyrender offscreen if an OpenGL context can be made, else the rasteriser.
+
+Env HMRC_RENDERER chooses explicitly: 'auto' (default), 'egl', 'osmesa' or 'software'. With 'auto', PyOpenGL
+uses the user's PYOPENGL_PLATFORM if set, else EGL (headless: Mesa's llvmpipe on CPU, the NVIDIA driver
+on GPU machines); if no context can be made, the software rasteriser takes over with a warning.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import warnings
+from typing import Protocol
+
+import numpy as np
+
+from core.render.raster import SoftwareRenderer
+from core.render.scene import MeshToDraw, RenderOutput
+
+RENDERER_CHOICES = ("auto", "egl", "osmesa", "software")
+OPENGL_PLATFORMS = ("egl", "osmesa")
+SETUP_HINT = (
+    "EGL needs Debian's libegl-mesa0 (CPU) or the NVIDIA driver; OSMesa needs libosmesa6 and PyOpenGL>=3.1.5; "
+    "set HMRC_RENDERER=software to use the NumPy rasteriser"
+)
+
+
+class Renderer(Protocol):
+    info: str
+
+    def render(self, meshes: list[MeshToDraw], K: np.ndarray, height: int, width: int) -> RenderOutput: ...
+
+
+_renderer: Renderer | None = None
+_renderer_lock = threading.Lock()
+
+
+def get_renderer() -> Renderer:
+    """The process-wide renderer, made on first use and then reused (thread-safe)."""
+    global _renderer
+    with _renderer_lock:
+        if _renderer is None:
+            _renderer = _make_renderer(requested_renderer())
+        return _renderer
+
+
+def renderer_info() -> str:
+    """What draws the meshes, e.g. 'pyrender EGL (Mesa llvmpipe, CPU)' or 'software rasteriser (no OpenGL)'."""
+    return get_renderer().info
+
+
+def requested_renderer() -> str:
+    choice = os.environ.get("HMRC_RENDERER", "auto").strip().lower() or "auto"
+    if choice not in RENDERER_CHOICES:
+        raise ValueError(f"HMRC_RENDERER={choice!r} is not one of {RENDERER_CHOICES}")
+    return choice
+
+
+def configure_opengl_platform(choice: str = "auto") -> str:
+    """Set PYOPENGL_PLATFORM before OpenGL is imported; returns the platform pyrender will use.
+
+    'auto' keeps a user-set PYOPENGL_PLATFORM and otherwise picks EGL, also when a DISPLAY exists:
+    rendering is offscreen, and pyrender's windowed path needs pyglet, which this project does not install.
+    """
+    user_platform = os.environ.get("PYOPENGL_PLATFORM", "").strip().lower()
+    wanted = choice if choice in OPENGL_PLATFORMS else (user_platform or "egl")
+    if user_platform and user_platform != wanted:
+        raise ValueError(
+            f"HMRC_RENDERER={choice} conflicts with PYOPENGL_PLATFORM={user_platform}; unset one of them"
+        )
+    if wanted != user_platform and "OpenGL.platform" in sys.modules:
+        raise RuntimeError(
+            f"OpenGL was imported before core.render could select the {wanted} platform; "
+            f"import core.render first or set PYOPENGL_PLATFORM={wanted} before starting Python"
+        )
+    os.environ["PYOPENGL_PLATFORM"] = wanted
+    return wanted
+
+
+def prepare_opengl_platform() -> None:
+    """At import of core.render: choose the platform early, before anything else imports OpenGL.
+
+    Only sets what is safe to set now; conflicts are reported by `get_renderer`.
+    """
+    choice = requested_renderer()
+    if choice != "software" and "PYOPENGL_PLATFORM" not in os.environ and "OpenGL.platform" not in sys.modules:
+        os.environ["PYOPENGL_PLATFORM"] = choice if choice in OPENGL_PLATFORMS else "egl"
+
+
+def _make_renderer(choice: str) -> Renderer:
+    if choice == "software":
+        return SoftwareRenderer()
+    platform = os.environ.get("PYOPENGL_PLATFORM", choice)
+    try:
+        platform = configure_opengl_platform(choice)
+        from core.render.pyrender_backend import PyrenderRenderer
+
+        return PyrenderRenderer()
+    except Exception as error:  # any failure to get a context means: no OpenGL here
+        message = f"no OpenGL context with PYOPENGL_PLATFORM={platform} ({type(error).__name__}: {error}); {SETUP_HINT}"
+        if choice != "auto":
+            raise RuntimeError(message) from error
+        warnings.warn(f"{message}. Using the software rasteriser.", RuntimeWarning, stacklevel=3)
+        return SoftwareRenderer()
