@@ -1,0 +1,77 @@
+"""python -m bench [--quick] [--out docs/bench] [--only models pipeline ...]: measure and write the tables."""
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+from bench import app, memory, models, pipeline, training
+from bench.data import use_data, write_bench_data
+from bench.results import Results
+from bench.timing import machine
+
+GROUPS = ("models", "pipeline", "memory", "training", "app")
+QUICK_SKIPS = {"app": "not in --quick (starting the web server alone takes most of its 2 minutes)"}
+# (label, row before, row after) for the before/after table.
+RATIOS = [
+    ("HMR network, batch 1: eager → ONNX Runtime", "HMR network, batch 1 (eager PyTorch)", "HMR network, batch 1 (ONNX Runtime)"),
+    ("HMR network, batch 1: eager → TorchScript frozen", "HMR network, batch 1 (eager PyTorch)",
+     "HMR network, batch 1 (TorchScript frozen, BN folded)"),
+    ("HMR network, batch 1: eager → torch.compile", "HMR network, batch 1 (eager PyTorch)",
+     "HMR network, batch 1 (torch.compile, inductor + freezing)"),
+] + [
+    (f"{label} predict, batch {batch}: PyTorch → ONNX Runtime", f"{label} predict, batch {batch} (PyTorch)",
+     f"{label} predict, batch {batch} (ONNX Runtime)")
+    for label in ("HMR", "SPIN-GTA", "HybrIK") for batch in (1, 4, 16)
+]
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a reduced run (under 2 minutes), e.g. for CI")
+    parser.add_argument("--out", type=Path, default=Path("docs/bench"), help="folder for results.json and results.md")
+    parser.add_argument("--only", nargs="*", choices=GROUPS, default=None, help="run only these groups")
+    parser.add_argument("--work", type=Path, default=None, help="scratch folder (default: a new temporary folder)")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> Results:
+    args = parse_args(argv)
+    work = args.work or Path(tempfile.mkdtemp(prefix="hmrc_bench_"))
+    use_data(write_bench_data(work / "data"))
+    results = Results(machine(), "quick" if args.quick else "full")
+    results.skipped["GPU"] = "no GPU on this machine" if results.machine["gpu"] is None else ""
+    chosen = args.only or [g for g in GROUPS if not (args.quick and g in QUICK_SKIPS)]
+    results.skipped.update({g: why for g, why in QUICK_SKIPS.items() if g not in chosen and args.quick})
+    for group in chosen:
+        print(f"[{group}]", flush=True)
+        start = time.perf_counter()
+        try:
+            _run(group, results, args.quick, work)
+        except Exception as error:  # one broken group must not lose the others' figures
+            traceback.print_exc()
+            results.skipped[group] = f"failed: {type(error).__name__}: {error}"
+        print(f"  ({group}: {time.perf_counter() - start:.0f} s)", flush=True)
+    results.skipped = {k: v for k, v in results.skipped.items() if v}
+    json_path, md_path = results.write(args.out, RATIOS)
+    print(f"wrote {json_path} and {md_path}")
+    return results
+
+
+def _run(group: str, results: Results, quick: bool, work: Path) -> None:
+    if group == "models":
+        models.run(results, quick)
+    elif group == "pipeline":
+        pipeline.run(results, quick)
+    elif group == "memory":
+        memory.run(results, quick)
+    elif group == "training":
+        training.run(results, quick, work)
+    elif group == "app":
+        app.run(results, quick, work)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""A synthetic HMRC_DATA folder for benchmarking: the stand-in SMPL and checkpoints with the official names.
+
+Built from the test suite's builders (tests.demo_standin, tests.test_checkpoint, tests.test_models): the
+neutral stand-in has SMPL's 6,890 vertices and 13,776 faces joining neighbouring vertices (so rendering
+costs what a real body costs), and the weights are random with HMR's mean camera kept, so meshes land on
+the person. Random weights run exactly as fast as the official ones.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+
+from core import inference
+from core.checkpoint import save_checkpoint
+from core.models import METHODS, OFFICIAL_CHECKPOINTS
+
+
+def write_bench_data(root: Path) -> Path:
+    """root/body_models (stand-in SMPL) and root/checkpoints (the three methods); returns root."""
+    from tests.demo_standin import write_compact_body_models
+    from tests.test_checkpoint import official_state_dict
+    from tests.test_hybrik_ik import make_body_model
+    from tests.test_models import _sane_hmr
+
+    if all((root / "checkpoints" / OFFICIAL_CHECKPOINTS[m]).is_file() for m in METHODS):
+        return root
+    write_compact_body_models(root / "body_models")
+    body_model = make_body_model()
+    torch.manual_seed(0)
+    for method in METHODS:
+        state = official_state_dict(method, body_model)
+        if method != "hybrik":
+            state.update({f"head.{k}": v for k, v in _sane_hmr(body_model, method).head.state_dict().items()})
+        save_checkpoint(root / "checkpoints" / OFFICIAL_CHECKPOINTS[method], state, {})
+    return root
+
+
+def use_data(root: Path) -> None:
+    """Point this process (and the app it starts) at `root`."""
+    os.environ["HMRC_DATA"] = str(root)
+    for variable in ("HMRC_BODY_MODELS", "HMRC_CHECKPOINTS"):
+        os.environ.pop(variable, None)
+    inference.clear_cache()
+
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "assets" / "examples"
+ONE_PERSON = EXAMPLES / "sport_skier_fullbody_coco785_ccby2_640x425.jpg"
+GROUP = EXAMPLES / "group6_standing_meeting_stabenow_ccby2_1600x1064.jpg"
+VIDEO = EXAMPLES / "walking_person_clip18s_intel_ccby4_768x432.mp4"
+
+
+def video_frames(count: int) -> list:
+    """The first `count` frames (RGB uint8) of the example clip."""
+    import cv2
+
+    capture = cv2.VideoCapture(str(VIDEO))
+    frames = []
+    while len(frames) < count:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+    capture.release()
+    if not frames:
+        raise FileNotFoundError(f"could not read frames from {VIDEO}")
+    return frames

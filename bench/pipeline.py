@@ -1,0 +1,129 @@
+"""Detection, keypoint fit, rendering, whole requests (what the app's Compare tab does) and live webcam mode."""
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+
+import numpy as np
+
+from bench.data import GROUP as GROUP_PHOTO
+from bench.data import ONE_PERSON, video_frames
+from bench.results import Results
+from bench.timing import time_call, timing_of
+from core import pipeline
+from core.detect import detect_people
+from core.image_io import load_image
+from core.render import render_overlay
+from core.render.overlay import composite
+from core.render.raster import SoftwareRenderer
+from core.render.renderer import renderer_info
+from core.views import method_meshes, render_views
+
+GROUP = "pipeline"
+LIVE_METHOD = "hmr"
+
+
+def run(results: Results, quick: bool) -> None:
+    one, group = load_image(ONE_PERSON), load_image(GROUP_PHOTO)
+    for name, loaded in (("one person, 640×425", one), (f"group photo, {group.size[1]}×{group.size[0]}", group)):
+        timing = time_call(lambda: detect_people(loaded.rgb), 2 if quick else 8, warmup=1)
+        results.add_time(GROUP, f"detection per image ({name})", timing, note=f"{len(detect_people(loaded.rgb).people)} people")
+    keypoint_fit(results, one, quick)
+    rendering(results, one, quick)
+    whole_request(results, one, "one person, 4 methods, rendered side by side", 2 if quick else 8)
+    if not quick:
+        with software_renderer():
+            whole_request(results, one, "one person, 4 methods, rendered side by side, software rasteriser", 4)
+        # About 20 s per request on 2 cores: six people, ten 1600×1064 renders.
+        whole_request(results, group, "group photo, 4 methods, rendered side by side", 2)
+    live(results, quick)
+
+
+def keypoint_fit(results: Results, loaded, quick: bool) -> None:
+    seconds = []
+    for _ in range(2 if quick else 6):
+        result = pipeline.analyse(loaded, pipeline.PipelineOptions(methods=(pipeline.FIT,)))
+        seconds.append(result.timings["keypoint fit"] / max(1, len(result.people)))
+    results.add_time(GROUP, "keypoint fit per person", timing_of(seconds))
+
+
+def rendering(results: Results, loaded, quick: bool) -> None:
+    """One overlay (one person's mesh over the 640×425 photo) with the process's renderer and the rasteriser."""
+    result = pipeline.analyse(loaded, pipeline.PipelineOptions(methods=("hmr",)))
+    meshes = method_meshes(result, "hmr")
+    photo, K = result.image.rgb, result.K
+    runs = 4 if quick else 15
+    results.add_time(GROUP, f"render one overlay ({renderer_info()})", time_call(lambda: render_overlay(photo, meshes, K), runs, 2))
+    software = SoftwareRenderer()
+    height, width = photo.shape[:2]
+    background = photo.astype(np.float32) / 255.0
+    results.add_time(GROUP, "render one overlay (software rasteriser)",
+                     time_call(lambda: composite(software.render(meshes, K, height, width), background, 0.8), runs, 1))
+
+
+def whole_request(results: Results, loaded, name: str, runs: int) -> None:
+    """pipeline.analyse + views.render_views on a decoded photo; stage medians go in the note."""
+    stages: dict[str, list[float]] = {}
+    seconds = []
+    options = pipeline.PipelineOptions()
+    pipeline.analyse(loaded, options)  # warm-up: models load, renderer starts
+    for _ in range(runs):
+        start = time.perf_counter()
+        result = pipeline.analyse(loaded, options)
+        views = render_views(result)
+        seconds.append(time.perf_counter() - start)
+        for stage, value in {**result.timings, "render_views": views.seconds}.items():
+            stages.setdefault(stage, []).append(value)
+    note = ", ".join(f"{stage} {1000 * np.median(values):.0f} ms" for stage, values in stages.items() if np.median(values) > 0.002)
+    results.add_time(GROUP, f"whole request ({name}; {len(result.people)} people)", timing_of(seconds), note=note)
+
+
+@contextmanager
+def software_renderer():
+    """Swap the process-wide renderer for the rasteriser (what HMRC_RENDERER=software picks at start-up)."""
+    from core.render import renderer
+
+    with renderer._renderer_lock:
+        previous, renderer._renderer = renderer._renderer, SoftwareRenderer()
+    try:
+        yield
+    finally:
+        with renderer._renderer_lock:
+            renderer._renderer = previous
+
+
+def live(results: Results, quick: bool) -> None:
+    """The app's streaming handler on consecutive frames of the example clip, one method."""
+    frames = video_frames(10 if quick else 60)
+    handler = _live_handler()
+    handler(frames[0])  # warm-up
+    start = time.perf_counter()
+    for frame in frames[1:]:
+        handler(frame)
+    seconds = time.perf_counter() - start
+    results.add_value(GROUP, f"live webcam mode, {LIVE_METHOD.upper()} (768×432 frames)", (len(frames) - 1) / seconds,
+                      "frames/s", runs=len(frames) - 1, note=_live_source)
+
+
+_live_source = ""
+
+
+def _live_handler():
+    """app.live.live_frame when the app is importable, else the same steps (analyse one person, one overlay)."""
+    global _live_source
+    try:
+        from app.live import live_frame
+        from app.state import Session
+
+        session = Session()
+        _live_source = "app.live.live_frame"
+        return lambda frame: live_frame(frame, LIVE_METHOD, session)
+    except ImportError as missing:
+        _live_source = f"analyse + render_overlay (app not importable: {missing})"
+        options = pipeline.PipelineOptions(methods=(LIVE_METHOD,), max_people=1)
+
+        def frame_handler(frame):
+            result = pipeline.analyse(frame, options)
+            return render_overlay(result.image.rgb, method_meshes(result, LIVE_METHOD), result.K, 0.7)
+
+        return frame_handler

@@ -1,0 +1,96 @@
+"""Rows of measurements → docs/bench/results.json and a Markdown table."""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.timing import Timing, load_average
+
+
+@dataclass
+class Row:
+    group: str  # models, pipeline, app, training, memory
+    name: str  # what was measured, e.g. 'HMR predict, batch 1 (ONNX Runtime)'
+    value: float  # the median (seconds are reported in ms)
+    unit: str  # 'ms', 's', 'frames/s', 'samples/s', 'requests/s', 'MB'
+    q1: float | None = None
+    q3: float | None = None
+    runs: int | None = None
+    note: str = ""
+    load_average: list[float] = field(default_factory=load_average)
+
+
+@dataclass
+class Results:
+    machine: dict
+    mode: str  # 'full' or 'quick'
+    rows: list[Row] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)  # group → why it did not run
+    started: float = field(default_factory=time.time)
+
+    def add_time(self, group: str, name: str, timing: Timing, per: int = 1, note: str = "") -> Row:
+        """A latency row in ms; `per` divides the times (e.g. per person of a batch)."""
+        row = Row(group, name, 1000 * timing.median_s / per, "ms", 1000 * timing.q1_s / per,
+                  1000 * timing.q3_s / per, timing.runs, note)
+        self.rows.append(row)
+        print(f"  {name}: {row.value:.1f} ms (IQR {row.q1:.1f}-{row.q3:.1f}, {row.runs} runs, load {row.load_average[0]})",
+              flush=True)
+        return row
+
+    def add_value(self, group: str, name: str, value: float, unit: str, note: str = "", runs: int | None = None) -> Row:
+        row = Row(group, name, value, unit, runs=runs, note=note)
+        self.rows.append(row)
+        print(f"  {name}: {value:.2f} {unit} (load {row.load_average[0]})", flush=True)
+        return row
+
+    def find(self, name: str) -> Row | None:
+        return next((row for row in self.rows if row.name == name), None)
+
+    def write(self, folder: Path, ratios: list[tuple[str, str, str]] = ()) -> tuple[Path, Path]:
+        folder.mkdir(parents=True, exist_ok=True)
+        data = {"machine": self.machine, "mode": self.mode, "seconds": round(time.time() - self.started, 1),
+                "skipped": self.skipped, "rows": [row.__dict__ for row in self.rows],
+                "ratios": self.ratios(ratios)}
+        json_path, md_path = folder / "results.json", folder / "results.md"
+        json_path.write_text(json.dumps(data, indent=1) + "\n")
+        md_path.write_text(markdown(data))
+        return json_path, md_path
+
+    def ratios(self, pairs) -> list[dict]:
+        """'before → after' speed-ups: median of `before` / median of `after`, for rows that exist."""
+        found = []
+        for label, before, after in pairs:
+            a, b = self.find(before), self.find(after)
+            if a is not None and b is not None and b.value > 0:
+                found.append({"what": label, "before": a.value, "after": b.value, "unit": a.unit,
+                              "speedup": round(a.value / b.value, 2)})
+        return found
+
+
+def markdown(data: dict) -> str:
+    m = data["machine"]
+    lines = [
+        f"# Benchmarks ({data['mode']} run, {data['seconds']:.0f} s)", "",
+        f"- CPU: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB; GPU: {m['gpu'] or 'none'}",
+        f"- Python {m['python']}, torch {m['torch']} ({m['torch_threads']} threads, {m['torch_interop_threads']} "
+        f"inter-op), onnxruntime {m['onnxruntime'] or 'not installed'}",
+        f"- Load average at start: {m['load_average_at_start']} (each row has its own in results.json; "
+        "the machine was shared, so compare medians and ratios)", "",
+    ]
+    if data["ratios"]:
+        lines += ["## Before / after", "", "| what | before | after | speed-up |", "|---|---:|---:|---:|"]
+        lines += [f"| {r['what']} | {r['before']:.1f} {r['unit']} | {r['after']:.1f} {r['unit']} | ×{r['speedup']} |"
+                  for r in data["ratios"]]
+        lines.append("")
+    for group in dict.fromkeys(row["group"] for row in data["rows"]):
+        lines += [f"## {group}", "", "| measurement | median | IQR | runs | load | note |", "|---|---:|---:|---:|---:|---|"]
+        for row in (r for r in data["rows"] if r["group"] == group):
+            iqr = f"{row['q1']:.1f}–{row['q3']:.1f}" if row["q1"] is not None else ""
+            lines.append(f"| {row['name']} | {row['value']:.1f} {row['unit']} | {iqr} | {row['runs'] or ''} | "
+                         f"{row['load_average'][0]} | {row['note']} |")
+        lines.append("")
+    if data["skipped"]:
+        lines += ["## Not measured", ""] + [f"- {group}: {why}" for group, why in data["skipped"].items()] + [""]
+    return "\n".join(lines)

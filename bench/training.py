@@ -1,0 +1,83 @@
+"""Evaluation throughput on a synthetic 3DPW-format set (train.synth) and training throughput per method."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import torch
+from torch.utils.data import DataLoader
+
+from bench.results import Results
+from bench.timing import timing_of
+from core import inference
+from core.paths import data_root
+from core.models import METHODS
+from core.render.colors import method_label
+
+GROUP = "training"
+TRAIN_FILES = {"hmr": "synth_train.npz", "spin_gta": "synth_train.npz", "hybrik": "hybrik_synth_train.npz"}
+TEST_FILES = {"hmr": "pw3d_test.npz", "spin_gta": "pw3d_test.npz", "hybrik": "hybrik_pw3d_test.npz"}
+
+
+def run(results: Results, quick: bool, work: Path) -> None:
+    """`work`: a scratch folder; the synthetic set goes into the benchmark's data folder (core.paths.data_root())."""
+    root = synthetic_set(data_root(), num_train=8 if quick else 32, num_test=8 if quick else 64)
+    for method in METHODS:
+        evaluation(results, root, method, batch_size=4 if quick else 16)
+    for method in METHODS:
+        training(results, root, work / f"run_{method}", method, batch_size=2 if quick else 8, steps=2 if quick else 5)
+
+
+def synthetic_set(root: Path, num_train: int, num_test: int) -> Path:
+    """train.synth's 3DPW-layout test and training files under `root`, rendered from the stand-in SMPL."""
+    from train.synth import generate, load_synth_body_model
+
+    if not (root / "preprocessed_datasets" / "pw3d_test.npz").is_file():
+        start = time.perf_counter()
+        generate(root, load_synth_body_model("smpl"), num_train=num_train, num_test=num_test, seed=0)
+        print(f"  (synthetic set: {num_train} + {num_test} samples in {time.perf_counter() - start:.0f} s)")
+    return root
+
+
+def evaluation(results: Results, root: Path, method: str, batch_size: int) -> None:
+    """train.eval.run_evaluation (decode, crop, network, body models, metrics) with the stand-in SMPL."""
+    from train import eval as evaluation_module
+    from train.humandata import load_human_data
+
+    device = torch.device("cpu")
+    data = load_human_data(root / "preprocessed_datasets" / TEST_FILES[method])
+    model = evaluation_module.load_model(method, inference.checkpoint_file(method), inference.default_body_model(), device)
+    bodies = evaluation_module.load_eval_bodies(method, device)
+    run_evaluation = evaluation_module.run_evaluation
+    run_evaluation(model, method, data, bodies, device, batch_size=batch_size, limit=batch_size, workers=0, progress=False)
+    start = time.perf_counter()
+    result = run_evaluation(model, method, data, bodies, device, batch_size=batch_size, workers=0, progress=False)
+    seconds = time.perf_counter() - start
+    results.add_value(GROUP, f"3DPW-format evaluation, {method_label(method)} (batch {batch_size})",
+                      len(result.indices) / seconds, "samples/s", runs=len(result.indices),
+                      note="synthetic set, stand-in SMPL, one process, plain PyTorch")
+
+
+def training(results: Results, root: Path, run_dir: Path, method: str, batch_size: int, steps: int) -> None:
+    """train.run.build_trainer on the synthetic files; the median of `steps` training steps (data loading excluded)."""
+    from tests.test_train_synth import _config
+    from train.run import build_trainer
+
+    # HMR's adversarial prior needs mmhuman3d's mocap file, which the synthetic set has not: its discriminator step is left out.
+    overrides = [f"data.batch_size={batch_size}", f"data.num_data={batch_size * (steps + 1)}"]
+    config = _config(method, overrides + (["model.use_discriminator=false"] if method == "hmr" else []))
+    trainer = build_trainer(config, run_dir, root)
+    trainer.set_train_mode()
+    trainer.sampler.set_epoch(0, start_batch=0)
+    loader = DataLoader(trainer.train_set, batch_size=trainer.sampler.batch_size, sampler=trainer.sampler,
+                        num_workers=0, drop_last=True)
+    seconds = []
+    for index, batch in enumerate(loader):
+        start = time.perf_counter()
+        trainer.training_step(trainer.to_device(batch))
+        if index > 0:  # the first step allocates
+            seconds.append(time.perf_counter() - start)
+    timing = timing_of(seconds)
+    results.add_value(GROUP, f"training, {method_label(method)} (batch {batch_size})", batch_size / timing.median_s,
+                      "samples/s", runs=len(seconds), note=f"{1000 * timing.median_s:.0f} ms per step; data loading excluded"
+                      + ("; without the discriminator" if method == "hmr" else ""))
