@@ -414,7 +414,7 @@ def surface_rows(template, rig: Rig, posed_heads, weights, coco) -> dict[str, np
         window = face[(np.abs(template[face, 1] - (nose[1] - 0.042)) < 0.008)
                       & (np.abs(template[face, 0] - sign * 0.024) < 0.006)]
         rows[f"mouth_{side}"] = one_hot(num_verts, extreme_vertex(template, window, [0.0, 0.0, 1.0]))
-    chin_window = face_midline = head_verts[np.abs(template[head_verts, 0]) < 0.01]
+    face_midline = head_verts[np.abs(template[head_verts, 0]) < 0.01]
     chin_window = face_midline[template[face_midline, 1] < nose[1] - 0.06]
     rows["chin"] = one_hot(num_verts, extreme_vertex(template, chin_window, [0.0, -0.5, 1.0]))
     return rows
