@@ -25,6 +25,7 @@ from core.geometry import aa_to_rotmat, fit_translation, project, rotmat_to_aa
 from core.hybrik_ik import inverse_kinematics_from_skeleton
 
 MEDIAPIPE = joint_sets.MEDIAPIPE_33
+PELVIS_ABOVE_HIPS_M = 0.09  # SMPL's rest pelvis is ~9 cm above its hip joints
 
 
 @dataclass
@@ -115,7 +116,8 @@ def fit_person(
 
 def initial_guess(body_model, landmarks_px, visibility, world_landmarks, K, config=FitConfig()) -> FitInit:
     """Pose by analytical IK on the world landmarks, then the translation that best reprojects it."""
-    rotmats = inverse_kinematics_from_skeleton(body_model, skeleton_29_from_mediapipe(world_landmarks))
+    skeleton = skeleton_29_from_mediapipe(world_landmarks)
+    rotmats = inverse_kinematics_from_skeleton(body_model, skeleton, reflection_fix=True)
     betas = torch.zeros(1, 10)
     with torch.no_grad():
         rotmats_t = torch.as_tensor(rotmats)[None]
@@ -143,8 +145,11 @@ def skeleton_29_from_mediapipe(world: np.ndarray) -> np.ndarray:
     shoulders = (lm["left_shoulder"] + lm["right_shoulder"]) / 2
     ears = (lm["left_ear"] + lm["right_ear"]) / 2
     spine = shoulders - hips
+    # SMPL's pelvis joint sits above the hip joints, not on the line between them; on that line the
+    # pelvis's three bones would be coplanar and its IK rotation could come out as a reflection.
+    pelvis = hips + PELVIS_ABOVE_HIPS_M * spine / max(float(np.linalg.norm(spine)), 1e-6)
     points = {
-        "pelvis": hips,
+        "pelvis": pelvis,
         "spine_1": hips + 0.25 * spine,
         "spine_2": hips + 0.5 * spine,
         "spine_3": hips + 0.75 * spine,

@@ -64,7 +64,8 @@ def solve_pose(
 
 
 def inverse_kinematics(
-    skeleton: torch.Tensor, phis: torch.Tensor, rest_joints: torch.Tensor, train: bool = False
+    skeleton: torch.Tensor, phis: torch.Tensor, rest_joints: torch.Tensor, train: bool = False,
+    reflection_fix: bool = False,
 ) -> torch.Tensor:
     """skeleton (B, 29, 3), phis (B, 23, 2) (normalised here), rest_joints (B, 29, 3) → (B, 24, 3, 3)."""
     batch = skeleton.shape[0]
@@ -84,7 +85,7 @@ def inverse_kinematics(
     if train:
         root = _pelvis_swing_twist(rel_pred.clone(), rel_rest.clone())
     else:
-        root = _pelvis_svd(rel_pred.clone(), rel_rest.clone())
+        root = _pelvis_svd(rel_pred.clone(), rel_rest.clone(), reflection_fix)
     chain, local = [root], [root]
     for i in range(1, len(HYBRIK_PARENTS)):
         child, parent = HYBRIK_CHILDREN[i], HYBRIK_PARENTS[i]
@@ -149,8 +150,12 @@ def _pelvis_children() -> list[int]:
     return children  # [3, 1, 2]
 
 
-def _pelvis_svd(rel_pred: torch.Tensor, rel_rest: torch.Tensor) -> torch.Tensor:
-    """Root rotation V·Uᵀ from the SVD of Σ rest_bone·pred_boneᵀ over the pelvis's children (no reflection fix)."""
+def _pelvis_svd(rel_pred: torch.Tensor, rel_rest: torch.Tensor, reflection_fix: bool = False) -> torch.Tensor:
+    """Root rotation V·Uᵀ from the SVD of Σ rest_bone·pred_boneᵀ over the pelvis's children.
+
+    mmhuman3d applies no reflection fix (reproduced by default): with nearly coplanar target bones the
+    result can be a reflection. `reflection_fix` flips the last singular direction to keep det = +1.
+    """
     children = _pelvis_children()
     rest_mat = torch.cat([rel_rest[:, c].clone() for c in children], dim=2)  # (B, 3, 3)
     target_mat = torch.cat([rel_pred[:, c].clone() for c in children], dim=2)
@@ -159,6 +164,9 @@ def _pelvis_svd(rel_pred: torch.Tensor, rel_rest: torch.Tensor) -> torch.Tensor:
     U, _, Vh = torch.linalg.svd(S[nonzero].reshape(-1, 3, 3))
     rot = torch.zeros_like(S)
     rot[~nonzero] = torch.eye(3, dtype=S.dtype, device=S.device)
+    if reflection_fix:
+        sign = torch.sign(torch.linalg.det(torch.bmm(Vh.transpose(1, 2), U.transpose(1, 2))))
+        Vh = torch.cat([Vh[:, :2], Vh[:, 2:] * sign[:, None, None]], dim=1)
     rot[nonzero] = torch.bmm(Vh.transpose(1, 2), U.transpose(1, 2))
     return rot
 
@@ -184,7 +192,8 @@ def _pelvis_swing_twist(rel_pred: torch.Tensor, rel_rest: torch.Tensor) -> torch
 
 
 def inverse_kinematics_from_skeleton(
-    body_model: BodyModel, skeleton: np.ndarray, phis: np.ndarray | None = None, betas: np.ndarray | None = None
+    body_model: BodyModel, skeleton: np.ndarray, phis: np.ndarray | None = None, betas: np.ndarray | None = None,
+    reflection_fix: bool = False,
 ) -> np.ndarray:
     """One person: skeleton (29, 3) metres → local rotations (24, 3, 3); twists default to 0 (φ = (1, 0))."""
     dtype = body_model.v_template.dtype
@@ -194,5 +203,5 @@ def inverse_kinematics_from_skeleton(
     betas = np.zeros(10) if betas is None else betas
     with torch.no_grad():
         rest = rest_skeleton(body_model, to_tensor(betas))
-        rotmats = inverse_kinematics(to_tensor(skeleton), to_tensor(phis), rest)
+        rotmats = inverse_kinematics(to_tensor(skeleton), to_tensor(phis), rest, reflection_fix=reflection_fix)
     return rotmats[0].cpu().numpy()

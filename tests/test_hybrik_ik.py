@@ -170,3 +170,15 @@ def test_numpy_convenience_for_one_person(body_model):
     rotmats = inverse_kinematics_from_skeleton(body_model, rest)
     assert rotmats.shape == (24, 3, 3)
     assert np.allclose(rotmats, np.eye(3), atol=1e-5)
+
+
+def test_pelvis_reflection_is_kept_by_default_and_fixed_on_request(body_model):
+    """A mirrored pelvis target: mmhuman3d's SVD returns a reflection; the opt-in fix returns a rotation."""
+    rest = rest_skeleton(body_model, torch.zeros(1, 10))
+    mirrored = rest.clone()
+    mirrored[..., 2] = 2 * rest[:, :1, 2] - rest[..., 2]  # mirror depth about the pelvis
+    phis = torch.tensor([[1.0, 0.0]]).repeat(1, 23, 1)
+    as_mmhuman3d = inverse_kinematics(mirrored, phis, rest)
+    fixed = inverse_kinematics(mirrored, phis, rest, reflection_fix=True)
+    assert torch.linalg.det(as_mmhuman3d[0, 0]) == pytest.approx(-1.0, abs=1e-4)
+    assert torch.linalg.det(fixed[0, 0]) == pytest.approx(1.0, abs=1e-4)
