@@ -55,6 +55,8 @@ def main(argv=None) -> Results:
             results.skipped[group] = f"failed: {type(error).__name__}: {error}"
         print(f"  ({group}: {time.perf_counter() - start:.0f} s)", flush=True)
     results.skipped = {k: v for k, v in results.skipped.items() if v}
+    if args.only:
+        results.keep_previous(args.out / "results.json", set(chosen))
     json_path, md_path = results.write(args.out, RATIOS)
     print(f"wrote {json_path} and {md_path}")
     return results

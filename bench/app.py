@@ -35,13 +35,15 @@ def run(results: Results, quick: bool, work: Path) -> None:
         results.add_time(GROUP, "one /compare request (one person, 4 methods, 1 client)", single,
                          note="upload, analyse, render, 3D scene, tables, download")
         concurrent(results, app.url, requests_per_client=1 if quick else 3)
-        results.add_value("memory", "app peak RSS, all models loaded (VmHWM)", peak_rss_mb(app.process.pid), "MB",
+        results.add_value(GROUP, "app peak RSS, all models loaded (VmHWM)", peak_rss_mb(app.process.pid), "MB",
                           note="after the requests above")
 
 
 def compare(client) -> tuple:
+    """One /compare request as a new browser session (the app reuses a session's analysis of the same photo)."""
     from gradio_client import handle_file
 
+    client.reset_session()
     return client.predict(image=handle_file(str(ONE_PERSON)), methods=METHODS, api_name="/compare")
 
 

@@ -45,6 +45,13 @@ class Results:
         print(f"  {name}: {value:.2f} {unit} (load {row.load_average[0]})", flush=True)
         return row
 
+    def keep_previous(self, path: Path, rerun: set[str]) -> None:
+        """Take the rows of groups not in `rerun` from an earlier results.json (for `--only`)."""
+        if path.is_file():
+            earlier = json.loads(path.read_text())
+            self.rows = [Row(**row) for row in earlier["rows"] if row["group"] not in rerun] + self.rows
+            self.skipped = {**{k: v for k, v in earlier["skipped"].items() if k not in rerun}, **self.skipped}
+
     def find(self, name: str) -> Row | None:
         return next((row for row in self.rows if row.name == name), None)
 
@@ -77,8 +84,8 @@ def markdown(data: dict) -> str:
         f"- Python {m['python']}, torch {m['torch']} ({m['torch_threads']} threads, {m['torch_interop_threads']} "
         f"inter-op), onnxruntime {m['onnxruntime'] or 'not installed'}",
         f"- Load average at start: {m['load_average_at_start']} (each row has its own in results.json; "
-        "the machine was shared, so compare medians and ratios)", "",
-    ]
+        "the machine was shared, so compare medians and ratios)",
+    ] + ([f"- {data['note']}"] if data.get("note") else []) + [""]
     if data["ratios"]:
         lines += ["## Before / after", "", "| what | before | after | speed-up |", "|---|---:|---:|---:|"]
         lines += [f"| {r['what']} | {r['before']:.1f} {r['unit']} | {r['after']:.1f} {r['unit']} | ×{r['speedup']} |"
