@@ -98,7 +98,14 @@ def accelerate(model: nn.Module, backend: str | None = None) -> str:
             raise RuntimeError(f"{FAST_ENV}=onnxruntime needs: pip install onnxruntime onnx (or set {FAST_ENV}=auto)")
         return "PyTorch (onnxruntime not installed)"
     exported, names, finish = _exported_network(model)
-    model.fast_network = OnnxNetwork(exported, names, finish, model.input_spec.size)
+    try:
+        model.fast_network = OnnxNetwork(exported, names, finish, model.input_spec.size)
+    except Exception as error:  # a torch / onnxruntime pair that cannot export or load this graph
+        if backend == "onnxruntime":
+            raise
+        warnings.warn(f"{model.method}: ONNX Runtime path unavailable ({type(error).__name__}: {error}); "
+                      "running plain PyTorch", RuntimeWarning, stacklevel=2)
+        return f"PyTorch (ONNX export failed: {type(error).__name__})"
     return model.fast_network.info
 
 

@@ -136,3 +136,17 @@ def test_inference_models_follow_hmrc_fast(tmp_path, monkeypatch, body_model, im
             assert np.abs(a.vertices - b.vertices).max() <= VERTEX_TOLERANCE_M
     finally:
         inference.clear_cache()
+
+
+@needs_onnxruntime
+def test_auto_falls_back_to_pytorch_when_export_fails(body_model, monkeypatch):
+    def broken_export(*args, **kwargs):
+        raise RuntimeError("unsupported operator")
+
+    monkeypatch.setattr(fast, "export_onnx", broken_export)
+    model = _sane_hmr(body_model)
+    with pytest.warns(RuntimeWarning, match="plain PyTorch"):
+        assert fast.accelerate(model, "auto") == "PyTorch (ONNX export failed: RuntimeError)"
+    assert model.fast_network is None
+    with pytest.raises(RuntimeError, match="unsupported operator"):
+        fast.accelerate(model, "onnxruntime")
