@@ -41,7 +41,8 @@ class FitConfig:
     weight_pose_prior: float = 2e-3
     weight_shape_prior: float = 1e-3
     weight_angle_limits: float = 1e-2
-    min_visibility: float = 0.3  # landmarks below this visibility do not count
+    min_visibility: float = 0.3  # landmarks below this visibility do not count in 2D
+    min_world_weight: float = 0.3  # occluded limbs still follow MediaPipe's 3D guess, softly
     fit_shape: bool = True
 
 
@@ -182,6 +183,7 @@ def skeleton_29_from_mediapipe(world: np.ndarray) -> np.ndarray:
 class _Targets:
     landmarks_px: torch.Tensor  # (33, 2)
     weights: torch.Tensor  # (33,) visibility, 0 below the threshold
+    world_weights: torch.Tensor  # (33,) visibility, at least config.min_world_weight
     world: torch.Tensor  # (33, 3) hip-centred
     K: torch.Tensor  # (3, 3)
     box_height: float
@@ -189,8 +191,10 @@ class _Targets:
     @classmethod
     def build(cls, landmarks_px, visibility, world, K, box_height, config, device):
         weights = np.where(visibility >= config.min_visibility, visibility, 0.0)
+        world_weights = np.maximum(visibility, config.min_world_weight)
         tensor = lambda a: torch.as_tensor(np.asarray(a, np.float32), device=device)  # noqa: E731
-        return cls(tensor(landmarks_px), tensor(weights), tensor(world), tensor(K), float(max(box_height, 1.0)))
+        return cls(tensor(landmarks_px), tensor(weights), tensor(world_weights), tensor(world), tensor(K),
+                   float(max(box_height, 1.0)))
 
 
 @dataclass
@@ -248,7 +252,7 @@ def _objective(body_model, points_of, params, target: _Targets, config: FitConfi
     hip = [MEDIAPIPE.index("left_hip"), MEDIAPIPE.index("right_hip")]
     centred = points[0] - points[0, hip].mean(0)
     world = ((centred - target.world) ** 2).sum(-1)
-    world = (target.weights * world).sum() / target.weights.sum().clamp(min=1e-6)
+    world = (target.world_weights * world).sum() / target.world_weights.sum()
 
     pose_prior = (params.body_pose**2).sum()
     shape_prior = (params.betas**2).sum()
