@@ -2,7 +2,7 @@
 # `make test` (install what is missing, run the whole suite, slow tests included).
 PY := .venv/bin/python
 
-.PHONY: run test test-fast bench setup setup-dev
+.PHONY: run test test-fast bench bench-quick setup setup-dev
 
 setup:
 	@scripts/setup.sh run
@@ -20,4 +20,7 @@ test-fast: setup-dev
 	$(PY) -m pytest -m "not slow"
 
 bench: setup-dev
-	$(PY) -m bench
+	$(PY) -m bench --out docs/bench
+
+bench-quick: setup-dev
+	$(PY) -m bench --quick --out /tmp/hmrc-bench
