@@ -14,6 +14,7 @@ Works with SMPL and the open body model: everything goes through `BodyModel` and
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -91,8 +92,9 @@ def fit_person(
         init = initial_guess(body_model, landmarks_px, visibility, world_landmarks, K, config)
     params = _Params.from_init(init, device)
     points_of = _MediaPipePoints(body_model)
-    losses = _optimise(body_model, points_of, params, target, config, stage="camera")
-    losses += _optimise(body_model, points_of, params, target, config, stage="body")
+    with _one_thread():
+        losses = _optimise(body_model, points_of, params, target, config, stage="camera")
+        losses += _optimise(body_model, points_of, params, target, config, stage="body")
     with torch.no_grad():
         params = params.detached()
         output, points = _pose(body_model, params)
@@ -266,6 +268,18 @@ def _objective(body_model, points_of, params, target: _Targets, config: FitConfi
         + config.weight_shape_prior * shape_prior
         + config.weight_angle_limits * angle_limits
     )
+
+
+@contextmanager
+def _one_thread():
+    """The loop is hundreds of tiny ops: extra threads only add contention (0.4 s vs 3.4 s per person on a
+    loaded 2-core CPU, see docs/bench). torch's thread count is process-wide, so it is restored after."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def _optimise(body_model, points_of, params: _Params, target, config: FitConfig, stage: str) -> list[float]:
