@@ -2,10 +2,13 @@
 
 On a Hugging Face Space (env SPACE_ID) it binds 0.0.0.0 and fetches the weights first (app/space.py).
 """
+import logging
+
 from app.settings import settings_from_env
 from app.ui import build_demo, launch_options, queue_options
 
 if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     settings = settings_from_env()
     if settings.on_space:
         from app.space import prepare_space

@@ -8,7 +8,9 @@ The tuple a handler returns follows the matching *_OUTPUTS names, which app/ui.p
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
+import time
 from dataclasses import dataclass, replace
 
 import gradio as gr
@@ -27,11 +29,18 @@ METHOD_CHOICES = [("HMR", "hmr"), ("HybrIK", "hybrik"), ("SPIN-GTA", "spin_gta")
 DEFAULT_METHODS = [value for _, value in METHOD_CHOICES]
 FOV_RANGE = (20.0, 120.0)  # degrees, diagonal
 
+log = logging.getLogger(__name__)
+
 ANALYSE_OUTPUTS = (
     "status", "people_image", "people_picker", "overlay_gallery", "side_gallery", "model_3d", "model_methods",
     "detail_person", "error_plot", "error_table", "disagreement_table", "heatmap_a", "heatmap_b",
     "heatmap_image", "heatmap_note", "timings_table",
 )
+# Cached example results are plain values: Gradio's example cache cannot hold choice updates
+# (gr.update(choices=...)), so pickers fill in when the user presses Compare.
+EXAMPLE_OUTPUTS = tuple(name for name in ANALYSE_OUTPUTS
+                        if name not in ("people_picker", "model_methods", "detail_person", "heatmap_a", "heatmap_b"))
+EXAMPLE_NOTE = "\n\n*Cached example: press **Compare** to pick people, toggle methods in 3D or change the heat-map pair.*"
 DETAIL_OUTPUTS = ("error_plot", "error_table", "disagreement_table", "heatmap_a", "heatmap_b", "heatmap_image",
                   "heatmap_note")
 
@@ -97,19 +106,30 @@ def upload_path(value) -> str | None:
 def analyse_photo(image, methods, fov_deg, opacity, show_keypoints, side_view, refine, people, box_text, session):
     """Run the chosen methods on the photo; returns the ANALYSE_OUTPUTS values and the session."""
     session = session_of(session)
+    start = time.perf_counter()
     try:
         controls = controls_from(methods, fov_deg, opacity, show_keypoints, side_view, refine, people, box_text)
         analysis = current_analysis(session, image, controls)
     except (ImageError, ValueError) as problem:
         gr.Warning(str(problem))
         return (*empty_outputs(f"**{problem}**"), session)
-    return (*analysis_outputs(session, analysis, controls), session)
+    except OSError as problem:  # a file Pillow cannot even open (e.g. a JPEG header cut short)
+        message = (f"The image data is damaged or cut short ({problem}). Re-export the photo as JPEG or PNG "
+                   "and try again.")
+        gr.Warning(message)
+        return (*empty_outputs(f"**{message}**"), session)
+    outputs = analysis_outputs(session, analysis, controls)
+    log.info("compare: %d people, methods %s, %.1f s (%s)", len(analysis.result.people),
+             ",".join(analysis.result.methods), time.perf_counter() - start,
+             ", ".join(f"{k} {v:.1f}" for k, v in analysis.result.timings.items()))
+    return (*outputs, session)
 
 
 def analyse_example(image):
     """The examples' cached run: default options, a throw-away session (cached outputs are shared)."""
-    outputs = analyse_photo(image, None, None, None, None, None, None, None, None, None)
-    return outputs[:-1]
+    outputs = dict(zip(ANALYSE_OUTPUTS, analyse_photo(image, None, None, None, None, None, None, None, None, None)))
+    outputs["status"] += EXAMPLE_NOTE
+    return tuple(outputs[name] for name in EXAMPLE_OUTPUTS)
 
 
 def current_analysis(session: Session, image, controls: Controls) -> Analysis:

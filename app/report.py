@@ -60,17 +60,17 @@ def _draw_number(canvas: np.ndarray, text: str, corner: tuple[int, int], color, 
 def error_table(person: PersonResult, methods: tuple[str, ...]) -> pd.DataFrame:
     """One row per MediaPipe landmark that any method could be scored on; columns: pixel error per method.
 
-    The last row is the mean; '% of box height' makes people of different sizes comparable.
+    The first two rows are the means; '% of box height' makes people of different sizes comparable.
     """
     scored = [m for m in methods if m in person.errors_2d]
     if not scored:
         return pd.DataFrame({"joint": []})
     names = person.errors_2d[scored[0]].names
-    columns = {"joint": list(names) + ["mean (px)", "mean (% of box height)"]}
+    columns = {"joint": ["mean (px)", "mean (% of box height)", *names]}
     for method in scored:
         errors = person.errors_2d[method]
-        columns[method_label(method)] = [*np.round(errors.pixels, 1), round(errors.mean_pixels, 1),
-                                         round(errors.mean_percent, 1)]
+        columns[method_label(method)] = [round(errors.mean_pixels, 1), round(errors.mean_percent, 1),
+                                         *np.round(errors.pixels, 1)]
     table = pd.DataFrame(columns)
     keep = table.drop(columns="joint").notna().any(axis=1)
     return table[keep].reset_index(drop=True)

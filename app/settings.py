@@ -76,7 +76,7 @@ def app_temp_root() -> Path:
             _temp_root = Path(tempfile.mkdtemp(prefix="hmr-compare-app-")).resolve()
             atexit.register(shutil.rmtree, _temp_root, ignore_errors=True)
         os.environ["GRADIO_TEMP_DIR"] = str(_temp_root / "gradio")
-        os.environ["GRADIO_EXAMPLES_CACHE"] = str(_temp_root / "cached_examples")
+        os.environ["GRADIO_EXAMPLES_CACHE"] = str(_temp_root / "gradio" / "cached_examples")  # served like uploads
         scratch = _temp_root / "tmp"  # libraries' own temporary files (tempfile) stay inside too
         scratch.mkdir(exist_ok=True)
         tempfile.tempdir = str(scratch)

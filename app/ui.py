@@ -79,10 +79,11 @@ def _compare_tab(c: dict, settings: AppSettings) -> None:
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=320) as inputs_column:
             c["image_input"] = gr.Image(label="Photo: upload, paste or webcam snapshot", type="filepath",
-                                        sources=["upload", "clipboard", "webcam"], height=300)
+                                        sources=["upload", "clipboard", "webcam"], height=300,
+                                        elem_id="image-input")
             c["method_checkboxes"] = gr.CheckboxGroup(environment.method_choices(), value=handlers.DEFAULT_METHODS,
-                                                      label="Methods")
-            c["run_button"] = gr.Button("Compare", variant="primary", size="lg")
+                                                      label="Methods", elem_id="method-checkboxes")
+            c["run_button"] = gr.Button("Compare", variant="primary", size="lg", elem_id="run-button")
             with gr.Accordion("Options", open=False):
                 c["fov_slider"] = gr.Slider(*handlers.FOV_RANGE, value=round(pipeline.DEFAULT_FOV_DEG, 1), step=0.5,
                                             label="Field of view (diagonal, degrees): sets the focal length")
@@ -101,13 +102,14 @@ def _compare_tab(c: dict, settings: AppSettings) -> None:
         with gr.Column(scale=3):
             c["status"] = gr.Markdown("Pick an example or give a photo, then press **Compare**.", elem_id="status-box")
             c["overlay_gallery"] = gr.Gallery(label="Overlays: one per method, same person, same camera", columns=4,
-                                              height=360, object_fit="contain", preview=False)
-            c["side_gallery"] = gr.Gallery(label="Side views (seen from the right)", columns=4, height=260,
-                                           object_fit="contain")
+                                              height=430, object_fit="contain", preview=False,
+                                              elem_id="overlay-gallery")
+            c["side_gallery"] = gr.Gallery(label="Side views (seen from the right)", columns=4, height=360,
+                                           object_fit="contain", elem_id="side-gallery")
             with gr.Row():
                 with gr.Column(scale=3):
                     c["model_3d"] = gr.Model3D(label="3D scene: meshes, camera and photo (GLB)", height=420,
-                                               clear_color=(0.95, 0.95, 0.95, 1.0))
+                                               clear_color=(0.95, 0.95, 0.95, 1.0), elem_id="model-3d")
                 with gr.Column(scale=1, min_width=220):
                     c["model_methods"] = gr.CheckboxGroup([], label="Methods in the 3D scene")
                     c["bundle_button"] = gr.Button("Prepare zip: overlays, meshes, parameters")
@@ -124,7 +126,7 @@ def _differences(c: dict) -> None:
     c["error_plot"] = gr.Plot(label="Per-joint error against MediaPipe's landmarks")
     with gr.Row():
         c["error_table"] = gr.Dataframe(label="Per-joint 2D error (pixels) vs MediaPipe", interactive=False,
-                                        max_height=360)
+                                        max_height=360, elem_id="error-table")
         c["disagreement_table"] = gr.Dataframe(label="Method vs method: mean joint distance after alignment (mm)",
                                                interactive=False)
     with gr.Row():
@@ -139,7 +141,7 @@ def _examples_block(c: dict, settings: AppSettings) -> None:
     if not rows:
         return
     cache = settings.examples != "off"
-    gr.Examples(rows, inputs=[c["image_input"]], outputs=[c[name] for name in handlers.ANALYSE_OUTPUTS],
+    gr.Examples(rows, inputs=[c["image_input"]], outputs=[c[name] for name in handlers.EXAMPLE_OUTPUTS],
                 fn=handlers.analyse_example, cache_examples=cache, cache_mode=settings.examples if cache else None,
                 example_labels=labels, label="Examples (results cached: click one)", examples_per_page=10)
 
