@@ -30,26 +30,34 @@ pytestmark = pytest.mark.slow
 # --------------------------------------------------------------------------- data and server helpers
 
 
-def write_app_data(root: Path) -> Path:
-    """An HMRC_DATA folder: stand-in body models (the neutral one with small local triangles, so it renders
-    fast and looks like a cloud of skin) and random-weight checkpoints of the three methods."""
-    import torch
+def write_drawable_body_models(folder: Path) -> Path:
+    """Stand-in body models whose neutral SMPL has small local triangles (the stand-in's own faces join random
+    vertices across the body, which takes the renderer minutes to fill); it looks like a cloud of skin."""
     from scipy.spatial import cKDTree
+
+    from tests.smpl_standin import standin_smpl_arrays, write_standin_body_models_dir
+
+    write_standin_body_models_dir(folder)
+    (folder / "smpl" / "SMPL_NEUTRAL.pkl").unlink()
+    (folder / "basicModel_neutral_lbs_10_207_0_v1.0.0.pkl").unlink()
+    arrays = standin_smpl_arrays("neutral")
+    _, neighbours = cKDTree(arrays["v_template"]).query(arrays["v_template"], k=4)
+    faces = np.concatenate([neighbours[:, [0, 1, 2]], neighbours[:, [0, 2, 3]]])[: len(arrays["f"])]
+    np.savez(folder / "smpl" / "SMPL_NEUTRAL.npz", **{**arrays, "f": faces.astype(np.uint32)})
+    return folder
+
+
+def write_app_data(root: Path) -> Path:
+    """An HMRC_DATA folder: drawable stand-in body models and random-weight checkpoints of the three methods."""
+    import torch
 
     from core.checkpoint import save_checkpoint
     from core.models import OFFICIAL_CHECKPOINTS
-    from tests.smpl_standin import standin_smpl_arrays, write_standin_body_models_dir
     from tests.test_checkpoint import official_state_dict
     from tests.test_hybrik_ik import make_body_model
     from tests.test_models import _sane_hmr
 
-    body_models = write_standin_body_models_dir(root / "body_models")
-    (body_models / "smpl" / "SMPL_NEUTRAL.pkl").unlink()
-    (body_models / "basicModel_neutral_lbs_10_207_0_v1.0.0.pkl").unlink()
-    arrays = standin_smpl_arrays("neutral")
-    _, neighbours = cKDTree(arrays["v_template"]).query(arrays["v_template"], k=4)
-    faces = np.concatenate([neighbours[:, [0, 1, 2]], neighbours[:, [0, 2, 3]]])[: len(arrays["f"])]
-    np.savez(body_models / "smpl" / "SMPL_NEUTRAL.npz", **{**arrays, "f": faces.astype(np.uint32)})
+    write_drawable_body_models(root / "body_models")
     body_model = make_body_model()
     torch.manual_seed(0)
     for method, name in OFFICIAL_CHECKPOINTS.items():
