@@ -94,8 +94,9 @@ def warp(image_rgb: np.ndarray, trans: np.ndarray, size: int) -> np.ndarray:
 def normalize(crop_rgb: np.ndarray, spec: InputSpec = HMR_INPUT) -> np.ndarray:
     """uint8 RGB (S, S, 3) → float32 (RGB − mean)·(1/std) with OpenCV's arithmetic, like mmcv.imnormalize."""
     image = crop_rgb.copy().astype(np.float32)
-    mean = np.float64(np.asarray(spec.mean).reshape(1, -1))
-    std_inv = 1 / np.float64(np.asarray(spec.std).reshape(1, -1))
+    # mmhuman3d's Normalize stores mean/std as float32 before mmcv widens them to float64: same rounding here.
+    mean = np.float64(np.asarray(spec.mean, dtype=np.float32).reshape(1, -1))
+    std_inv = 1 / np.float64(np.asarray(spec.std, dtype=np.float32).reshape(1, -1))
     cv2.subtract(image, mean, image)
     cv2.multiply(image, std_inv, image)
     return image
