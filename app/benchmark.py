@@ -31,6 +31,7 @@ from train.humandata import HumanData, load_human_data
 TEST_FILE = Path("preprocessed_datasets") / "pw3d_test.npz"
 DATASET_NAME = "pw3d"
 MAX_LISTED = 300  # a 3DPW test set has 35,515 frames: list an evenly spaced subset
+MAX_SCORED_AT_ONCE = 24  # "score all" runs at most this many listed samples, evenly spaced
 
 PROTOCOL_CARD = """**How these numbers are computed** (mmhuman3d's 3DPW protocol, `train.eval`)
 - **MPJPE**: mean distance (mm) between predicted and true joints over the 14 LSP joints, taken from the
@@ -122,7 +123,9 @@ def evaluate_sample(benchmark: BenchmarkSet, index: int, methods: tuple[str, ...
         joint_columns[f"{method_label(method)} MPJPE"] = errors.mpjpe[0]
         joint_columns[f"{method_label(method)} PA-MPJPE"] = errors.pa_mpjpe[0]
     summary = pd.DataFrame(rows).round(1)
-    message = "; ".join(filter(None, [f"{benchmark.name}, sample {index}", benchmark.note, *result.image.notes]))
+    missing = [f"{method_label(m)} did not run: {why}" for m, why in result.unavailable.items()]
+    message = "\n\n".join(filter(None, [f"{benchmark.name}, sample {index}", benchmark.note, *result.image.notes,
+                                         *missing]))
     return SampleScores(result, summary, pd.DataFrame(joint_columns).round(1), message)
 
 
@@ -177,3 +180,24 @@ def run_benchmark(index, methods, fov_deg, session):
     views = render_views(scores.result, side_view=False) if scores.result.people else None
     gallery = [(picture, method_label(m)) for m, picture in views.overlays.items()] if views else []
     return gallery, scores.summary, scores.per_joint, scores.message, session
+
+
+def run_all(methods, fov_deg, session):
+    """Mean MPJPE / PA-MPJPE / PVE per method over the listed samples (at most MAX_SCORED_AT_ONCE)."""
+    session = session_of(session)
+    benchmark = session.benchmark
+    if benchmark is None:
+        return None, "Load a sample set first.", session
+    chosen = tuple(methods or ()) or pipeline.ALL_METHODS
+    listed = [index for _, index in sample_choices(benchmark)]
+    picked = [listed[i] for i in np.unique(np.linspace(0, len(listed) - 1, min(len(listed), MAX_SCORED_AT_ONCE))
+                                           .round().astype(int))]
+    fov = float(fov_deg or pipeline.DEFAULT_FOV_DEG)
+    tables = [evaluate_sample(benchmark, index, chosen, fov).summary for index in picked]
+    scored = [table for table in tables if not table.empty]
+    if not scored:
+        return None, "No sample could be scored (nobody found in the boxes).", session
+    means = pd.concat(scored).groupby("method", sort=False).agg(["mean", "count"])
+    summary = pd.DataFrame({"method": means.index, "samples": means[("MPJPE", "count")].to_numpy(),
+                            **{name: means[(name, "mean")].round(1).to_numpy() for name in ("MPJPE", "PA-MPJPE", "PVE")}})
+    return summary, f"{benchmark.name}: means over {len(scored)} of {len(picked)} samples.", session

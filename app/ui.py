@@ -158,7 +158,9 @@ def _benchmark_tab(c: dict, settings: AppSettings) -> None:
             c["benchmark_sample"] = gr.Dropdown([], label="Sample", interactive=True)
             c["benchmark_methods"] = gr.CheckboxGroup(handlers.METHOD_CHOICES, value=handlers.DEFAULT_METHODS,
                                                       label="Methods")
-            c["benchmark_run_button"] = gr.Button("Score this sample", variant="primary")
+            with gr.Row():
+                c["benchmark_run_button"] = gr.Button("Score this sample", variant="primary")
+                c["benchmark_all_button"] = gr.Button("Score all listed (up to 24)")
             c["benchmark_status"] = gr.Markdown()
             with gr.Accordion("Protocol card", open=True):
                 gr.Markdown(benchmark.PROTOCOL_CARD)
@@ -233,6 +235,8 @@ def _wire_benchmark(c: dict, session: gr.State) -> None:
         benchmark.run_benchmark, [c["benchmark_sample"], c["benchmark_methods"], c["fov_slider"], session],
         [c["benchmark_gallery"], c["benchmark_summary"], c["benchmark_joints"], c["benchmark_status"], session],
         api_name="benchmark_score")
+    c["benchmark_all_button"].click(benchmark.run_all, [c["benchmark_methods"], c["fov_slider"], session],
+                                    [c["benchmark_summary"], c["benchmark_status"], session], api_name="benchmark_all")
 
 
 def _wire_live(c: dict, session: gr.State) -> None:
