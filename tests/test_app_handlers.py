@@ -191,3 +191,16 @@ def test_space_start_up_is_quiet_without_smpl_configuration(monkeypatch):
     assert space.fetch_smpl() == []
     monkeypatch.setenv(space.SKIP_ENV, "1")
     assert space.prepare_space() == []
+
+
+def test_live_frames_come_back_with_the_method_and_a_frame_rate(body_models):
+    from app import live
+
+    frame = np.asarray(Image.open(example_image("small_skier_crop")).convert("RGB"))
+    overlay, status, session = live.live_frame(frame, "fit", None)
+    overlay, status, session = live.live_frame(frame, "fit", session)
+    assert overlay.shape == frame.shape and (overlay != frame).any()  # the fit's mesh is drawn
+    assert "frames/s" in status and "Fit:" in status and float(status.split("**")[1].split()[0]) > 0
+    missing = live.live_frame(frame, "hmr", session)[1]
+    assert "python -m core.weights fetch hmr" in missing
+    assert live.live_frame(None, "fit", session)[1].startswith("Waiting")
