@@ -116,23 +116,29 @@ def evaluate_sample(benchmark: BenchmarkSet, index: int, methods: tuple[str, ...
     person = result.people[0]
     truth = _ground_truth(benchmark, index)
     rows, joint_columns = [], {"joint": list(J14_NAMES)}
+    # SMPL's betas mean nothing to another body model: score the pose with that model's average shape.
+    keep_betas = result.body_model.kind == benchmark.bodies.neutral.kind
     for method in result.methods:
-        errors = score(person.predictions[method], truth, benchmark.bodies)
+        errors = score(person.predictions[method], truth, benchmark.bodies, keep_betas)
         rows.append({"method": method_label(method), "MPJPE": errors.mpjpe.mean(), "PA-MPJPE": errors.pa_mpjpe.mean(),
                      "PVE": float(errors.pve[0])})
         joint_columns[f"{method_label(method)} MPJPE"] = errors.mpjpe[0]
         joint_columns[f"{method_label(method)} PA-MPJPE"] = errors.pa_mpjpe[0]
     summary = pd.DataFrame(rows).round(1)
     missing = [f"{method_label(m)} did not run: {why}" for m, why in result.unavailable.items()]
+    if not keep_betas:
+        missing.append(f"Predicted shapes (betas) were set to zero: the methods ran with the "
+                       f"{result.body_model.kind} body model, the ground truth is the {benchmark.bodies.neutral.kind} one.")
     message = "\n\n".join(filter(None, [f"{benchmark.name}, sample {index}", benchmark.note, *result.image.notes,
                                          *missing]))
     return SampleScores(result, summary, pd.DataFrame(joint_columns).round(1), message)
 
 
-def score(prediction, truth: GroundTruth, bodies: EvalBodies):
+def score(prediction, truth: GroundTruth, bodies: EvalBodies, keep_betas: bool = True):
     """mmhuman3d's 3DPW errors of one MeshPrediction (train.eval.evaluate_batch with a batch of one)."""
+    betas = torch.as_tensor(prediction.betas, dtype=torch.float32)[None]
     predicted = Predictions(rotmats=torch.as_tensor(prediction.rotmats, dtype=torch.float32)[None],
-                            betas=torch.as_tensor(prediction.betas, dtype=torch.float32)[None])
+                            betas=betas if keep_betas else torch.zeros_like(betas))
     with torch.no_grad():
         return evaluate_batch(predicted, truth, bodies)
 

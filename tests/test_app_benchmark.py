@@ -76,3 +76,15 @@ def bundled_body_model():
     from core.body_models.load import load_body_model
 
     return load_body_model("open")
+
+
+def test_smpl_predictions_are_scored_with_zero_betas_on_open_ground_truth(bundled, standin_body_models_dir):
+    from core import inference
+
+    inference.clear_cache()  # the app's body model becomes the stand-in SMPL
+    try:
+        scores = benchmark.evaluate_sample(bundled, 0, ("fit",), 53.0)
+    finally:
+        inference.clear_cache()
+    assert scores.result.body_model.kind == "smpl"
+    assert "betas) were set to zero" in scores.message and len(scores.summary) == 1

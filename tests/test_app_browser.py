@@ -68,3 +68,19 @@ def test_corrupt_upload_shows_a_message(page, tmp_path):
     message = page.locator("#status-box").get_by_text("damaged or cut short")
     message.or_(page.locator("#status-box").get_by_text("not an image format")).first.wait_for(timeout=60_000)
     page.screenshot(path=str(ARTIFACTS / "app_3_corrupt_upload.png"), full_page=True)
+
+
+def test_benchmark_and_setup_tabs(page):
+    from playwright.sync_api import expect
+
+    page.get_by_role("tab", name="Benchmark").click()
+    page.get_by_role("button", name="Load samples").click()
+    expect(page.get_by_text("6 samples (6 listed)")).to_be_visible(timeout=60_000)
+    page.get_by_role("button", name="Score this sample").click()
+    expect(page.get_by_text("synthetic samples (bundled), sample 0")).to_be_visible(timeout=RESULT_TIMEOUT_MS)
+    expect(page.get_by_text("PA-MPJPE", exact=True).first).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "app_4_benchmark.png"), full_page=True)
+    page.get_by_role("tab", name="Setup").click()
+    expect(page.get_by_text("Renderer:")).to_be_visible()
+    expect(page.get_by_role("button", name="Download the SMPL neutral model")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "app_5_setup.png"), full_page=True)
