@@ -37,9 +37,11 @@ ANALYSE_OUTPUTS = (
     "heatmap_image", "heatmap_note", "timings_table",
 )
 # Cached example results are plain values: Gradio's example cache cannot hold choice updates
-# (gr.update(choices=...)), so pickers fill in when the user presses Compare.
+# (gr.update(choices=...)) nor an empty image, so pickers fill in on Compare and a blank stands in for
+# a missing heat-map.
 EXAMPLE_OUTPUTS = tuple(name for name in ANALYSE_OUTPUTS
                         if name not in ("people_picker", "model_methods", "detail_person", "heatmap_a", "heatmap_b"))
+BLANK_PICTURE = np.full((8, 8, 3), 245, np.uint8)
 EXAMPLE_NOTE = "\n\n*Cached example: press **Compare** to pick people, toggle methods in 3D or change the heat-map pair.*"
 DETAIL_OUTPUTS = ("error_plot", "error_table", "disagreement_table", "heatmap_a", "heatmap_b", "heatmap_image",
                   "heatmap_note")
@@ -129,6 +131,8 @@ def analyse_example(image):
     """The examples' cached run: default options, a throw-away session (cached outputs are shared)."""
     outputs = dict(zip(ANALYSE_OUTPUTS, analyse_photo(image, None, None, None, None, None, None, None, None, None)))
     outputs["status"] += EXAMPLE_NOTE
+    if outputs["heatmap_image"] is None:
+        outputs["heatmap_image"] = BLANK_PICTURE
     return tuple(outputs[name] for name in EXAMPLE_OUTPUTS)
 
 

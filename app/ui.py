@@ -102,9 +102,9 @@ def _compare_tab(c: dict, settings: AppSettings) -> None:
         with gr.Column(scale=3):
             c["status"] = gr.Markdown("Pick an example or give a photo, then press **Compare**.", elem_id="status-box")
             c["overlay_gallery"] = gr.Gallery(label="Overlays: one per method, same person, same camera", columns=4,
-                                              height=430, object_fit="contain", preview=False,
+                                              object_fit="contain", preview=False, fit_columns=False,
                                               elem_id="overlay-gallery")
-            c["side_gallery"] = gr.Gallery(label="Side views (seen from the right)", columns=4, height=360,
+            c["side_gallery"] = gr.Gallery(label="Side views (seen from the right)", columns=4, fit_columns=False,
                                            object_fit="contain", elem_id="side-gallery")
             with gr.Row():
                 with gr.Column(scale=3):
@@ -165,7 +165,8 @@ def _benchmark_tab(c: dict, settings: AppSettings) -> None:
             with gr.Accordion("Protocol card", open=True):
                 gr.Markdown(benchmark.PROTOCOL_CARD)
         with gr.Column(scale=3):
-            c["benchmark_gallery"] = gr.Gallery(label="Overlays", columns=4, height=320, object_fit="contain")
+            c["benchmark_gallery"] = gr.Gallery(label="Overlays", columns=4, height=320, object_fit="contain",
+                                                fit_columns=False)
             c["benchmark_summary"] = gr.Dataframe(label="Per method (mm): MPJPE, PA-MPJPE, PVE", interactive=False)
             c["benchmark_joints"] = gr.Dataframe(label="Per joint (mm), 14 LSP joints", interactive=False)
 
