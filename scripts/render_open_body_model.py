@@ -1,6 +1,6 @@
 """Pictures of the open body model: front and side views in the rest pose and a few poses.
 
-    .venv/bin/python scripts/render_open_body_model.py          # → docs/open_body_model/*.png (+ overview.png)
+    PYTHONPATH=. .venv/bin/python scripts/render_open_body_model.py          # → docs/open_body_model/*.png (+ overview.png)
 
 The rest-pose pictures also show the 24 joints (red) and the keypoint regressors' points (blue), so their
 placement can be checked by eye.
