@@ -41,8 +41,12 @@ class RenderOutput:
 
     @property
     def mask(self) -> np.ndarray:
-        """(H, W) bool: pixels whose centre a mesh covers."""
-        return self.depth > 0
+        """(H, W) bool: pixels at least half covered by a mesh.
+
+        From coverage, not depth: pyrender's multisampled depth comes from one sample that is not at the
+        pixel centre, which shifts a depth-based silhouette by a fraction of a pixel.
+        """
+        return self.alpha > 0.5
 
 
 @dataclass(frozen=True)
