@@ -56,7 +56,13 @@ def export_glb(
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(build_scene(meshes, K, image_rgb, image_depth, frustum).export(file_type="glb"))
+    scene = build_scene(meshes, K, image_rgb, image_depth, frustum)
+    aspect_ratio = _gltf_aspect_ratio(check_intrinsics(K), *image_rgb.shape[:2])
+
+    def set_camera_aspect(tree: dict) -> None:
+        tree["cameras"][0]["perspective"]["aspectRatio"] = aspect_ratio
+
+    path.write_bytes(trimesh.exchange.gltf.export_glb(scene, tree_postprocessor=set_camera_aspect))
     return path
 
 
@@ -90,6 +96,11 @@ def image_plane_corners(K: np.ndarray, height: int, width: int, depth: float) ->
     pixels = np.array([[-0.5, -0.5], [width - 0.5, -0.5], [width - 0.5, height - 0.5], [-0.5, height - 0.5]])
     rays = (pixels - K[[0, 1], [2, 2]]) / K[[0, 1], [0, 1]]
     return np.concatenate([rays * depth, np.full((4, 1), depth)], axis=1)
+
+
+def _gltf_aspect_ratio(K: np.ndarray, height: int, width: int) -> float:
+    """glTF's aspectRatio is tan(xfov / 2) / tan(yfov / 2); trimesh writes xfov / yfov, which differs."""
+    return (width / K[0, 0]) / (height / K[1, 1])
 
 
 def _coloured_surface(mesh: MeshToDraw) -> trimesh.Trimesh:
