@@ -40,6 +40,7 @@ WINDOW_OVERLAP = 0.5  # detection windows step by half their side
 SAME_FACE_FRACTION = 0.5  # faces closer than this × shoulder width belong to one person
 BOX_MARGIN = 0.1  # person box = visible landmarks + this fraction of their extent on each side
 VISIBLE = 0.5  # landmark visibility above which a landmark counts as seen
+MIN_SHOULDER_WIDTH_M = 0.2  # world-landmark shoulders narrower than any school-age child's: a misread, not a person
 PAINT_THRESHOLD = 0.5  # mask value above which a found person is painted out
 PAINT_GRAY = 128
 MAX_ROUNDS = 3  # detect → read landmarks → paint out, at most this many times
@@ -164,24 +165,40 @@ def detect_people(
 
 
 def person_from_box(image: np.ndarray | LoadedImage, box, with_mask: bool = False) -> Person | None:
-    """Landmarks of the one person inside `box` (x0, y0, x1, y1 pixels, same frame as the results); None if none."""
+    """Landmarks of the one person inside `box` (x0, y0, x1, y1 pixels, same frame as the results); None if none.
+
+    Everything outside the box (plus a small margin) is painted gray first, so neighbours cannot
+    pull the landmarks onto themselves; the box itself is the landmark model's upright region.
+    """
     rgb = _rgb_of(image)
-    box_px = np.asarray(box, dtype=np.float64)
+    box_px = np.asarray(box, dtype=np.float64).reshape(4)
     if isinstance(image, LoadedImage):
         box_px = image.to_processing(box_px.reshape(2, 2)).reshape(4)
     x0, y0, x1, y1 = box_px
     assert x1 > x0 and y1 > y0, f"box must be (x0, y0, x1, y1) with x1 > x0 and y1 > y0, got {box}"
     side = max(x1 - x0, y1 - y0) * ROI_SCALE
-    roi = _region(np.array([(x0 + x1) / 2, (y0 + y1) / 2]), side, 0.0, rgb.shape)
+    isolated = _keep_only(rgb, box_px)
     models = pose_models()
     with models.lock:
-        reading = _read(models, rgb, roi)
+        reading = _read(models, isolated, _region(np.array([(x0 + x1) / 2, (y0 + y1) / 2]), side, 0.0, rgb.shape))
         if reading is not None:
-            reading = _refine(models, rgb, reading)
+            reading = _refine(models, isolated, reading)
     if reading is None:
         return None
     person = _to_person(reading, 1.0, rgb.shape, with_mask, source="box")
     return _result(image, [person]).people[0]
+
+
+def _keep_only(rgb: np.ndarray, box: np.ndarray) -> np.ndarray:
+    """Copy of `rgb` painted gray outside `box` (4,) grown by BOX_MARGIN of its size on each side."""
+    x0, y0, x1, y1 = box
+    grow_x, grow_y = BOX_MARGIN * (x1 - x0), BOX_MARGIN * (y1 - y0)
+    height, width = rgb.shape[:2]
+    left, top = int(max(0, x0 - grow_x)), int(max(0, y0 - grow_y))
+    right, bottom = int(min(width, math.ceil(x1 + grow_x))), int(min(height, math.ceil(y1 + grow_y)))
+    isolated = np.full_like(rgb, PAINT_GRAY)
+    isolated[top:bottom, left:right] = rgb[top:bottom, left:right]
+    return isolated
 
 
 # ---- detection stage ----------------------------------------------------------------------------
@@ -336,7 +353,9 @@ def _one_round(models, rgb, found, max_people, min_score) -> list[tuple[float, _
         if _inside_masks(candidate.keypoints[2], masks):
             continue
         reading = _read_candidate(models, image, candidate)
-        if reading is None or any(_same_person(reading, other) for _, other in found + new):
+        if reading is None or not _plausible(reading):
+            continue
+        if any(_same_person(reading, other) for _, other in found + new):
             continue
         new.append((candidate.score, reading))
         masks.append(reading.mask)
@@ -361,6 +380,12 @@ def _paint_out(rgb: np.ndarray, masks: list[np.ndarray]) -> np.ndarray:
     painted = rgb.copy()
     painted[covered] = PAINT_GRAY
     return painted
+
+
+def _plausible(reading: _Reading) -> bool:
+    """Painted-out gray and clutter sometimes yield a shrunken skeleton; real shoulders are wider."""
+    world = reading.world_landmarks
+    return float(np.linalg.norm(world[LEFT_SHOULDER] - world[RIGHT_SHOULDER])) >= MIN_SHOULDER_WIDTH_M
 
 
 def _same_person(a: _Reading, b: _Reading) -> bool:
