@@ -3,6 +3,7 @@
 Pictures for a person to look at go to test-artifacts/render/ (gitignored).
 """
 import ctypes.util
+import importlib.metadata
 import subprocess
 import sys
 import threading
@@ -214,7 +215,15 @@ def test_without_opengl_the_software_rasteriser_takes_over():
     assert _in_subprocess(code, HMRC_RENDERER="software") == "software rasteriser (no OpenGL)"
 
 
-@pytest.mark.skipif(ctypes.util.find_library("OSMesa") is None, reason="libosmesa6 is not installed")
+def _osmesa_missing() -> str:
+    """Why OSMesa cannot run here, or '' if it can (pyrender's OSMesa path needs PyOpenGL ≥ 3.1.5)."""
+    if ctypes.util.find_library("OSMesa") is None:
+        return "libosmesa6 is not installed"
+    pyopengl = tuple(int(part) for part in importlib.metadata.version("PyOpenGL").split(".")[:3])
+    return "" if pyopengl >= (3, 1, 5) else f"PyOpenGL {pyopengl} lacks OSMesaCreateContextAttribs (needs >= 3.1.5)"
+
+
+@pytest.mark.skipif(bool(_osmesa_missing()), reason=_osmesa_missing() or "runs")
 def test_osmesa_renders_the_same_silhouette_as_the_rasteriser():
     code = (
         "import numpy as np, trimesh; from core.render import MeshToDraw, centred_intrinsics, get_renderer, renderer_info\n"

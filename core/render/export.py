@@ -62,7 +62,9 @@ def export_glb(
     def set_camera_aspect(tree: dict) -> None:
         tree["cameras"][0]["perspective"]["aspectRatio"] = aspect_ratio
 
-    path.write_bytes(trimesh.exchange.gltf.export_glb(scene, tree_postprocessor=set_camera_aspect))
+    # Vertex normals let viewers shade the bodies smoothly instead of faceted.
+    glb = trimesh.exchange.gltf.export_glb(scene, include_normals=True, tree_postprocessor=set_camera_aspect)
+    path.write_bytes(glb)
     return path
 
 
