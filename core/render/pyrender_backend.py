@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -21,14 +22,22 @@ from core.render.scene import AMBIENT, LIGHTS, Z_FAR, Z_NEAR, MeshToDraw, Render
 SOFTWARE_GL_DRIVERS = ("llvmpipe", "softpipe", "swrast")
 DISPLAY_GAMMA = 2.2  # pyrender treats colour factors as linear light and writes colour ** (1 / 2.2)
 PLATFORM_NAMES = {"egl": "EGL", "osmesa": "OSMesa"}
+MAX_CACHED_SIZES = 4  # OSMesa contexts kept, one per image size
 
 
 class PyrenderRenderer:
-    """One pyrender OffscreenRenderer, resized to each requested image size, used from a single thread."""
+    """pyrender offscreen rendering from a single OpenGL thread, reused across calls.
+
+    EGL resizes one OffscreenRenderer to each requested size. OSMesa draws into a buffer of fixed size
+    that pyrender rebuilds (about 60 ms) whenever the size changes, so it keeps one OffscreenRenderer per
+    recent image size instead (the overlay and the side views usually differ).
+    """
 
     def __init__(self):
         self._gl_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hmrc-opengl")
-        self._offscreen, self.info = self._gl_thread.submit(self._create).result()
+        self._one_per_size = os.environ.get("PYOPENGL_PLATFORM") == "osmesa"
+        self._offscreens: OrderedDict[tuple[int, int], pyrender.OffscreenRenderer] = OrderedDict()
+        self.info = self._gl_thread.submit(self._create_first).result()
 
     def render(self, meshes: list[MeshToDraw], K: np.ndarray, height: int, width: int) -> RenderOutput:
         """Draw `meshes` (OpenCV camera frame) as seen through K into an (height, width) image."""
@@ -36,13 +45,26 @@ class PyrenderRenderer:
         scene = build_scene(meshes, K)
         return self._gl_thread.submit(self._render, scene, height, width).result()
 
-    def _create(self):
-        offscreen = pyrender.OffscreenRenderer(viewport_width=64, viewport_height=64)
-        return offscreen, _describe_context()
+    def _create_first(self) -> str:
+        self._offscreen_for(64, 64)
+        return _describe_context()
+
+    def _offscreen_for(self, width: int, height: int) -> pyrender.OffscreenRenderer:
+        if not self._one_per_size:
+            if not self._offscreens:
+                self._offscreens[(0, 0)] = pyrender.OffscreenRenderer(width, height)
+            offscreen = self._offscreens[(0, 0)]
+            offscreen.viewport_width, offscreen.viewport_height = width, height
+            return offscreen
+        if (width, height) not in self._offscreens:
+            if len(self._offscreens) >= MAX_CACHED_SIZES:
+                self._offscreens.popitem(last=False)[1].delete()  # least recently used
+            self._offscreens[(width, height)] = pyrender.OffscreenRenderer(width, height)
+        self._offscreens.move_to_end((width, height))
+        return self._offscreens[(width, height)]
 
     def _render(self, scene: pyrender.Scene, height: int, width: int) -> RenderOutput:
-        self._offscreen.viewport_width, self._offscreen.viewport_height = width, height
-        color, depth = self._offscreen.render(scene, flags=pyrender.RenderFlags.RGBA)
+        color, depth = self._offscreen_for(width, height).render(scene, flags=pyrender.RenderFlags.RGBA)
         color = color.astype(np.float32) / 255.0
         # OSMesa reads back RGB without coverage; EGL gives multisampled (anti-aliased) alpha.
         alpha = color[..., 3] if color.shape[-1] == 4 else (depth > 0).astype(np.float32)

@@ -60,7 +60,7 @@ def configure_opengl_platform(choice: str = "auto") -> str:
     """Set PYOPENGL_PLATFORM before OpenGL is imported; returns the platform pyrender will use.
 
     'auto' keeps a user-set PYOPENGL_PLATFORM and otherwise picks EGL, also when a DISPLAY exists:
-    rendering is offscreen, and pyrender's windowed path needs pyglet, which this project does not install.
+    rendering is offscreen, and EGL needs no window, whereas pyrender's pyglet path opens a hidden one.
     """
     user_platform = os.environ.get("PYOPENGL_PLATFORM", "").strip().lower()
     wanted = choice if choice in OPENGL_PLATFORMS else (user_platform or "egl")
