@@ -24,10 +24,11 @@ PYTHON="${PYTHON:-python3}"
 req_file=requirements.txt
 [ "$mode" = dev ] && req_file=requirements-dev.txt
 stamp=".venv/.installed-$mode"
-digest=$(cat requirements.txt "$req_file" | sha256sum | cut -d' ' -f1)
+digest=$(cat requirements.txt "$req_file" requirements-override.txt | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
   echo "setup: installing Python packages from $req_file"
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -r "$req_file"
+  .venv/bin/python -m pip install -q --no-deps -r requirements-override.txt
   echo "$digest" > "$stamp"
 fi

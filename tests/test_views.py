@@ -107,9 +107,14 @@ def test_keypoints_are_drawn_on_request(result):
     marked = render_views(only_fit, show_keypoints=True, side_view=False).overlays["fit"]
     assert _changed(marked, plain).sum() > 200
     photo = result.image.rgb
-    joints = np.round(projected_joints(result.people[0].predictions["fit"])).astype(int)
+    joints = projected_joints(result.people[0].predictions["fit"])
+    radius = max(2, round(0.006 * max(photo.shape[:2])))
+    gaps = np.linalg.norm(joints[:, None] - joints[None], axis=-1) + 1e3 * np.eye(len(joints))
+    alone = np.round(joints[gaps.min(axis=1) > 2 * radius + 3]).astype(int)  # no neighbour's outline reaches them
+    inside = (alone[:, 0] >= 0) & (alone[:, 0] < photo.shape[1]) & (alone[:, 1] >= 0) & (alone[:, 1] < photo.shape[0])
+    assert inside.sum() >= 8
     drawn = draw_method_joints(photo, result, "fit")
-    centre_colours = {tuple(drawn[y, x]) for x, y in joints if 0 <= x < photo.shape[1] and 0 <= y < photo.shape[0]}
+    centre_colours = {tuple(drawn[y, x]) for x, y in alone[inside]}
     assert centre_colours == {to_uint8(method_color("fit"))}
     detection = result.people[0].person
     landmarks = detection.landmarks[detection.visibility > 0.5, :2]
