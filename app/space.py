@@ -52,29 +52,34 @@ def fetch_smpl() -> list[str]:
     if dataset:
         return _from_dataset(dataset)
     if os.environ.get(weights.BASE_URL_ENV) and os.environ.get(ACCEPT_LICENSE_ENV) == "1":
-        try:
-            weights.fetch(list(SMPL_FILES), accept_smpl_license=True)
-        except weights.WeightsError as problem:
-            return [f"SMPL from the mirror: {problem}"]
+        problems = []
+        for name in SMPL_FILES:
+            try:
+                weights.fetch([name], accept_smpl_license=True)
+            except weights.WeightsError as problem:
+                problems.append(f"SMPL from the mirror: {problem}")
+        return problems if not weights.smpl_neutral_present() else []  # the gendered files are optional
     return []
 
 
 def _from_dataset(dataset: str) -> list[str]:
     """Copy SMPL_*.pkl from a private Hugging Face dataset into the body-model folder."""
     from huggingface_hub import hf_hub_download
-    from huggingface_hub.utils import HfHubHTTPError
 
     problems = []
     for name in SMPL_FILES:
         destination = weights.FILES[name].path
+        reasons = []
         for candidate in (name, f"smpl/{name}"):
             try:
                 cached = hf_hub_download(dataset, candidate, repo_type="dataset", token=os.environ.get("HF_TOKEN"))
-            except (HfHubHTTPError, OSError, ValueError):
+            except Exception as error:  # missing entry, no access, no network: reported, never fatal at start-up
+                reasons.append(f"{candidate}: {type(error).__name__}")
                 continue
             destination.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(cached, destination)
             break
         else:
-            problems.append(f"{name} not found in the dataset {dataset} (or HF_TOKEN cannot read it)")
+            problems.append(f"{name} not found in the dataset {dataset} or HF_TOKEN cannot read it "
+                            f"({'; '.join(reasons)})")
     return problems if not weights.smpl_neutral_present() else []

@@ -167,7 +167,7 @@ def vertex_difference_heatmap(result, person_index: int, method_a: str, method_b
     top = max(float(np.percentile(per_vertex_mm, HEATMAP_SCALE_PERCENTILE)), 1.0)
     meshes = heatmap_meshes(b.vertices + b.cam_t, np.asarray(result.body_model.faces), per_vertex_mm / top)
     picture = render_overlay(result.image.rgb, meshes, result.K, opacity)
-    title = f"{method_label(method_a)} vs {method_label(method_b)}, person {person_index}"
+    title = f"{method_label(method_a)} vs {method_label(method_b)}, person {person_index + 1}"  # numbered as the app numbers people
     return draw_colorbar(picture, top, title), per_vertex_mm
 
 
