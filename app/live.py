@@ -1,7 +1,9 @@
 """Live webcam mode: one chosen method on every streamed frame, with frames per second.
 
 Each frame goes through the same pipeline as a photo, limited to one person (the first one the detector
-finds, left to right), and comes back with that method's mesh over it. The frame rate is measured per
+finds, left to right), and comes back with that method's mesh over it. Once found, the person is followed
+from frame to frame as MediaPipe's video mode does (landmarks read where they were, no detection) until
+they are lost. The frame rate is measured per
 browser tab (its Session), so two people streaming at once each see their own.
 """
 from __future__ import annotations
@@ -26,7 +28,9 @@ def live_frame(frame: np.ndarray | None, method: str, session):
         return None, "Waiting for the webcam…", session
     method = method if method in pipeline.ALL_METHODS else pipeline.FIT
     start = time.perf_counter()
-    result = pipeline.analyse(frame, pipeline.PipelineOptions(methods=(method,), max_people=1))
+    options = pipeline.PipelineOptions(methods=(method,), max_people=1, follow=session.live_person)
+    result = pipeline.analyse(frame, options)
+    session.live_person = result.people[0].person if result.people else None
     overlay = render_overlay(result.image.rgb, method_meshes(result, method), result.K, LIVE_OPACITY)
     seconds = time.perf_counter() - start
     frames_per_second = session.frame_done()

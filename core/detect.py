@@ -96,7 +96,8 @@ class Person:
     visibility: np.ndarray  # (33,) in [0, 1]
     world_landmarks: np.ndarray  # (33, 3) metres, origin between the hips, x right, y down, z away from camera
     mask: np.ndarray | None = None  # (H, W) float32 in [0, 1], pixels of the image that was processed
-    source: str = "detector"  # 'detector' or 'box'
+    source: str = "detector"  # 'detector', 'box', or 'track' (followed from the previous video frame)
+    auxiliary: np.ndarray | None = None  # (2, 2) hip centre and body-circle point, pixels: where to look next frame
 
 
 @dataclass
@@ -186,6 +187,28 @@ def person_from_box(image: np.ndarray | LoadedImage, box, with_mask: bool = Fals
     if reading is None:
         return None
     person = _to_person(reading, 1.0, rgb.shape, with_mask, source="box")
+    return _result(image, [person]).people[0]
+
+
+def track_person(image: np.ndarray | LoadedImage, previous: Person, with_mask: bool = False) -> Person | None:
+    """The person of the previous video frame, read again where they were; None once they are lost.
+
+    As MediaPipe's video mode does: one landmark-model run in the region the previous frame's auxiliary
+    landmarks imply, no detection. None when the model's presence flag says nobody is there or the
+    reading is implausible; then detect again.
+    """
+    if previous.auxiliary is None:
+        return None
+    rgb = _rgb_of(image)
+    points = np.asarray(previous.auxiliary, dtype=np.float64)
+    if isinstance(image, LoadedImage):
+        points = image.to_processing(points)
+    models = pose_models()
+    with models.lock:
+        reading = _read(models, rgb, _region_from_points(points[0], points[1], rgb.shape))
+    if reading is None or not _plausible(reading):
+        return None
+    person = _to_person(reading, previous.score, rgb.shape, with_mask, source="track")
     return _result(image, [person]).people[0]
 
 
@@ -431,6 +454,7 @@ def _to_person(reading: _Reading, score: float, shape, with_mask: bool, source: 
         world_landmarks=reading.world_landmarks,
         mask=reading.mask if with_mask else None,
         source=source,
+        auxiliary=reading.auxiliary,
     )
 
 
@@ -447,6 +471,8 @@ def _result(image: np.ndarray | LoadedImage, people: list[Person]) -> DetectionR
         person.landmarks = person.landmarks.copy()
         person.landmarks[:, :2] = image.to_original(person.landmarks[:, :2])
         person.landmarks[:, 2] *= image.to_original([[1.0, 1.0]])[0, 0]
+        if person.auxiliary is not None:
+            person.auxiliary = image.to_original(person.auxiliary)
     notes = list(image.notes)
     if any(person.mask is not None for person in people) and image.scale < 1.0:
         notes.append("Masks are at the processing size, not the original size.")

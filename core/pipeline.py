@@ -19,7 +19,7 @@ import torch
 from core import joints as joint_sets
 from core.body_models import BodyModel
 from core.body_models.load import describe_body_model
-from core.detect import Person, detect_people, person_from_box
+from core.detect import Person, detect_people, person_from_box, track_person
 from core.fit import FitConfig, FitInit, fit_person
 from core.geometry import DEFAULT_FOV_DEG, image_intrinsics, project
 from core.image_io import LoadedImage, load_image
@@ -39,6 +39,7 @@ class PipelineOptions:
     fov_deg: float = DEFAULT_FOV_DEG  # diagonal field of view of the photo's camera
     refine_with_keypoints: bool = False  # also refine each network's output with the keypoint fit
     boxes: list | None = None  # user boxes (x0, y0, x1, y1, processing pixels): replace detection
+    follow: Person | None = None  # video: the previous frame's person, read again where they were (no detection)
     people: list[int] | None = None  # which detected people to reconstruct (indices, left to right); None = all
     max_people: int = 10
     min_score: float = 0.5
@@ -120,6 +121,10 @@ def _people(rgb: np.ndarray, options: PipelineOptions) -> tuple[list[Person], st
         missing = len(people) - len(found)
         return found, (f"No body found inside {missing} of the drawn boxes: draw them around a whole person."
                        if missing else "")
+    if options.follow is not None:
+        followed = track_person(rgb, options.follow)
+        if followed is not None:
+            return [followed], ""
     detection = detect_people(rgb, max_people=options.max_people, min_score=options.min_score)
     return detection.people, detection.message
 

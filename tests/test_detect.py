@@ -5,7 +5,7 @@ from functools import lru_cache
 import numpy as np
 import pytest
 
-from core.detect import NO_PERSON_MESSAGE, detect_people, detection_windows, person_from_box
+from core.detect import NO_PERSON_MESSAGE, detect_people, detection_windows, person_from_box, track_person
 from core.image_io import load_image
 from tests.paths import example_image
 
@@ -140,3 +140,59 @@ def test_detection_windows_cover_the_long_side_with_squares():
     assert squares[0][0] == 0 and squares[-1][2] == 1600
     tall = detection_windows(1000, 300)[1:]
     assert all(x0 == 0 and x1 == 300 and y1 - y0 == 300 for x0, y0, x1, y1 in tall) and tall[-1][3] == 1000
+
+
+PERSON_IN_CLIP = 40  # the walking clip's first frames show only a table; from here on the person is in view
+
+
+@lru_cache(maxsize=None)
+def _clip_frames(count: int) -> tuple:
+    """`count` consecutive frames (RGB) of the example walking clip, from PERSON_IN_CLIP on."""
+    import cv2
+
+    capture = cv2.VideoCapture(str(example_image("walking_person_clip18s")))
+    capture.set(cv2.CAP_PROP_POS_FRAMES, PERSON_IN_CLIP)
+    frames = []
+    while len(frames) < count:
+        ok, frame = capture.read()
+        assert ok, "could not read the example clip"
+        frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+    capture.release()
+    return tuple(frames)
+
+
+def test_a_person_is_followed_from_frame_to_frame_like_a_fresh_detection():
+    frames = _clip_frames(10)
+    previous = detect_people(frames[0], max_people=1).people[0]
+    for number, frame in enumerate(frames[1:], start=1):
+        followed = track_person(frame, previous)
+        assert followed is not None and followed.source == "track", f"lost in frame {number}"
+        fresh = detect_people(frame, max_people=1).people[0]
+        seen = (fresh.visibility > 0.5) & (followed.visibility > 0.5)
+        assert seen.sum() >= 15
+        gaps = np.linalg.norm(followed.landmarks[seen, :2] - fresh.landmarks[seen, :2], axis=1)
+        height = fresh.box[3] - fresh.box[1]
+        assert np.median(gaps) < 0.03 * height, f"frame {number}: {np.median(gaps):.1f} px of {height:.0f}"
+        previous = followed
+
+
+def test_following_lets_go_when_nobody_is_there():
+    frame = _clip_frames(1)[0]
+    person = detect_people(frame, max_people=1).people[0]
+    assert track_person(np.full_like(frame, 128), person) is None
+    person.auxiliary = None  # a person from elsewhere, without a region to look in
+    assert track_person(frame, person) is None
+
+
+def test_followed_person_keeps_original_pixels_on_a_downscaled_frame():
+    first, second = (load_image(np.repeat(np.repeat(frame, 2, axis=0), 2, axis=1), max_side=1024)
+                     for frame in _clip_frames(2))
+    loaded = second  # 1536 x 864, processed at 1024 x 576
+    assert loaded.scale < 1.0
+    previous = detect_people(first, max_people=1).people[0]
+    followed = track_person(loaded, previous)
+    fresh = detect_people(loaded, max_people=1).people[0]
+    assert followed is not None
+    tolerance = 0.05 * (fresh.box[3] - fresh.box[1])
+    assert np.abs(followed.box - fresh.box).max() < tolerance  # both in original pixels
+    assert np.abs(followed.auxiliary - fresh.auxiliary).max() < tolerance

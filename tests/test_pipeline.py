@@ -53,3 +53,13 @@ def test_user_box_replaces_detection(standin_body_models_dir):
 def test_unknown_method_is_refused():
     with pytest.raises(ValueError, match="unknown methods"):
         analyse(np.zeros((8, 8, 3), np.uint8), PipelineOptions(methods=("hmr", "vibe")))
+
+
+def test_a_followed_person_skips_detection_until_lost(skier_result):
+    photo = example_image("sport_skier_fullbody")
+    previous = skier_result.people[0].person
+    followed = analyse(photo, PipelineOptions(methods=("fit",), follow=previous))
+    assert [p.person.source for p in followed.people] == ["track"]
+    assert np.abs(followed.people[0].person.box - previous.box).max() < 0.05 * skier_result.people[0].box_height
+    lost = analyse(np.full((425, 640, 3), 200, np.uint8), PipelineOptions(methods=("fit",), follow=previous))
+    assert lost.people == [] and "box" in lost.message.lower()  # detection ran, and found nobody
