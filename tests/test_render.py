@@ -19,6 +19,7 @@ from core.render import (MeshToDraw, centred_intrinsics, draw_keypoints, get_ren
 from core.render.camera import OPENCV_TO_OPENGL, opencv_to_opengl, opengl_intrinsics
 from core.render.overlay import composite
 from core.render.raster import SoftwareRenderer
+from core.render import renderer
 from core.render.renderer import configure_opengl_platform, requested_renderer
 from core.render.scene import RenderOutput
 from tests.paths import example_image
@@ -201,6 +202,19 @@ def test_renderer_choice_is_read_and_checked(monkeypatch):
         configure_opengl_platform("osmesa")
 
 
+def test_auto_renders_on_the_gpu_with_nvidia_and_prefers_osmesa_on_a_cpu(monkeypatch, tmp_path):
+    assert renderer.osmesa_usable() == (not _osmesa_missing())
+    driver = tmp_path / "nvidia-version"
+    monkeypatch.setattr(renderer, "NVIDIA_DRIVER", driver)
+    monkeypatch.setattr(renderer, "osmesa_usable", lambda: True)
+    assert renderer.default_platform() == "osmesa"
+    monkeypatch.setattr(renderer, "osmesa_usable", lambda: False)
+    assert renderer.default_platform() == "egl"
+    driver.write_text("NVRM version: 550")
+    monkeypatch.setattr(renderer, "osmesa_usable", lambda: True)
+    assert renderer.default_platform() == "egl"
+
+
 def _in_subprocess(code: str, **env) -> str:
     env = {"PATH": "/usr/bin:/bin", **env}
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120)
@@ -235,8 +249,26 @@ def test_osmesa_renders_the_same_silhouette_as_the_rasteriser():
         "    K = centred_intrinsics(h, w, 1.2 * w)\n"
         "    a, b = get_renderer().render(m, K, h, w).mask, SoftwareRenderer().render(m, K, h, w).mask\n"
         "    ious.append((a & b).sum() / (a | b).sum())\n"
-        "print(renderer_info()); print(min(ious))"
+        "alpha = get_renderer().render(m, K, h, w).alpha\n"
+        "print(renderer_info()); print(min(ious)); print(((alpha > 0) & (alpha < 1)).sum())"
     )
     # Sizes alternate and outnumber the cached OSMesa contexts: reuse and eviction both happen.
-    info, iou = _in_subprocess(code, HMRC_RENDERER="osmesa").splitlines()
+    info, iou, soft_pixels = _in_subprocess(code, HMRC_RENDERER="osmesa").splitlines()
     assert info.startswith("pyrender OSMesa") and float(iou) >= 0.98
+    assert int(soft_pixels) > 0  # edges are anti-aliased although OSMesa does not multisample
+
+
+def test_edges_of_a_render_without_multisampling_are_softened():
+    from core.render.pyrender_backend import soften_edges
+
+    covered = np.zeros((20, 20), np.float32)
+    covered[5:15, 5:15] = 1.0
+    color = covered[..., None] * np.array([0.2, 0.4, 0.8], np.float32)
+    color[8, 8] = (0.9, 0.1, 0.1)  # a detail inside the body stays sharp
+    soft_color, alpha = soften_edges(color, covered)
+    assert np.array_equal(soft_color[7:13, 7:13], color[7:13, 7:13]) and np.all(alpha[6:14, 6:14] == 1.0)
+    assert np.isclose(alpha[10, 5], 6 / 9) and np.isclose(alpha[10, 4], 3 / 9) and alpha[10, 3] == 0.0
+    ring = (alpha > 0) & (alpha < 1)
+    assert np.allclose(soft_color[ring] / alpha[ring, None], [0.2, 0.4, 0.8], atol=1e-6)  # premultiplied, same hue
+    changed = np.argwhere((alpha >= 0.5) != (covered > 0))
+    assert sorted(map(tuple, changed)) == [(5, 5), (5, 14), (14, 5), (14, 14)]  # only the square's corners, 4/9 covered

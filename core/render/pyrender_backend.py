@@ -12,6 +12,7 @@ import os
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 
+import cv2
 import numpy as np
 import pyrender
 import trimesh
@@ -66,9 +67,24 @@ class PyrenderRenderer:
     def _render(self, scene: pyrender.Scene, height: int, width: int) -> RenderOutput:
         color, depth = self._offscreen_for(width, height).render(scene, flags=pyrender.RenderFlags.RGBA)
         color = color.astype(np.float32) / 255.0
-        # OSMesa reads back RGB without coverage; EGL gives multisampled (anti-aliased) alpha.
-        alpha = color[..., 3] if color.shape[-1] == 4 else (depth > 0).astype(np.float32)
-        return RenderOutput(color=np.ascontiguousarray(color[..., :3]), alpha=alpha, depth=depth.astype(np.float32))
+        if color.shape[-1] == 4:  # EGL: multisampled, so alpha is each pixel's coverage
+            return RenderOutput(np.ascontiguousarray(color[..., :3]), color[..., 3], depth.astype(np.float32))
+        # OSMesa reads back RGB with no multisampling: every pixel is in or out.
+        color, alpha = soften_edges(color, (depth > 0).astype(np.float32))
+        return RenderOutput(color=color, alpha=alpha, depth=depth.astype(np.float32))
+
+
+def soften_edges(color: np.ndarray, covered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Anti-alias a render made without multisampling: (H, W, 3) colour on black and (H, W) 0/1 coverage.
+
+    Along the silhouette, coverage and colour become their 3×3 means (a box-filtered, premultiplied
+    estimate of what multisampling gives); pixels away from it are left exactly as drawn.
+    """
+    soft_alpha = cv2.blur(covered, (3, 3), borderType=cv2.BORDER_CONSTANT)
+    edge = soft_alpha < 0.999  # the smallest mean short of 1 is 8/9
+    soft_color = cv2.blur(color, (3, 3), borderType=cv2.BORDER_CONSTANT)
+    color = np.where(edge[..., None], soft_color, color)
+    return color, np.where(edge, soft_alpha, covered)
 
 
 def build_scene(meshes: list[MeshToDraw], K: np.ndarray) -> pyrender.Scene:
