@@ -51,11 +51,15 @@ GROUP = EXAMPLES / "group6_standing_meeting_stabenow_ccby2_1600x1064.jpg"
 VIDEO = EXAMPLES / "walking_person_clip18s_intel_ccby4_768x432.mp4"
 
 
-def video_frames(count: int) -> list:
-    """The first `count` frames (RGB uint8) of the example clip."""
+PERSON_IN_CLIP = 20  # the clip's first frames show an empty room; the person walks in here
+
+
+def video_frames(count: int, start: int = 0) -> list:
+    """`count` consecutive frames (RGB uint8) of the example clip from frame `start` on."""
     import cv2
 
     capture = cv2.VideoCapture(str(VIDEO))
+    capture.set(cv2.CAP_PROP_POS_FRAMES, start)
     frames = []
     while len(frames) < count:
         ok, frame = capture.read()

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from bench.data import GROUP as GROUP_PHOTO
-from bench.data import ONE_PERSON, video_frames
+from bench.data import ONE_PERSON, PERSON_IN_CLIP, video_frames
 from bench.results import Results
 from bench.timing import time_call, timing_of
 from core import pipeline
@@ -93,37 +93,20 @@ def software_renderer():
 
 
 def live(results: Results, quick: bool) -> None:
-    """The app's streaming handler on consecutive frames of the example clip, one method."""
-    frames = video_frames(10 if quick else 60)
-    handler = _live_handler()
-    handler(frames[0])  # warm-up
-    start = time.perf_counter()
-    for frame in frames[1:]:
-        handler(frame)
-    seconds = time.perf_counter() - start
-    results.add_value(GROUP, f"live webcam mode, {LIVE_METHOD.upper()} (768×432 frames)", (len(frames) - 1) / seconds,
-                      "frames/s", runs=len(frames) - 1, note=_live_source)
+    """The app's streaming handler on consecutive frames of the example clip, one method: as the app runs it
+    (the person followed from frame to frame) and with detection on every frame (the way it ran before)."""
+    from app.live import live_frame
+    from app.state import Session
 
-
-_live_source = ""
-
-
-def _live_handler():
-    """app.live.live_frame when the app is importable, else the same steps (analyse one person, one overlay)."""
-    global _live_source
-    try:
-        from app.live import live_frame
-        from app.state import Session
-
+    frames = video_frames(10 if quick else 60, start=PERSON_IN_CLIP)
+    for name, follow in (("detection on every frame", False), ("person followed between frames", True)):
         session = Session()
-        _live_source = "app.live.live_frame"
-        return lambda frame: live_frame(frame, LIVE_METHOD, session)
-    except ImportError as missing:
-        _live_source = f"analyse + render_overlay (app not importable: {missing})"
-        options = pipeline.PipelineOptions(methods=(LIVE_METHOD,), max_people=1)
-
-        def frame_handler(frame):
-            result = pipeline.analyse(frame, options)
-            return render_overlay(result.image.rgb, method_meshes(result, LIVE_METHOD), result.K, 0.7)
-
-        return frame_handler
+        live_frame(frames[0], LIVE_METHOD, session)  # warm-up
+        start = time.perf_counter()
+        for frame in frames[1:]:
+            if not follow:
+                session.live_person = None
+            live_frame(frame, LIVE_METHOD, session)
+        seconds = time.perf_counter() - start
+        results.add_value(GROUP, f"live webcam mode, {LIVE_METHOD.upper()}, {name} (768×432 frames)",
+                          (len(frames) - 1) / seconds, "frames/s", runs=len(frames) - 1, note="app.live.live_frame")
