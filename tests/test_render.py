@@ -19,7 +19,6 @@ from core.render import (MeshToDraw, centred_intrinsics, draw_keypoints, get_ren
 from core.render.camera import OPENCV_TO_OPENGL, opencv_to_opengl, opengl_intrinsics
 from core.render.overlay import composite
 from core.render.raster import SoftwareRenderer
-from core.render import renderer
 from core.render.renderer import configure_opengl_platform, requested_renderer
 from core.render.scene import RenderOutput
 from tests.paths import example_image
@@ -200,19 +199,6 @@ def test_renderer_choice_is_read_and_checked(monkeypatch):
     monkeypatch.setenv("PYOPENGL_PLATFORM", "egl")
     with pytest.raises(ValueError, match="conflicts"):
         configure_opengl_platform("osmesa")
-
-
-def test_auto_renders_on_the_gpu_with_nvidia_and_prefers_osmesa_on_a_cpu(monkeypatch, tmp_path):
-    assert renderer.osmesa_usable() == (not _osmesa_missing())
-    driver = tmp_path / "nvidia-version"
-    monkeypatch.setattr(renderer, "NVIDIA_DRIVER", driver)
-    monkeypatch.setattr(renderer, "osmesa_usable", lambda: True)
-    assert renderer.default_platform() == "osmesa"
-    monkeypatch.setattr(renderer, "osmesa_usable", lambda: False)
-    assert renderer.default_platform() == "egl"
-    driver.write_text("NVRM version: 550")
-    monkeypatch.setattr(renderer, "osmesa_usable", lambda: True)
-    assert renderer.default_platform() == "egl"
 
 
 def _in_subprocess(code: str, **env) -> str:

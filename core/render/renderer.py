@@ -1,20 +1,15 @@
 """Pick the renderer once per process: pyrender offscreen if an OpenGL context can be made, else the rasteriser.
 
 Env HMRC_RENDERER chooses explicitly: 'auto' (default), 'egl', 'osmesa' or 'software'. With 'auto', PyOpenGL
-uses the user's PYOPENGL_PLATFORM if set; else EGL on machines with an NVIDIA driver (the GPU renders), and on
-machines without one OSMesa when it is installed (libosmesa6 and PyOpenGL >= 3.1.5), else EGL (Mesa's llvmpipe).
-Both Mesa paths draw on the CPU, OSMesa 1.3-2x faster per request (docs/bench). If no context can be made, the
-software rasteriser takes over with a warning.
+uses the user's PYOPENGL_PLATFORM if set, else EGL (headless: Mesa's llvmpipe on CPU, the NVIDIA driver
+on GPU machines); if no context can be made, the software rasteriser takes over with a warning.
 """
 from __future__ import annotations
 
-import ctypes.util
 import os
 import sys
 import threading
 import warnings
-from importlib import metadata
-from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -24,8 +19,6 @@ from core.render.scene import MeshToDraw, RenderOutput
 
 RENDERER_CHOICES = ("auto", "egl", "osmesa", "software")
 OPENGL_PLATFORMS = ("egl", "osmesa")
-NVIDIA_DRIVER = Path("/proc/driver/nvidia/version")
-OSMESA_MIN_PYOPENGL = (3, 1, 5)  # first PyOpenGL whose OSMesa binding has OSMesaCreateContextAttribs
 SETUP_HINT = (
     "EGL needs Debian's libegl-mesa0 (CPU) or the NVIDIA driver; OSMesa needs libosmesa6 and PyOpenGL>=3.1.5; "
     "set HMRC_RENDERER=software to use the NumPy rasteriser"
@@ -66,11 +59,11 @@ def requested_renderer() -> str:
 def configure_opengl_platform(choice: str = "auto") -> str:
     """Set PYOPENGL_PLATFORM before OpenGL is imported; returns the platform pyrender will use.
 
-    'auto' keeps a user-set PYOPENGL_PLATFORM and otherwise picks `default_platform()`, also when a DISPLAY
-    exists: rendering is offscreen, and EGL/OSMesa need no window, whereas pyrender's pyglet path opens one.
+    'auto' keeps a user-set PYOPENGL_PLATFORM and otherwise picks EGL, also when a DISPLAY exists:
+    rendering is offscreen, and EGL needs no window, whereas pyrender's pyglet path opens a hidden one.
     """
     user_platform = os.environ.get("PYOPENGL_PLATFORM", "").strip().lower()
-    wanted = choice if choice in OPENGL_PLATFORMS else (user_platform or default_platform())
+    wanted = choice if choice in OPENGL_PLATFORMS else (user_platform or "egl")
     if user_platform and user_platform != wanted:
         raise ValueError(
             f"HMRC_RENDERER={choice} conflicts with PYOPENGL_PLATFORM={user_platform}; unset one of them"
@@ -91,23 +84,7 @@ def prepare_opengl_platform() -> None:
     """
     choice = requested_renderer()
     if choice != "software" and "PYOPENGL_PLATFORM" not in os.environ and "OpenGL.platform" not in sys.modules:
-        os.environ["PYOPENGL_PLATFORM"] = choice if choice in OPENGL_PLATFORMS else default_platform()
-
-
-def default_platform() -> str:
-    """'egl' where an NVIDIA driver renders on the GPU; on CPU-only machines 'osmesa' if usable, else 'egl'."""
-    if NVIDIA_DRIVER.exists():
-        return "egl"
-    return "osmesa" if osmesa_usable() else "egl"
-
-
-def osmesa_usable() -> bool:
-    """libOSMesa is installed and PyOpenGL can open contexts with it (checked without importing OpenGL)."""
-    try:
-        version = tuple(int(part) for part in metadata.version("PyOpenGL").split(".")[:3])
-    except (metadata.PackageNotFoundError, ValueError):
-        return False
-    return version >= OSMESA_MIN_PYOPENGL and ctypes.util.find_library("OSMesa") is not None
+        os.environ["PYOPENGL_PLATFORM"] = choice if choice in OPENGL_PLATFORMS else "egl"
 
 
 def _make_renderer(choice: str) -> Renderer:
