@@ -15,11 +15,12 @@ from dataclasses import dataclass, replace
 
 import gradio as gr
 import numpy as np
+from PIL import Image
 
 from app import report
 from app.state import Analysis, Session, ViewOptions, session_of
 from core import paths, pipeline
-from core.image_io import ImageError, LoadedImage, load_image
+from core.image_io import ImageError, LoadedImage, exif_fov_deg, load_image
 from core.pipeline import ImageResult, PipelineOptions
 from core.render import MeshToDraw, export_glb, method_color
 from core.render.colors import method_label
@@ -28,6 +29,7 @@ from core.weights import smpl_neutral_present
 METHOD_CHOICES = [("HMR", "hmr"), ("HybrIK", "hybrik"), ("SPIN-GTA", "spin_gta"), ("Keypoint fit", "fit")]
 DEFAULT_METHODS = [value for _, value in METHOD_CHOICES]
 FOV_RANGE = (20.0, 120.0)  # degrees, diagonal
+FOV_LABEL = "Field of view (diagonal, degrees): sets the focal length"
 
 log = logging.getLogger(__name__)
 
@@ -319,6 +321,22 @@ def clear_box(session):
     session = session_of(session)
     session.pending_corner = None
     return "", "Box cleared: people are found by the detector again.", session
+
+
+def photo_field_of_view(image):
+    """The field-of-view slider for a new photo: its EXIF lens when it has one, else the default."""
+    path = upload_path(image)
+    fov_deg = None
+    if path:
+        try:
+            with Image.open(path) as photo:
+                fov_deg = exif_fov_deg(photo)
+        except (OSError, ValueError):  # unreadable: the comparison itself will say why
+            fov_deg = None
+    if fov_deg is None:
+        return gr.update(value=round(pipeline.DEFAULT_FOV_DEG, 1), label=FOV_LABEL)
+    return gr.update(value=round(float(np.clip(fov_deg, *FOV_RANGE)), 1),
+                     label=f"{FOV_LABEL} (from the photo's EXIF: {fov_deg:.1f}°)")
 
 
 def new_photo(session):

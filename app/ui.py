@@ -86,7 +86,7 @@ def _compare_tab(c: dict, settings: AppSettings) -> None:
             c["run_button"] = gr.Button("Compare", variant="primary", size="lg", elem_id="run-button")
             with gr.Accordion("Options", open=False):
                 c["fov_slider"] = gr.Slider(*handlers.FOV_RANGE, value=round(pipeline.DEFAULT_FOV_DEG, 1), step=0.5,
-                                            label="Field of view (diagonal, degrees): sets the focal length")
+                                            label=handlers.FOV_LABEL)
                 c["opacity_slider"] = gr.Slider(0.1, 1.0, value=0.8, step=0.05, label="Mesh opacity")
                 c["keypoints_checkbox"] = gr.Checkbox(False, label="Show keypoints (method joints + MediaPipe in white)")
                 c["side_view_checkbox"] = gr.Checkbox(True, label="Side views")
@@ -211,6 +211,8 @@ def _wire_compare(demo: gr.Blocks, c: dict, session: gr.State, settings: AppSett
     # message instead of Gradio's generic error.
     c["run_button"].click(handlers.analyse_photo, inputs + [session], analysis_outputs, api_name="compare",
                           preprocess=False)
+    c["image_input"].change(handlers.photo_field_of_view, [c["image_input"]], [c["fov_slider"]], preprocess=False,
+                            api_visibility="private")
     c["image_input"].input(handlers.new_photo, [session], [c["people_picker"], c["box_text"], session],
                            api_visibility="private")
     c["people_image"].select(handlers.pick_corner, [session], [c["box_text"], c["status"], session],

@@ -25,7 +25,7 @@ from core.render import export_glb, export_mesh, renderer_info
 from core.render.colors import method_label
 from core.views import COMBINED, Views, comparison_image, method_meshes
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,8 @@ PARAMETER_SCHEMA: tuple[Field, ...] = (
     Field("image_scale", "float", (), "processing pixels per original pixel (1.0 unless the photo was downscaled)"),
     Field("focal_length_px", "float", (), "focal length in processing-image pixels (K[0, 0])"),
     Field("fov_deg", "float", (), "diagonal field of view in degrees that gives this focal length"),
+    Field("fov_source", "str", (), "where fov_deg came from: 'given' (by the user), 'EXIF' (the photo's 35 mm-"
+                                   "equivalent focal length) or 'default'"),
 )
 ERROR_COLUMNS = ("person_index", "method", "joint", "error_px", "error_percent_of_box_height")
 MEAN_ROW = "mean"  # joint name of each method's mean row in the error table
@@ -123,6 +125,7 @@ def parameters(result, person, prediction) -> dict:
         "image_scale": float(result.image.scale),
         "focal_length_px": focal,
         "fov_deg": math.degrees(2.0 * math.atan(math.hypot(width, height) / 2.0 / focal)),
+        "fov_source": result.fov_source,
     }
     values = {f.name: _typed(f, values[f.name]) for f in PARAMETER_SCHEMA}
     wrong = [f"{f.name} {values[f.name].shape}" for f in PARAMETER_SCHEMA

@@ -1,7 +1,7 @@
 """Compare the methods on photos from the command line.
 
     python -m core.demo PHOTO [PHOTO ...] --methods hmr,hybrik,spin_gta,fit --out DIR
-        [--fov 53.13] [--refine] [--opacity 0.8] [--keypoints] [--top-view] [--body-model auto]
+        [--fov DEGREES] [--refine] [--opacity 0.8] [--keypoints] [--top-view] [--body-model auto]
         [--box x0,y0,x1,y1 ...]
 
 For each photo, DIR/<photo name>/ receives the bundle of core.bundle: comparison.png (every method's
@@ -54,8 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--methods", type=parse_methods, default=ALL_METHODS,
                         help=f"comma-separated, from {','.join(ALL_METHODS)} (default: all)")
     parser.add_argument("--out", type=Path, required=True, help="output folder; one sub-folder per photo")
-    parser.add_argument("--fov", type=float, default=DEFAULT_FOV_DEG,
-                        help=f"diagonal field of view of the photo's camera in degrees (default {DEFAULT_FOV_DEG:.2f})")
+    parser.add_argument("--fov", type=float, default=None,
+                        help="diagonal field of view of the photo's camera in degrees (default: from the photo's EXIF "
+                             f"35 mm-equivalent focal length, else {DEFAULT_FOV_DEG:.2f})")
     parser.add_argument("--refine", action="store_true", help="also refine each network's result with the keypoint fit")
     parser.add_argument("--opacity", type=float, default=0.8, help="mesh opacity over the photo, 0..1 (default 0.8)")
     parser.add_argument("--keypoints", action="store_true",

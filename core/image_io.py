@@ -9,6 +9,8 @@
 - Animated GIF / WebP / APNG: the first frame, with a note.
 - Images larger than `max_side` (default 4096 px on the longest side) are downscaled for processing.
   JPEGs are decoded at a reduced size directly (Pillow's `draft`), so a 10000 × 10000 photo is cheap.
+- The camera's diagonal field of view is read from EXIF's 35 mm-equivalent focal length when the photo has
+  one (`LoadedImage.exif_fov_deg`), so the pipeline can use the real lens instead of a default.
 - Pillow's decompression-bomb guard (about 179 megapixels) is kept and reported as an `ImageError`.
 - Empty, truncated, corrupt or non-image input raises `ImageError` saying what is wrong and what to do.
 
@@ -19,6 +21,7 @@ coordinates (the pixel (i, j) covers [j, j+1) × [i, i+1)). `to_original` / `to_
 from __future__ import annotations
 
 import io
+import math
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +33,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 MAX_SIDE = 4096  # longest side, pixels, of the image every method works on
 BACKGROUND_FOR_TRANSPARENCY = (255, 255, 255)
 SIXTEEN_BIT_TO_EIGHT = 257.0  # 65535 / 255
+FULL_FRAME_DIAGONAL_MM = math.hypot(36.0, 24.0)  # what "35 mm-equivalent" focal lengths are relative to
+EXIF_IFD, FOCAL_LENGTH_35MM = 0x8769, 0xA405
+PLAUSIBLE_FOCAL_35MM = (8.0, 2000.0)  # fisheye to long telephoto; outside this the tag is taken as wrong
 
 ImageSource = Union[str, Path, bytes, bytearray, Image.Image, np.ndarray]
 
@@ -44,6 +50,7 @@ class LoadedImage:
     original_size: tuple[int, int]  # (height, width) of the original image after EXIF rotation
     scale: float  # processing pixels per original pixel, <= 1 (1.0 when not downscaled)
     notes: list[str] = field(default_factory=list)
+    exif_fov_deg: float | None = None  # diagonal field of view from EXIF's 35 mm-equivalent focal length
 
     @property
     def size(self) -> tuple[int, int]:
@@ -127,7 +134,20 @@ def _decode(image: Image.Image, max_side: int, notes: list[str]) -> LoadedImage:
     if upright.size != image.size or _exif_orientation(image) not in (0, 1):
         notes.append("Rotated upright using the photo's EXIF orientation.")
     rgb = _pil_to_rgb(upright, notes)
-    return _finish(rgb, (original_wh[1], original_wh[0]), max_side, notes)
+    loaded = _finish(rgb, (original_wh[1], original_wh[0]), max_side, notes)
+    loaded.exif_fov_deg = exif_fov_deg(image)
+    return loaded
+
+
+def exif_fov_deg(image: Image.Image) -> float | None:
+    """Diagonal field of view (degrees) from EXIF's FocalLengthIn35mmFilm; None when absent or implausible."""
+    try:
+        focal = float(image.getexif().get_ifd(EXIF_IFD).get(FOCAL_LENGTH_35MM, 0) or 0)
+    except (TypeError, ValueError, OSError, SyntaxError):  # Pillow's errors for damaged EXIF blocks
+        return None
+    if not PLAUSIBLE_FOCAL_35MM[0] <= focal <= PLAUSIBLE_FOCAL_35MM[1]:
+        return None
+    return math.degrees(2.0 * math.atan(FULL_FRAME_DIAGONAL_MM / 2.0 / focal))
 
 
 def _exif_orientation(image: Image.Image) -> int:

@@ -11,7 +11,7 @@ mesh is placed in one camera `result.K`, so overlays and errors are comparable b
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
@@ -36,7 +36,7 @@ REFINED_SUFFIX = "+fit"  # "hmr+fit": HMR refined with the keypoint fit, as SPIN
 @dataclass
 class PipelineOptions:
     methods: tuple[str, ...] = ALL_METHODS
-    fov_deg: float = DEFAULT_FOV_DEG  # diagonal field of view of the photo's camera
+    fov_deg: float | None = None  # diagonal field of view of the photo's camera; None: EXIF's, else DEFAULT_FOV_DEG
     refine_with_keypoints: bool = False  # also refine each network's output with the keypoint fit
     boxes: list | None = None  # user boxes (x0, y0, x1, y1, processing pixels): replace detection
     follow: Person | None = None  # video: the previous frame's person, read again where they were (no detection)
@@ -70,6 +70,8 @@ class ImageResult:
     timings: dict[str, float]  # stage → seconds
     body_model: BodyModel
     message: str = ""  # non-empty when nobody was reconstructed, saying what to try
+    fov_deg: float = DEFAULT_FOV_DEG  # the diagonal field of view K was made from
+    fov_source: str = "default"  # 'given', 'EXIF' or 'default'
 
     @property
     def body_model_description(self) -> str:
@@ -81,6 +83,8 @@ def analyse(image, options: PipelineOptions = PipelineOptions()) -> ImageResult:
     _check_methods(options.methods)
     timings: dict[str, float] = {}
     loaded = image if isinstance(image, LoadedImage) else _timed(timings, "decode", load_image, image)
+    fov_deg, fov_source = camera_fov(loaded, options.fov_deg)
+    options = replace(options, fov_deg=fov_deg)
     body_model = _timed(timings, "body model", default_body_model, options.body_model)
     detected, message = _timed(timings, "detection", _people, loaded.rgb, options)
     chosen = [i for i in range(len(detected)) if options.people is None or i in options.people]
@@ -97,7 +101,17 @@ def analyse(image, options: PipelineOptions = PipelineOptions()) -> ImageResult:
     elif detected:
         message = "No person selected: pick at least one of the detected people."
     methods = _methods_that_ran(options, people)
-    return ImageResult(loaded, K, people, detected, methods, unavailable, timings, body_model, message)
+    return ImageResult(loaded, K, people, detected, methods, unavailable, timings, body_model, message,
+                       fov_deg, fov_source)
+
+
+def camera_fov(image: LoadedImage, fov_deg: float | None) -> tuple[float, str]:
+    """(diagonal field of view in degrees, where it came from): the one given, else the photo's EXIF, else the default."""
+    if fov_deg is not None:
+        return float(fov_deg), "given"
+    if image.exif_fov_deg is not None:
+        return image.exif_fov_deg, "EXIF"
+    return DEFAULT_FOV_DEG, "default"
 
 
 def disagreement_matrix(person: PersonResult, methods: tuple[str, ...]) -> np.ndarray:

@@ -74,6 +74,20 @@ def test_controls_defaults_for_cached_examples_and_user_box():
     assert boxed.pipeline_options().boxes == [[330, 30, 540, 420]]
 
 
+def test_a_new_photo_sets_the_field_of_view_from_its_exif(tmp_path):
+    exif = Image.Exif()
+    exif[0x8769] = {0xA405: 26}  # Exif IFD: FocalLengthIn35mmFilm, a 26 mm-equivalent phone lens
+    phone, plain, broken = tmp_path / "phone.jpg", tmp_path / "plain.jpg", tmp_path / "broken.jpg"
+    Image.new("RGB", (64, 48)).save(phone, "JPEG", exif=exif.tobytes())
+    Image.new("RGB", (64, 48)).save(plain, "JPEG")
+    broken.write_bytes(b"\xff\xd8 not really")
+    from_exif = handlers.photo_field_of_view({"path": str(phone)})
+    assert from_exif["value"] == 79.5 and "EXIF: 79.5°" in from_exif["label"]
+    for upload in ({"path": str(plain)}, {"path": str(broken)}, None):
+        reset = handlers.photo_field_of_view(upload)
+        assert reset["value"] == round(handlers.pipeline.DEFAULT_FOV_DEG, 1) and reset["label"] == handlers.FOV_LABEL
+
+
 @pytest.mark.parametrize("text, problem", [("1, 2, 3", "four numbers"), ("10 10 11 200", "too small")])
 def test_bad_boxes_are_explained(text, problem):
     with pytest.raises(ValueError, match=problem):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.image_io import MAX_SIDE, ImageError, load_image
+from core.image_io import EXIF_IFD, FOCAL_LENGTH_35MM, MAX_SIDE, ImageError, load_image
 
 
 def _encode(image: Image.Image, fmt: str, **kwargs) -> bytes:
@@ -159,3 +159,23 @@ def test_decompression_bomb_is_refused_with_a_message(monkeypatch):
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # hard limit becomes 2000 pixels
     with pytest.raises(ImageError, match="too large"):
         load_image(_encode(Image.new("RGB", (100, 100)), "PNG"))
+
+
+def _jpeg_with_focal_35mm(focal_mm) -> bytes:
+    exif = Image.Exif()
+    exif[EXIF_IFD] = {FOCAL_LENGTH_35MM: focal_mm}
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (90, 90, 90)).save(out, "JPEG", exif=exif.tobytes())
+    return out.getvalue()
+
+
+def test_field_of_view_is_read_from_the_35mm_equivalent_focal_length():
+    # A 26 mm-equivalent phone lens: the 43.27 mm full-frame diagonal spans 2·atan(21.63 / 26) = 79.52°.
+    assert load_image(_jpeg_with_focal_35mm(26)).exif_fov_deg == pytest.approx(79.524, abs=1e-3)
+    assert load_image(_jpeg_with_focal_35mm(50)).exif_fov_deg == pytest.approx(46.793, abs=1e-3)
+    for implausible in (0, 5000):
+        assert load_image(_jpeg_with_focal_35mm(implausible)).exif_fov_deg is None
+    plain = io.BytesIO()
+    Image.new("RGB", (40, 30)).save(plain, "JPEG")
+    assert load_image(plain.getvalue()).exif_fov_deg is None
+    assert load_image(np.zeros((4, 4, 3), np.uint8)).exif_fov_deg is None

@@ -1,7 +1,13 @@
 """The photo → people path: same box for every method, missing weights reported, nobody found handled."""
+import io
+import math
+
 import numpy as np
 import pytest
+from PIL import Image
 
+from core.geometry import DEFAULT_FOV_DEG
+from core.image_io import EXIF_IFD, FOCAL_LENGTH_35MM
 from core.pipeline import PipelineOptions, analyse, disagreement_matrix
 from tests.paths import example_image
 
@@ -63,3 +69,17 @@ def test_a_followed_person_skips_detection_until_lost(skier_result):
     assert np.abs(followed.people[0].person.box - previous.box).max() < 0.05 * skier_result.people[0].box_height
     lost = analyse(np.full((425, 640, 3), 200, np.uint8), PipelineOptions(methods=("fit",), follow=previous))
     assert lost.people == [] and "box" in lost.message.lower()  # detection ran, and found nobody
+
+
+def test_the_camera_comes_from_the_option_else_exif_else_the_default(standin_body_models_dir):
+    exif = Image.Exif()
+    exif[EXIF_IFD] = {FOCAL_LENGTH_35MM: 26}
+    photo = io.BytesIO()
+    Image.new("RGB", (320, 240), (200, 200, 200)).save(photo, "JPEG", exif=exif.tobytes())
+    without_exif = np.full((240, 320, 3), 200, np.uint8)
+    cases = [(photo.getvalue(), None, "EXIF", 79.524), (photo.getvalue(), 60.0, "given", 60.0),
+             (without_exif, None, "default", DEFAULT_FOV_DEG)]
+    for image, fov_deg, source, expected in cases:
+        result = analyse(image, PipelineOptions(methods=("fit",), fov_deg=fov_deg))
+        assert result.fov_source == source and result.fov_deg == pytest.approx(expected, abs=1e-3)
+        assert result.K[0, 0] == pytest.approx(200.0 / math.tan(math.radians(expected) / 2.0), rel=1e-4)  # diagonal 400
