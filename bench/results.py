@@ -83,8 +83,9 @@ def markdown(data: dict) -> str:
         f"- CPU: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB; GPU: {m['gpu'] or 'none'}",
         f"- Python {m['python']}, torch {m['torch']} ({m['torch_threads']} threads, {m['torch_interop_threads']} "
         f"inter-op), onnxruntime {m['onnxruntime'] or 'not installed'}",
-        f"- Load average at start: {m['load_average_at_start']} (each row has its own in results.json; "
-        "the machine was shared, so compare medians and ratios)",
+        f"- Load average at start: {m['load_average_at_start']} (each row has its own; the benchmark's own "
+        f"{m['torch_threads']} threads account for about {m['torch_threads']}, more means other jobs shared the "
+        "machine: compare medians and ratios)",
     ] + ([f"- {data['note']}"] if data.get("note") else []) + [""]
     if data["ratios"]:
         lines += ["## Before / after", "", "| what | before | after | speed-up |", "|---|---:|---:|---:|"]
