@@ -105,6 +105,19 @@ def test_projected_vertices_fall_inside_the_overlay_silhouette():
         assert inside.mean() >= 0.99
 
 
+def test_an_overlay_drawn_at_half_size_matches_the_full_size_one():
+    photo = np.full((HEIGHT, WIDTH, 3), 40, np.uint8)
+    mesh = _body(depth=3.0)
+    full, half = (render_overlay(photo, [mesh], K, 1.0, render_scale=scale) for scale in (1.0, 0.5))
+    drawn_full, drawn_half = (np.abs(o.astype(int) - photo).sum(-1) > 60 for o in (full, half))
+    assert (drawn_full & drawn_half).sum() / (drawn_full | drawn_half).sum() >= 0.9  # thin limbs: only edges move
+    assert drawn_full.sum() > 0.05 * drawn_full.size
+    centres = [np.argwhere(drawn).mean(axis=0) for drawn in (drawn_full, drawn_half)]
+    assert np.abs(centres[0] - centres[1]).max() < 0.2  # no half-pixel shift from resizing the camera
+    inside = cv2.erode(drawn_full.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    assert np.abs(full[inside].astype(int) - half[inside]).mean() < 6  # same shading away from the edges
+
+
 def test_renderer_is_made_once_and_reused():
     assert get_renderer() is get_renderer()
     small = get_renderer().render([_mesh("sphere")], K / [[2], [2], [1]], HEIGHT // 2, WIDTH // 2)

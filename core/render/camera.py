@@ -47,6 +47,15 @@ def opengl_intrinsics(K: np.ndarray) -> tuple[float, float, float, float]:
     return float(K[0, 0]), float(K[1, 1]), float(K[0, 2]) + 0.5, float(K[1, 2]) + 0.5
 
 
+def resized_intrinsics(K: np.ndarray, scale_x: float, scale_y: float) -> np.ndarray:
+    """K (3, 3) for the same picture resized by (scale_x, scale_y): with pixel centres at integers, the image
+    edge sits at -0.5, so x ↦ scale_x · (x + 0.5) - 0.5 (as cv2.resize maps pixels)."""
+    resized = np.diag([scale_x, scale_y, 1.0]) @ np.asarray(K, dtype=np.float64)
+    resized[0, 2] += 0.5 * scale_x - 0.5
+    resized[1, 2] += 0.5 * scale_y - 0.5
+    return resized
+
+
 def check_intrinsics(K: np.ndarray) -> np.ndarray:
     """Validate and return K as a float (3, 3) array."""
     K = np.asarray(K, dtype=np.float64)
