@@ -17,7 +17,7 @@ from core.paths import OPEN_BODY_MODEL_FILE, REPO_ROOT
 from core.render import (MeshToDraw, centred_intrinsics, draw_keypoints, get_renderer, intrinsics, method_color,
                          project, render_overlay, render_side_view, render_top_view)
 from core.render.camera import OPENCV_TO_OPENGL, opencv_to_opengl, opengl_intrinsics
-from core.render.overlay import composite
+from core.render.overlay import blend_onto, composite
 from core.render.raster import SoftwareRenderer
 from core.render.renderer import configure_opengl_platform, requested_renderer
 from core.render.scene import RenderOutput
@@ -159,6 +159,16 @@ def test_composite_treats_colour_as_premultiplied_by_coverage():
                             depth=np.ones((1, 2), np.float32))
     out = composite(rendered, np.zeros((1, 2, 3), np.float32) + 0.2, opacity=1.0)
     assert out[0, 0, 0] == round(0.5 * 255) and out[0, 1, 0] == round((0.5 + 0.2 * 0.5) * 255)
+
+
+def test_blending_only_where_the_meshes_are_equals_blending_everywhere():
+    photo = np.random.default_rng(0).integers(0, 256, (HEIGHT, WIDTH, 3), dtype=np.uint8)
+    rendered = get_renderer().render([_body(depth=4.0)], K, HEIGHT, WIDTH)
+    everywhere = composite(rendered, photo.astype(np.float32) / 255.0, 0.7)
+    assert np.array_equal(blend_onto(rendered, photo, 0.7), everywhere)
+    nothing = RenderOutput(np.zeros((HEIGHT, WIDTH, 3), np.float32), np.zeros((HEIGHT, WIDTH), np.float32),
+                           np.zeros((HEIGHT, WIDTH), np.float32))
+    assert np.array_equal(blend_onto(nothing, photo, 0.7), photo)
 
 
 def test_overlay_of_two_methods_on_a_photo_and_their_views():

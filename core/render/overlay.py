@@ -41,7 +41,19 @@ def render_overlay(
     else:
         small_K = resized_intrinsics(K, small_w / width, small_h / height)
         rendered = enlarge(get_renderer().render(meshes, small_K, small_h, small_w), height, width)
-    return composite(rendered, image_rgb.astype(np.float32) / 255.0, opacity)
+    return blend_onto(rendered, image_rgb, opacity)
+
+
+def blend_onto(rendered: RenderOutput, image_rgb: np.ndarray, opacity: float) -> np.ndarray:
+    """`composite` over a (H, W, 3) uint8 photo, computed only in the rows and columns the meshes cover."""
+    blended = image_rgb.copy()
+    rows, columns = np.flatnonzero(rendered.alpha.any(axis=1)), np.flatnonzero(rendered.alpha.any(axis=0))
+    if rows.size == 0:
+        return blended
+    window = np.s_[rows[0]:rows[-1] + 1, columns[0]:columns[-1] + 1]
+    covered = RenderOutput(rendered.color[window], rendered.alpha[window], rendered.depth[window])
+    blended[window] = composite(covered, image_rgb[window].astype(np.float32) / 255.0, opacity)
+    return blended
 
 
 def enlarge(rendered: RenderOutput, height: int, width: int) -> RenderOutput:

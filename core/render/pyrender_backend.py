@@ -15,10 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 import cv2
 import numpy as np
 import pyrender
-import trimesh
 
 from core.render.camera import OPENCV_TO_OPENGL, check_intrinsics, opengl_intrinsics
-from core.render.scene import AMBIENT, LIGHTS, Z_FAR, Z_NEAR, MeshToDraw, RenderOutput, unit
+from core.render.scene import AMBIENT, LIGHTS, Z_FAR, Z_NEAR, MeshToDraw, RenderOutput, unit, vertex_normals
 
 SOFTWARE_GL_DRIVERS = ("llvmpipe", "softpipe", "swrast")
 DISPLAY_GAMMA = 2.2  # pyrender treats colour factors as linear light and writes colour ** (1 / 2.2)
@@ -107,8 +106,11 @@ def _pyrender_mesh(mesh: MeshToDraw) -> pyrender.Mesh:
         baseColorFactor=(*linear_color, 1.0), metallicFactor=0.0, roughnessFactor=0.9,
         alphaMode="OPAQUE", doubleSided=True,
     )
-    surface = trimesh.Trimesh(mesh.vertices, mesh.faces, process=False)
-    return pyrender.Mesh.from_trimesh(surface, material=material, smooth=True)
+    primitive = pyrender.Primitive(
+        positions=mesh.vertices.astype(np.float32), normals=vertex_normals(mesh.vertices, mesh.faces).astype(np.float32),
+        indices=mesh.faces.astype(np.uint32), material=material,
+    )
+    return pyrender.Mesh([primitive])
 
 
 def _light_pose(direction_opencv) -> np.ndarray:

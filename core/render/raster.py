@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.render.camera import check_intrinsics, project
-from core.render.scene import AMBIENT, LIGHTS, Z_NEAR, MeshToDraw, RenderOutput, unit
+from core.render.scene import AMBIENT, LIGHTS, Z_NEAR, MeshToDraw, RenderOutput, unit, vertex_normals
 
 # Pixel-triangle pairs tested per vectorised step: bounds memory (about 200 bytes each) on big triangles.
 MAX_CANDIDATES_PER_CHUNK = 2_000_000
@@ -85,17 +85,6 @@ def shade(fragments: Fragments, vertices: np.ndarray, faces: np.ndarray, face_co
         light += lamp.intensity * np.clip(normals @ -unit(lamp.direction), 0.0, None)
     color[covered] = np.clip(face_colors[face] * light[:, None] ** (1.0 / DISPLAY_GAMMA), 0.0, 1.0)
     return color
-
-
-def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    """(V, 3) unit normals: area-weighted sums of the adjacent faces' normals."""
-    corners = vertices[faces]  # (F, 3, 3)
-    face_normals = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])  # length = 2 * area
-    sums = np.stack(
-        [np.bincount(faces.ravel(), np.repeat(face_normals[:, c], 3), minlength=len(vertices)) for c in range(3)],
-        axis=1,
-    )
-    return sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
 
 
 def _concatenate(meshes: list[MeshToDraw]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

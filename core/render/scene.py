@@ -68,3 +68,14 @@ AMBIENT = 0.25
 def unit(vector) -> np.ndarray:
     vector = np.asarray(vector, dtype=np.float64)
     return vector / np.linalg.norm(vector, axis=-1, keepdims=True)
+
+
+def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """(V, 3) unit normals: area-weighted sums of the adjacent faces' normals."""
+    corners = vertices[faces]  # (F, 3, 3)
+    face_normals = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])  # length = 2 * area
+    sums = np.stack(
+        [np.bincount(faces.ravel(), np.repeat(face_normals[:, c], 3), minlength=len(vertices)) for c in range(3)],
+        axis=1,
+    )
+    return sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
