@@ -47,6 +47,7 @@ class Session:
     pending_corner: tuple[float, float] | None = None  # first click of a box drawn on the people picture
     frame_times: list[float] = field(default_factory=list)  # live mode: when recent frames finished
     live_person: object | None = None  # live mode: core.detect.Person of the last frame, followed in the next
+    live_drawing: object | None = None  # live mode: Future of the last frame's (overlay, status), returned next call
     benchmark: object | None = None  # app.benchmark.BenchmarkSet the Benchmark tab has open
 
     def new_file(self, name: str) -> Path:

@@ -17,6 +17,9 @@ from core.render.colors import method_color, method_label, to_uint8
 TITLE = "hmr-compare: HMR, HybrIK, SPIN-GTA and a keypoint fit, side by side"
 INTRO = ("Give a photo: every method reconstructs the **same detected person** and the results sit side by side, "
          "with their errors against MediaPipe's independent 2D landmarks. Missing checkpoints: see **Setup**.")
+# The browser grabs a webcam frame at this interval but skips ticks while a frame is being processed, so a
+# short interval only removes idle waiting: frames arrive as fast as the server handles them.
+LIVE_STREAM_EVERY_S = 0.05
 EXAMPLES = (  # (file name prefix in assets/examples/, label)
     ("sport_skier_fullbody", "Skier (COCO, CC BY 2.0)"),
     ("group3_apollo11", "Apollo 11 crew (NASA, public domain)"),
@@ -244,7 +247,7 @@ def _wire_benchmark(c: dict, session: gr.State) -> None:
 
 def _wire_live(c: dict, session: gr.State) -> None:
     c["webcam_input"].stream(live.live_frame, [c["webcam_input"], c["live_method"], session],
-                             [c["live_output"], c["live_status"], session], stream_every=0.3, time_limit=300,
+                             [c["live_output"], c["live_status"], session], stream_every=LIVE_STREAM_EVERY_S, time_limit=300,
                              concurrency_limit=1, api_name="live_frame")
 
 

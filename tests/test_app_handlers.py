@@ -211,14 +211,18 @@ def test_live_frames_come_back_with_the_method_and_a_frame_rate(body_models):
     from app import live
 
     frame = np.asarray(Image.open(example_image("small_skier_crop")).convert("RGB"))
-    overlay, status, session = live.live_frame(frame, "fit", None)
+    blank = np.full_like(frame, 128)
+    overlay, status, session = live.live_frame(frame, "fit", None)  # the first frame waits for its own picture
     assert session.live_person.source == "detector"
+    assert overlay.shape == frame.shape and (overlay != frame).any()  # the fit's mesh is drawn
     overlay, status, session = live.live_frame(frame, "fit", session)
     assert session.live_person.source == "track"  # followed, not detected again
-    assert overlay.shape == frame.shape and (overlay != frame).any()  # the fit's mesh is drawn
     assert "frames/s" in status and "Fit:" in status and float(status.split("**")[1].split()[0]) > 0
-    missing = live.live_frame(frame, "hmr", session)[1]
-    assert "python -m core.weights fetch hmr" in missing
-    assert live.live_frame(None, "fit", session)[1].startswith("Waiting")
-    assert "No person in view" in live.live_frame(np.full_like(frame, 128), "fit", session)[1]
+    # Each call returns the previous frame, drawn while this one was analysed.
+    overlay, status, session = live.live_frame(blank, "fit", session)
+    assert "Fit:" in status and np.abs(overlay.astype(int) - frame).mean() < np.abs(overlay.astype(int) - blank).mean()
+    assert "No person in view" in live.live_frame(frame, "hmr", session)[1]  # the blank frame
+    assert "python -m core.weights fetch hmr" in live.live_frame(frame, "fit", session)[1]
+    assert live.live_frame(None, "fit", session)[1].startswith("Waiting") and session.live_drawing is None
+    assert "No person in view" in live.live_frame(blank, "fit", session)[1]
     assert session.live_person is None  # lost: the next frame is searched from scratch
