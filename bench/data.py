@@ -1,13 +1,17 @@
 """A synthetic HMRC_DATA folder for benchmarking: the stand-in SMPL and checkpoints with the official names.
 
-Built from the test suite's builders (tests.demo_standin, tests.test_checkpoint, tests.test_models): the
-neutral stand-in has SMPL's 6,890 vertices and 13,776 faces joining neighbouring vertices (so rendering
-costs what a real body costs), and the weights are random with HMR's mean camera kept, so meshes land on
-the person. Random weights run exactly as fast as the official ones.
+Built from the test suite's builders (tests.demo_standin, tests.test_checkpoint, tests.test_models). The
+stand-in SMPL has SMPL's 6,890 vertices and 13,776 faces, so the networks and the body model compute what they
+compute with the real one, but its surface is a spiky tangle of random triangles: drawing it costs far more
+than drawing a body. Everything that renders therefore runs on the bundled open body model (a real body, with
+twice SMPL's triangles, so its figures err on the slow side): `use_data(root, "open")` hides the stand-in.
+The weights are random with HMR's mean camera kept, so meshes land on the person. Random weights run exactly
+as fast as the official ones.
 """
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import torch
@@ -18,7 +22,7 @@ from core.models import METHODS, OFFICIAL_CHECKPOINTS
 
 
 def write_bench_data(root: Path) -> Path:
-    """root/body_models (stand-in SMPL) and root/checkpoints (the three methods); returns root."""
+    """root/body_models (stand-in SMPL), root/body_models_open (the same without SMPL) and root/checkpoints."""
     from tests.demo_standin import write_compact_body_models
     from tests.test_checkpoint import official_state_dict
     from tests.test_hybrik_ik import make_body_model
@@ -27,6 +31,8 @@ def write_bench_data(root: Path) -> Path:
     if all((root / "checkpoints" / OFFICIAL_CHECKPOINTS[m]).is_file() for m in METHODS):
         return root
     write_compact_body_models(root / "body_models")
+    shutil.copytree(root / "body_models", root / "body_models_open",
+                    ignore=shutil.ignore_patterns("smpl", "basicModel_*"))
     body_model = make_body_model()
     torch.manual_seed(0)
     for method in METHODS:
@@ -37,11 +43,16 @@ def write_bench_data(root: Path) -> Path:
     return root
 
 
-def use_data(root: Path) -> None:
-    """Point this process (and the app it starts) at `root`."""
+def use_data(root: Path, body_model: str = "smpl") -> None:
+    """Point this process (and the app it starts) at `root`, with the stand-in SMPL ('smpl') or without it
+    ('open': the networks and the fit then run on the open body model, as on a fresh install)."""
+    assert body_model in ("smpl", "open"), body_model
     os.environ["HMRC_DATA"] = str(root)
-    for variable in ("HMRC_BODY_MODELS", "HMRC_CHECKPOINTS"):
-        os.environ.pop(variable, None)
+    os.environ.pop("HMRC_CHECKPOINTS", None)
+    if body_model == "open":
+        os.environ["HMRC_BODY_MODELS"] = str(root / "body_models_open")
+    else:
+        os.environ.pop("HMRC_BODY_MODELS", None)
     inference.clear_cache()
 
 

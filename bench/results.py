@@ -29,6 +29,7 @@ class Results:
     rows: list[Row] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)  # group → why it did not run
     started: float = field(default_factory=time.time)
+    note: str = ""  # shown under the machine description
 
     def add_time(self, group: str, name: str, timing: Timing, per: int = 1, note: str = "") -> Row:
         """A latency row in ms; `per` divides the times (e.g. per person of a batch)."""
@@ -51,6 +52,8 @@ class Results:
             earlier = json.loads(path.read_text())
             self.rows = [Row(**row) for row in earlier["rows"] if row["group"] not in rerun] + self.rows
             self.skipped = {**{k: v for k, v in earlier["skipped"].items() if k not in rerun}, **self.skipped}
+            self.note = (f"groups {', '.join(sorted(rerun))} re-run on {time.strftime('%Y-%m-%d %H:%M')} "
+                         f"(the time above is theirs); the other groups' rows are from the earlier run")
 
     def find(self, name: str) -> Row | None:
         return next((row for row in self.rows if row.name == name), None)
@@ -59,7 +62,7 @@ class Results:
         folder.mkdir(parents=True, exist_ok=True)
         data = {"machine": self.machine, "mode": self.mode, "seconds": round(time.time() - self.started, 1),
                 "skipped": self.skipped, "rows": [row.__dict__ for row in self.rows],
-                "ratios": self.ratios(ratios)}
+                "ratios": self.ratios(ratios), "note": self.note}
         json_path, md_path = folder / "results.json", folder / "results.md"
         json_path.write_text(json.dumps(data, indent=1) + "\n")
         md_path.write_text(markdown(data))
@@ -86,6 +89,9 @@ def markdown(data: dict) -> str:
         f"- Load average at start: {m['load_average_at_start']} (each row has its own; the benchmark's own "
         f"{m['torch_threads']} threads account for about {m['torch_threads']}, more means other jobs shared the "
         "machine: compare medians and ratios)",
+        "- Body model: models and training use a stand-in SMPL (SMPL's sizes, random values); pipeline, memory and "
+        "app use the bundled open body model, whose real body shape makes drawing cost what it costs on a photo "
+        "(bench/data.py)",
     ] + ([f"- {data['note']}"] if data.get("note") else []) + [""]
     if data["ratios"]:
         lines += ["## Before / after", "", "| what | before | after | speed-up |", "|---|---:|---:|---:|"]
