@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import PIL.Image
 
+from core.bvh import prediction_bvh
 from core.render import export_glb, export_mesh, renderer_info
 from core.render.colors import method_label
 from core.views import COMBINED, Views, comparison_image, method_meshes
@@ -74,11 +75,19 @@ def write_bundle(result, views: Views, folder: str | Path) -> list[Path]:
             mesh = next(m for m in method_meshes(result, method) if m.name == f"{method}_person{person.index}")
             written += [export_mesh(mesh, folder / "meshes" / f"{stem}.{suffix}") for suffix in ("obj", "ply")]
             written += write_parameters(parameters(result, person, prediction), folder / "parameters" / stem)
+            written.append(write_bvh(prediction, result.body_model, folder / "skeletons" / f"{stem}.bvh"))
     everything = [mesh for method in result.methods for mesh in method_meshes(result, method)]
     written.append(export_glb(everything, result.K, result.image.rgb, folder / "scene.glb"))
     written.append(write_error_table(result, folder / "errors_2d.csv"))
     written.append(_write_summary(result, views, folder / "summary.json"))
     return written
+
+
+def write_bvh(prediction, body_model, path: Path) -> Path:
+    """The prediction's pose as a one-frame BVH file (core.bvh)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(prediction_bvh(prediction, body_model))
+    return path
 
 
 def zip_bundle(result, views: Views, zip_path: str | Path) -> Path:
@@ -247,6 +256,8 @@ README_FILES = (
     ("side_<method>.png", "the same meshes turned 90° about the vertical axis (seen from the camera's right)"),
     ("top_<method>.png", "seen from above, the camera at the bottom (only when top views were asked for)"),
     ("meshes/person<i>_<method>.obj, .ply", "one mesh per person and method, vertex-coloured, y-up (see below)"),
+    ("skeletons/person<i>_<method>.bvh", "the pose as a BVH motion file (one frame) on SMPL's 24-joint skeleton, "
+                                         "for Blender and other animation tools; same y-up frame as the meshes"),
     ("scene.glb", "all meshes, the camera and the photo as a textured plane behind the people (glTF, y-up)"),
     ("parameters/person<i>_<method>.npz, .json", "the body-model parameters and camera (schema below); both "
                                                  "files hold the same values"),
@@ -263,8 +274,10 @@ CONVENTIONS = """\
   camera), metres. Posing the body model with `global_orient`, `body_pose`, `betas` and adding
   `transl` (e.g. `smplx.SMPL(...)(betas=, global_orient=, body_pose=, transl=)`) gives the mesh
   exactly where it is drawn in the overlays; projecting it with `K` gives its pixels.
-- Meshes (.obj/.ply) and scene.glb use the glTF / OpenGL convention: y up, the photo's camera at the
-  origin looking down -z; they are the OpenCV-frame meshes with y and z negated.
+- Meshes (.obj/.ply), scene.glb and the BVH skeletons use the glTF / OpenGL convention: y up, the photo's
+  camera at the origin looking down -z; they are the OpenCV-frame meshes with y and z negated. BVH: offsets and
+  the root position in metres, rotations in degrees, channels Zrotation Yrotation Xrotation (R = Rz·Ry·Rx),
+  joint names as SMPL's; the head, feet and hands end in End Sites.
 - Method ids: hmr, hybrik, spin_gta (networks from mmhuman3d), fit (MediaPipe keypoint fit);
   'hmr+fit' is HMR refined with the keypoint fit (written 'hmr-fit' in file names).
 """

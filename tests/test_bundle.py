@@ -20,8 +20,10 @@ from core.bundle import (
     zip_bundle,
 )
 from core.geometry import focal_from_fov
+from core.joints import SMPL_JOINTS
 from core.views import render_views
 from tests.demo_standin import skier_analysis
+from tests.test_bvh import forward_kinematics, parse_bvh
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +46,7 @@ def expected_files(methods, people=(0,)) -> set[str]:
         for person in people:
             names |= {f"meshes/person{person}_{method}.{suffix}" for suffix in ("obj", "ply")}
             names |= {f"parameters/person{person}_{method}.{suffix}" for suffix in ("npz", "json")}
+            names.add(f"skeletons/person{person}_{method}.bvh")
     return names
 
 
@@ -110,6 +113,14 @@ def test_meshes_and_scene_are_y_up_and_named(result, bundle):
     np.testing.assert_allclose(mesh.vertices, (prediction.vertices + prediction.cam_t) * [1, -1, -1], atol=1e-5)
     scene = trimesh.load(folder / "scene.glb")
     assert set(scene.geometry) >= {f"{m}_person0" for m in result.methods} | {"photo"}
+
+
+def test_skeletons_stand_where_the_meshes_are(result, bundle):
+    folder, prediction = bundle[0], result.people[0].predictions["fit"]
+    names, parents, offsets, channels, motion, _ = parse_bvh((folder / "skeletons" / "person0_fit.bvh").read_text())
+    world = forward_kinematics(parents, offsets, channels, motion[0])
+    mesh_frame = (prediction.joints + prediction.cam_t) * [1, -1, -1]  # as the OBJ: y and z negated
+    np.testing.assert_allclose(world, mesh_frame[[SMPL_JOINTS.index(name) for name in names]], atol=1e-4)
 
 
 def test_readme_explains_every_file_key_and_convention(result, bundle):
