@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if not 0.0 <= args.opacity <= 1.0:
         build_parser().error(f"--opacity must be between 0 and 1, got {args.opacity}")
-    _log_to_stderr()
+    log_to_stderr(log)
     try:
         default_body_model(args.body_model)  # loaded once and cached; without one no photo can work
     except FileNotFoundError as error:
@@ -144,13 +144,13 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if succeeded else 1
 
 
-def _log_to_stderr() -> None:
-    """This module's lines on stderr; other libraries keep their own (quieter) levels."""
-    if not log.handlers:
+def log_to_stderr(logger: logging.Logger) -> None:
+    """`logger`'s lines on stderr; other libraries keep their own (quieter) levels."""
+    if not logger.handlers:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(message)s"))
-        log.addHandler(handler)
-    log.setLevel(logging.INFO)
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
 
 
 def _report_unavailable(result: ImageResult, reported: set[str]) -> None:
