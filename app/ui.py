@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from app import benchmark, environment, handlers, live
+from app import benchmark, environment, handlers, live, video
 from app.settings import CACHE_SWEEP, EXAMPLES_DIR, SESSION_TTL_S, AppSettings, settings_from_env
 from app.state import close_session
 from core import pipeline
@@ -66,11 +66,14 @@ def build_demo(settings: AppSettings | None = None) -> gr.Blocks:
                 _benchmark_tab(c, settings)
             with gr.Tab("Live webcam", id="live"):
                 _live_tab(c)
+            with gr.Tab("Video", id="video"):
+                _video_tab(c)
             with gr.Tab("Setup", id="setup"):
                 _setup_tab(c)
         _wire_compare(demo, c, session, settings)
         _wire_benchmark(c, session)
         _wire_live(c, session)
+        _wire_video(c, session)
         _wire_setup(demo, c)
     return demo
 
@@ -183,6 +186,25 @@ def _live_tab(c: dict) -> None:
     c["live_status"] = gr.Markdown()
 
 
+def _video_tab(c: dict) -> None:
+    gr.Markdown("One method on a video: the person is followed from frame to frame and the pose smoothed over "
+                "time. Watch the result, and download the motion as BVH (SMPL's skeleton, for Blender and other "
+                "animation tools) and the per-frame parameters.")
+    with gr.Row():
+        with gr.Column(scale=1, min_width=320):
+            c["video_input"] = gr.Video(label="Video", sources=["upload"], elem_id="video-input")
+            c["video_method"] = gr.Radio(handlers.METHOD_CHOICES, value=pipeline.FIT, label="Method")
+            c["video_smooth"] = gr.Slider(1, 15, value=5, step=2, label="Smoothing window (frames; 1 = none)")
+            c["video_max_frames"] = gr.Slider(10, 600, value=video.DEFAULT_MAX_FRAMES, step=10,
+                                              label="Frames to process, from the start")
+            c["video_button"] = gr.Button("Run on the video", variant="primary", elem_id="video-button")
+        with gr.Column(scale=2):
+            c["video_output"] = gr.Video(label="Result", interactive=False, elem_id="video-output")
+            c["video_files"] = gr.File(label="Motion (BVH) and parameters (npz)", file_count="multiple",
+                                       interactive=False)
+            c["video_status"] = gr.Markdown(elem_id="video-status")
+
+
 def _setup_tab(c: dict) -> None:
     c["environment_md"] = gr.Markdown()
     gr.Markdown("### Methods")
@@ -249,6 +271,12 @@ def _wire_live(c: dict, session: gr.State) -> None:
     c["webcam_input"].stream(live.live_frame, [c["webcam_input"], c["live_method"], session],
                              [c["live_output"], c["live_status"], session], stream_every=LIVE_STREAM_EVERY_S, time_limit=300,
                              concurrency_limit=1, api_name="live_frame")
+
+
+def _wire_video(c: dict, session: gr.State) -> None:
+    c["video_button"].click(video.run_video, [c["video_input"], c["video_method"], c["video_smooth"],
+                                              c["video_max_frames"], session],
+                            [c["video_output"], c["video_files"], c["video_status"], session], api_name="video")
 
 
 def _wire_setup(demo: gr.Blocks, c: dict) -> None:

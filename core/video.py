@@ -9,7 +9,7 @@ centred window of `--smooth` frames (rotations averaged as sign-aligned quaterni
 frames without the person are left out), and the person's shape is the mean of their betas over the video.
 
 DIR receives:
-- overlay.mp4: the smoothed mesh over every frame (MPEG-4 Part 2, plays in VLC and most players);
+- overlay.webm: the smoothed mesh over every frame (VP8, which browsers and most players open);
 - motion.bvh: the pose per frame on SMPL's 24-joint skeleton at the video's frame rate (core.bvh: y up,
   metres, degrees), from the first to the last frame with the person; gaps hold the last pose seen;
 - motion.npz: per frame `found`, `global_orient` and `body_pose` (axis-angle, OpenCV camera frame as in the
@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -40,7 +42,7 @@ from core.render.scene import MeshToDraw
 log = logging.getLogger("core.video")
 DEFAULT_SMOOTHING = 5  # frames in the centred window; 1 = no smoothing
 OVERLAY_OPACITY = 0.8
-VIDEO_CODEC = "mp4v"
+VIDEO_CODEC = "VP80"  # VP8 in WebM: OpenCV's wheels can write it and browsers play it (they do not play mp4v)
 
 
 class VideoError(ValueError):
@@ -187,8 +189,9 @@ def write_overlay_video(path, motion: VideoMotion, body_model: BodyModel, vertic
         for index, frame in enumerate(tqdm(frames, total=len(motion.found), desc="drawing", unit="frame")):
             if writer is None:
                 height, width = frame.shape[:2]
-                writer = cv2.VideoWriter(str(out_path), cv2.VideoWriter_fourcc(*VIDEO_CODEC), motion.fps,
-                                         (width, height))
+                with _quiet_stderr():  # FFmpeg warns that WebM has no codec tags, then writes VP8 all the same
+                    writer = cv2.VideoWriter(str(out_path), cv2.VideoWriter_fourcc(*VIDEO_CODEC), motion.fps,
+                                             (width, height))
                 if not writer.isOpened():
                     raise VideoError(f"Cannot write {out_path} (OpenCV has no {VIDEO_CODEC} encoder here).")
             if motion.found[index]:
@@ -199,6 +202,20 @@ def write_overlay_video(path, motion: VideoMotion, body_model: BodyModel, vertic
         if writer is not None:
             writer.release()
     return out_path
+
+
+@contextmanager
+def _quiet_stderr():
+    """Silence file descriptor 2 (where FFmpeg, under OpenCV, prints) for the duration."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 def motion_bvh(motion: VideoMotion, body_model: BodyModel, joints: np.ndarray) -> str:
@@ -236,7 +253,7 @@ def process_video(path, method: str, out: Path, smooth: int = DEFAULT_SMOOTHING,
     out.mkdir(parents=True, exist_ok=True)
     bvh_path = out / "motion.bvh"
     bvh_path.write_text(motion_bvh(motion, model, joints))
-    return [write_overlay_video(path, motion, model, vertices, out / "overlay.mp4"), bvh_path,
+    return [write_overlay_video(path, motion, model, vertices, out / "overlay.webm"), bvh_path,
             write_motion(motion, model, out / "motion.npz")]
 
 

@@ -84,3 +84,17 @@ def test_benchmark_and_setup_tabs(page):
     expect(page.get_by_text("Renderer:")).to_be_visible()
     expect(page.get_by_role("button", name="Download the SMPL neutral model")).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "app_5_setup.png"), full_page=True)
+
+
+def test_video_tab_runs_a_clip(page, tmp_path):
+    from playwright.sync_api import expect
+
+    from tests.test_video import write_test_clip
+
+    page.get_by_role("tab", name="Video").click()
+    page.locator("#video-input input[type=file]").set_input_files(str(write_test_clip(tmp_path / "walking.webm")))
+    page.wait_for_timeout(1000)
+    page.locator("#video-button").click()
+    expect(page.locator("#video-status")).to_contain_text("reconstructed in 4 frames", timeout=RESULT_TIMEOUT_MS)
+    expect(page.locator("#video-output video")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "app_6_video.png"), full_page=True)

@@ -14,6 +14,7 @@ from app.state import Session, close_session
 from core import weights
 from tests.paths import example_image
 from tests.test_app_server import write_drawable_body_models
+from tests.test_video import write_test_clip
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +46,7 @@ def test_build_demo_without_launching_has_stable_api_names():
     demo = build_demo(settings)
     names = {fn.api_name for fn in demo.fns.values()}
     assert {"compare", "show_in_3d", "person_details", "heatmap", "bundle", "benchmark_load", "benchmark_score",
-            "live_frame", "setup_refresh", "download_hmr", "download_smpl"} <= names
+            "live_frame", "video", "setup_refresh", "download_hmr", "download_smpl"} <= names
     demo.queue(**queue_options(settings))
     assert demo._queue.default_concurrency_limit == settings.concurrency == 2
     assert demo._queue.max_size == settings.queue_size
@@ -205,6 +206,21 @@ def test_space_start_up_is_quiet_without_smpl_configuration(monkeypatch):
     assert space.fetch_smpl() == []
     monkeypatch.setenv(space.SKIP_ENV, "1")
     assert space.prepare_space() == []
+
+
+def test_a_video_gives_an_overlay_a_bvh_and_parameters_in_the_session_folder(tmp_path):
+    from app import video
+
+    clip = write_test_clip(tmp_path / "walking.webm")
+    overlay, files, status, session = video.run_video(str(clip), "fit", 3, 10, None)
+    assert Path(overlay).parent == session.folder and Path(overlay).name.endswith("overlay.webm")
+    assert all(isinstance(f, str) for f in [overlay, *files])  # what Gradio's File and Video accept
+    assert sorted(Path(f).suffix for f in files) == [".bvh", ".npz"]
+    assert "reconstructed in 4 frames" in status and not list(session.folder.glob("tmp*"))  # scratch removed
+    assert "Upload a video" in video.run_video(None, "fit", 3, 10, session)[2]
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"\x00" * 64)
+    assert "cannot be read as a video" in video.run_video(str(broken), "fit", 3, 10, session)[2]
 
 
 def test_live_frames_come_back_with_the_method_and_a_frame_rate(body_models):

@@ -12,6 +12,15 @@ from tests.test_detect import PERSON_IN_CLIP
 CLIP = example_image("walking_person_clip")
 
 
+def write_test_clip(path, frames: int = 4):
+    """A short WebM of the walking clip from the frame the person is in view; returns the path."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"VP80"), 10, (768, 432))
+    for frame in video.read_frames(CLIP, PERSON_IN_CLIP, frames):
+        writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    writer.release()
+    return path
+
+
 def _angles(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Angle (radians) between rotation matrices (..., 3, 3)."""
     return Rotation.from_matrix((np.swapaxes(a, -1, -2) @ b).reshape(-1, 3, 3)).magnitude()
@@ -43,8 +52,8 @@ def test_smoothing_brings_noisy_rotations_closer_to_the_truth_and_skips_missing_
 def test_the_clip_gives_an_overlay_video_a_bvh_and_parameters(tmp_path):
     written = video.process_video(CLIP, "fit", tmp_path, smooth=3, start=PERSON_IN_CLIP, max_frames=6,
                                   body_model="open")
-    assert [p.name for p in written] == ["overlay.mp4", "motion.bvh", "motion.npz"]
-    capture = cv2.VideoCapture(str(tmp_path / "overlay.mp4"))
+    assert [p.name for p in written] == ["overlay.webm", "motion.bvh", "motion.npz"]
+    capture = cv2.VideoCapture(str(tmp_path / "overlay.webm"))
     frames = []
     while (grabbed := capture.read())[0]:
         frames.append(grabbed[1])

@@ -1,0 +1,46 @@
+"""The Video tab: one method on an uploaded clip, through core.video (the person followed, the pose smoothed).
+
+The results go into the browser tab's own folder (Session): the overlay video to watch, and the BVH motion
+and per-frame parameters to download. Long clips are cut at the chosen number of frames, since every frame
+costs a full analysis on the server.
+"""
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+
+from app.handlers import upload_path
+from app.state import session_of
+from core import pipeline, video
+from core.render.colors import method_label
+
+log = logging.getLogger("app.video")
+DEFAULT_MAX_FRAMES = 150
+
+
+def run_video(clip, method, smooth, max_frames, session, progress=gr.Progress(track_tqdm=True)):
+    """→ (overlay video path, [BVH, npz] paths, status line, session)."""
+    session = session_of(session)
+    path = upload_path(clip)
+    if not path:
+        return None, None, "**Upload a video first.**", session
+    method = method if method in pipeline.ALL_METHODS else pipeline.FIT
+    smooth = max(1, int(smooth or video.DEFAULT_SMOOTHING))
+    max_frames = max(1, int(max_frames or DEFAULT_MAX_FRAMES))
+    session.folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=session.folder) as scratch:
+        try:
+            written = video.process_video(path, method, Path(scratch), smooth=smooth, max_frames=max_frames)
+        except video.VideoError as problem:
+            return None, None, f"**{problem}**", session
+        kept = [str(shutil.move(str(file), session.new_file(file.name))) for file in written]
+    found = int(np.load(kept[2])["found"].sum())
+    status = (f"{method_label(method)}: the person was reconstructed in {found} frames, smoothed over {smooth} "
+              f"frame{'s' if smooth > 1 else ''}. Download the BVH for Blender or other animation tools.")
+    log.info("video: %s, %d frames with the person", method, found)
+    return kept[0], kept[1:], status, session
