@@ -276,7 +276,8 @@ def _wire_live(c: dict, session: gr.State) -> None:
 def _wire_video(c: dict, session: gr.State) -> None:
     c["video_button"].click(video.run_video, [c["video_input"], c["video_method"], c["video_smooth"],
                                               c["video_max_frames"], session],
-                            [c["video_output"], c["video_files"], c["video_status"], session], api_name="video")
+                            [c["video_output"], c["video_files"], c["video_status"], session], api_name="video",
+                            concurrency_limit=1)  # a clip holds the CPU for minutes: one at a time
 
 
 def _wire_setup(demo: gr.Blocks, c: dict) -> None:
