@@ -84,10 +84,20 @@ def _xyz(vector) -> str:
 
 def prediction_bvh(prediction, body_model, frame_time: float = DEFAULT_FRAME_TIME) -> str:
     """One frame: a method's result (core.models.MeshPrediction) for one person, in the y-up camera frame."""
-    betas = torch.as_tensor(prediction.betas, dtype=torch.float32).reshape(1, -1)
+    return camera_frame_bvh(body_model, prediction.betas, np.asarray(prediction.rotmats)[None],
+                            (np.asarray(prediction.joints[0]) + prediction.cam_t)[None], frame_time)
+
+
+def camera_frame_bvh(body_model, betas, rotmats: np.ndarray, pelvis: np.ndarray,
+                     frame_time: float = DEFAULT_FRAME_TIME) -> str:
+    """BVH text of T frames given in the OpenCV camera frame, written in the y-up frame of the meshes.
+
+    betas (10,); rotmats (T, 24, 3, 3) local rotations, the root's in the camera frame; pelvis (T, 3) the
+    posed pelvis in the camera frame (joint 0 plus the translation), metres.
+    """
     with torch.inference_mode():
-        rest_joints = body_model.shape(betas)[1][0].double().numpy()
-    rotmats = np.asarray(prediction.rotmats, dtype=np.float64).copy()
-    rotmats[0] = OPENCV_TO_Y_UP @ rotmats[0]
-    pelvis = OPENCV_TO_Y_UP @ (np.asarray(prediction.joints[0], dtype=np.float64) + prediction.cam_t)
-    return bvh_text(rest_joints, body_model.parents.tolist(), rotmats[None], pelvis[None], frame_time=frame_time)
+        rest_joints = body_model.shape(torch.as_tensor(betas, dtype=torch.float32).reshape(1, -1))[1][0]
+    rotmats = np.array(rotmats, dtype=np.float64)
+    rotmats[:, 0] = OPENCV_TO_Y_UP @ rotmats[:, 0]
+    pelvis = np.asarray(pelvis, dtype=np.float64) @ OPENCV_TO_Y_UP.T
+    return bvh_text(rest_joints.double().numpy(), body_model.parents.tolist(), rotmats, pelvis, frame_time=frame_time)

@@ -32,7 +32,7 @@ from scipy.spatial.transform import Rotation
 from tqdm import tqdm
 
 from core.body_models import BodyModel
-from core.bvh import OPENCV_TO_Y_UP, bvh_text
+from core.bvh import camera_frame_bvh
 from core.demo import log_to_stderr
 from core.pipeline import ALL_METHODS, PipelineOptions, analyse
 from core.render import render_overlay
@@ -221,18 +221,10 @@ def _quiet_stderr():
 def motion_bvh(motion: VideoMotion, body_model: BodyModel, joints: np.ndarray) -> str:
     """BVH text from the first to the last frame with the person; gaps hold the last pose seen."""
     seen = np.flatnonzero(motion.found)
-    rotmats, pelvis = [], []
-    last = seen[0]
-    for t in range(seen[0], seen[-1] + 1):
-        last = t if motion.found[t] else last
-        root = motion.rotmats[last].copy()
-        root[0] = OPENCV_TO_Y_UP @ root[0]
-        rotmats.append(root)
-        pelvis.append(OPENCV_TO_Y_UP @ (joints[last, 0] + motion.cam_t[last]))
-    with torch.inference_mode():
-        rest = body_model.shape(torch.as_tensor(motion.betas, dtype=torch.float32)[None])[1][0].double().numpy()
-    return bvh_text(rest, body_model.parents.tolist(), np.array(rotmats), np.array(pelvis),
-                    frame_time=1.0 / motion.fps)
+    frame_index = np.where(motion.found, np.arange(len(motion.found)), 0)
+    last_seen = np.maximum.accumulate(frame_index)[seen[0]:seen[-1] + 1]  # per written frame: the pose shown
+    pelvis = joints[last_seen, 0] + motion.cam_t[last_seen]
+    return camera_frame_bvh(body_model, motion.betas, motion.rotmats[last_seen], pelvis, frame_time=1.0 / motion.fps)
 
 
 def write_motion(motion: VideoMotion, body_model: BodyModel, path: Path) -> Path:
