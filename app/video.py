@@ -12,7 +12,6 @@ import tempfile
 from pathlib import Path
 
 import gradio as gr
-import numpy as np
 
 from app.handlers import upload_path
 from app.state import session_of
@@ -35,11 +34,12 @@ def run_video(clip, method, smooth, max_frames, session, progress=gr.Progress(tr
     session.folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=session.folder) as scratch:
         try:
-            written = video.process_video(path, method, Path(scratch), smooth=smooth, max_frames=max_frames)
+            written, motion = video.process_video(path, method, Path(scratch), smooth=smooth,
+                                                  max_frames=max_frames)
         except video.VideoError as problem:
             return None, None, f"**{problem}**", session
         kept = [str(shutil.move(str(file), session.new_file(file.name))) for file in written]
-    found = int(np.load(kept[2])["found"].sum())
+    found = int(motion.found.sum())
     status = (f"{method_label(method)}: the person was reconstructed in {found} frames, smoothed over {smooth} "
               f"frame{'s' if smooth > 1 else ''}. Download the BVH for Blender or other animation tools.")
     log.info("video: %s, %d frames with the person", method, found)

@@ -147,9 +147,7 @@ def smooth_rotations(rotmats: np.ndarray, found: np.ndarray, window: int) -> np.
     frames, joints = rotmats.shape[:2]
     quats = Rotation.from_matrix(rotmats.reshape(-1, 3, 3)).as_quat().reshape(frames, joints, 4)
     smoothed = rotmats.copy()
-    half = window // 2
-    for t in np.flatnonzero(found):
-        near = [k for k in range(max(0, t - half), min(frames, t + half + 1)) if found[k]]
+    for t, near in _found_windows(found, window):
         signs = np.sign(np.einsum("kjc,jc->kj", quats[near], quats[t]))
         signs[signs == 0] = 1.0
         mean = (signs[..., None] * quats[near]).sum(axis=0)
@@ -159,11 +157,17 @@ def smooth_rotations(rotmats: np.ndarray, found: np.ndarray, window: int) -> np.
 
 def _smooth_vectors(values: np.ndarray, found: np.ndarray, window: int) -> np.ndarray:
     """(T, C) → the same, each the mean of its found neighbours in a centred window."""
-    smoothed, half = values.copy(), window // 2
-    for t in np.flatnonzero(found):
-        near = [k for k in range(max(0, t - half), min(len(values), t + half + 1)) if found[k]]
+    smoothed = values.copy()
+    for t, near in _found_windows(found, window):
         smoothed[t] = values[near].mean(axis=0)
     return smoothed
+
+
+def _found_windows(found: np.ndarray, window: int):
+    """(t, frames with the person in the centred window around t) for every frame t with the person."""
+    half = window // 2
+    for t in np.flatnonzero(found):
+        yield t, [k for k in range(max(0, t - half), min(len(found), t + half + 1)) if found[k]]
 
 
 def pose_motion(motion: VideoMotion, body_model: BodyModel, chunk: int = 64) -> tuple[np.ndarray, np.ndarray]:
@@ -181,7 +185,7 @@ def pose_motion(motion: VideoMotion, body_model: BodyModel, chunk: int = 64) -> 
 
 def write_overlay_video(path, motion: VideoMotion, body_model: BodyModel, vertices: np.ndarray, out_path: Path,
                         opacity: float = OVERLAY_OPACITY) -> Path:
-    """The motion's mesh drawn over each processed frame of the video at `path`, as an MP4 file."""
+    """The motion's mesh drawn over each processed frame of the video at `path`, as a VP8 WebM file."""
     writer = None
     faces, color = np.asarray(body_model.faces), method_color(motion.method)
     try:
@@ -237,16 +241,18 @@ def write_motion(motion: VideoMotion, body_model: BodyModel, path: Path) -> Path
 
 
 def process_video(path, method: str, out: Path, smooth: int = DEFAULT_SMOOTHING, start: int = 0,
-                  max_frames: int | None = None, fov_deg: float | None = None, body_model: str = "auto") -> list[Path]:
-    """Everything of the module docstring, into the folder `out`; returns the written paths."""
+                  max_frames: int | None = None, fov_deg: float | None = None,
+                  body_model: str = "auto") -> tuple[list[Path], VideoMotion]:
+    """Everything of the module docstring, into the folder `out`; returns the written paths and the smoothed motion."""
     motion, model = track_video(path, method, start, max_frames, fov_deg, body_model)
     motion = smooth_motion(motion, smooth)
     vertices, joints = pose_motion(motion, model)
     out.mkdir(parents=True, exist_ok=True)
     bvh_path = out / "motion.bvh"
     bvh_path.write_text(motion_bvh(motion, model, joints))
-    return [write_overlay_video(path, motion, model, vertices, out / "overlay.webm"), bvh_path,
-            write_motion(motion, model, out / "motion.npz")]
+    written = [write_overlay_video(path, motion, model, vertices, out / "overlay.webm"), bvh_path,
+               write_motion(motion, model, out / "motion.npz")]
+    return written, motion
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -271,7 +277,7 @@ def main(argv=None) -> int:
         log.error("--smooth and --max-frames must be at least 1, --start at least 0")
         return 2
     try:
-        written = process_video(args.video, args.method, args.out, args.smooth, args.start, args.max_frames,
+        written, _ = process_video(args.video, args.method, args.out, args.smooth, args.start, args.max_frames,
                                 args.fov, args.body_model)
     except VideoError as problem:
         log.error("%s", problem)
