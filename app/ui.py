@@ -269,8 +269,8 @@ def _wire_benchmark(c: dict, session: gr.State) -> None:
 
 def _wire_live(c: dict, session: gr.State) -> None:
     c["webcam_input"].stream(live.live_frame, [c["webcam_input"], c["live_method"], session],
-                             [c["live_output"], c["live_status"], session], stream_every=LIVE_STREAM_EVERY_S, time_limit=300,
-                             concurrency_limit=1, api_name="live_frame")
+                             [c["live_output"], c["live_status"], session], stream_every=LIVE_STREAM_EVERY_S,
+                             time_limit=300, concurrency_limit=1, api_name="live_frame")
 
 
 def _wire_video(c: dict, session: gr.State) -> None:

@@ -106,7 +106,7 @@ def analyse(image, options: PipelineOptions = PipelineOptions()) -> ImageResult:
 
 
 def camera_fov(image: LoadedImage, fov_deg: float | None) -> tuple[float, str]:
-    """(diagonal field of view in degrees, where it came from): the one given, else the photo's EXIF, else the default."""
+    """(diagonal field of view in degrees, its source): the one given, else the photo's EXIF, else the default."""
     if fov_deg is not None:
         return float(fov_deg), "given"
     if image.exif_fov_deg is not None:

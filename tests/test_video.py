@@ -51,7 +51,7 @@ def test_smoothing_brings_noisy_rotations_closer_to_the_truth_and_skips_missing_
 @pytest.mark.slow
 def test_the_clip_gives_an_overlay_video_a_bvh_and_parameters(tmp_path):
     written, _ = video.process_video(CLIP, "fit", tmp_path, smooth=3, start=PERSON_IN_CLIP, max_frames=6,
-                                  body_model="open")
+                                     body_model="open")
     assert [p.name for p in written] == ["overlay.webm", "motion.bvh", "motion.npz"]
     capture = cv2.VideoCapture(str(tmp_path / "overlay.webm"))
     frames = []

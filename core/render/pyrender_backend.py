@@ -107,7 +107,8 @@ def _pyrender_mesh(mesh: MeshToDraw) -> pyrender.Mesh:
         alphaMode="OPAQUE", doubleSided=True,
     )
     primitive = pyrender.Primitive(
-        positions=mesh.vertices.astype(np.float32), normals=vertex_normals(mesh.vertices, mesh.faces).astype(np.float32),
+        positions=mesh.vertices.astype(np.float32),
+        normals=vertex_normals(mesh.vertices, mesh.faces).astype(np.float32),
         indices=mesh.faces.astype(np.uint32), material=material,
     )
     return pyrender.Mesh([primitive])
