@@ -1,6 +1,6 @@
 """The Benchmark tab: run the methods on samples with 3D ground truth and score them like mmhuman3d does.
 
-Two sources, both in mmhuman3d's 3DPW layout and read by train.humandata:
+Two sources, both in mmhuman3d's 3DPW layout and read by core.evaluation.human_data:
 - the bundled synthetic samples in assets/benchmark/ (made by `python -m train.synth` from the open body
   model with known parameters, so their ground truth is exact), and
 - a real 3DPW folder the user points at (`preprocessed_datasets/pw3d_test.npz` and
@@ -19,14 +19,14 @@ import torch
 
 from app.settings import BENCHMARK_DIR
 from app.state import session_of
-from core import pipeline
+from core.pipeline import analyse as pipeline
 from core.body_models.load import load_body_model
 from core.image_io import load_image
-from core.metrics import J14_NAMES
+from core.evaluation.metrics import J14_NAMES
 from core.render.colors import method_label
-from core.views import render_views
+from core.outputs.pictures import render_views
 from train.eval import EvalBodies, GroundTruth, Predictions, evaluate_batch
-from train.humandata import HumanData, load_human_data
+from core.evaluation.human_data import HumanData, load_human_data
 
 TEST_FILE = Path("preprocessed_datasets") / "pw3d_test.npz"
 DATASET_NAME = "pw3d"

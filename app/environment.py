@@ -10,7 +10,8 @@ import gradio as gr
 import pandas as pd
 import torch
 
-from core import inference, weights
+from core import weights
+from core.pipeline import inference
 from core.body_models.load import describe_body_model
 from core.render import renderer_info
 from core.render.colors import method_label

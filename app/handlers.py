@@ -1,4 +1,4 @@
-"""What the Compare tab does on each click: plain functions over core.pipeline, core.views and core.bundle.
+"""What the Compare tab does on each click: plain functions over core.pipeline, core.outputs.pictures and core.outputs.bundle.
 
 Every handler gets the tab's `Session` (a gr.State) and returns it, so results never mix between users.
 Follow-up clicks (3D toggles, person, heat-map pair, zip) reuse the session's analysis when the photo
@@ -19,10 +19,12 @@ from PIL import Image
 
 from app import report
 from app.state import Analysis, Session, ViewOptions, session_of
-from core import paths, pipeline
+from core import paths
+from core.pipeline import analyse as pipeline
 from core.image_io import ImageError, LoadedImage, exif_fov_deg, load_image
-from core.pipeline import ImageResult, PipelineOptions
-from core.render import MeshToDraw, export_glb, method_color
+from core.pipeline.analyse import ImageResult, PipelineOptions
+from core.outputs.meshes import export_glb
+from core.render import MeshToDraw, method_color
 from core.render.colors import method_label
 from core.weights import smpl_neutral_present
 
@@ -180,7 +182,7 @@ def _options_in_processing_pixels(controls: Controls, loaded: LoadedImage) -> Pi
 
 def views_of(analysis: Analysis, view: ViewOptions):
     """The analysis drawn with `view` options (rendered once per option set)."""
-    from core.views import render_views
+    from core.outputs.pictures import render_views
 
     if analysis.views is None or analysis.view_options != view:
         analysis.views = render_views(analysis.result, opacity=view.opacity, show_keypoints=view.show_keypoints,
@@ -239,7 +241,7 @@ def person_details(analysis: Analysis, label: str | None) -> tuple:
 
 def heatmap(analysis: Analysis, index: int, method_a: str | None, method_b: str | None):
     """Per-vertex distance picture and a one-line summary, or (None, what to pick)."""
-    from core.views import vertex_difference_heatmap
+    from core.outputs.pictures import vertex_difference_heatmap
 
     if not method_a or not method_b or method_a == method_b:
         return None, "Pick two different methods to see where their meshes differ."
@@ -293,8 +295,8 @@ def export_scene(session: Session, result: ImageResult, methods: tuple[str, ...]
 
 
 def make_bundle(image, methods, fov_deg, opacity, show_keypoints, side_view, refine, people, box_text, session):
-    """A zip of overlays, meshes, parameters and their schema (core.bundle)."""
-    from core.bundle import zip_bundle
+    """A zip of overlays, meshes, parameters and their schema (core.outputs.bundle)."""
+    from core.outputs.bundle import zip_bundle
 
     session = session_of(session)
     controls = controls_from(methods, fov_deg, opacity, show_keypoints, side_view, refine, people, box_text)

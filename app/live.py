@@ -18,10 +18,10 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from app.state import session_of
-from core import pipeline
+from core.pipeline import analyse as pipeline
 from core.render import render_overlay
 from core.render.colors import method_label
-from core.views import method_meshes
+from core.outputs.pictures import method_meshes
 
 LIVE_OPACITY = 0.7
 LIVE_RENDER_SCALE = 0.5  # meshes drawn at half the frame's size: a quarter of the rendering time

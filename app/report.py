@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from core.pipeline import ImageResult, PersonResult, disagreement_matrix
+from core.pipeline.analyse import ImageResult, PersonResult, disagreement_matrix
 from core.render.colors import METHOD_LABELS, method_color, method_label, to_uint8
 
 BOX_COLOR = (255, 200, 0)  # RGB of the numbered person boxes

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.settings import sessions_dir
-from core.pipeline import ImageResult, PipelineOptions
+from core.pipeline.analyse import ImageResult, PipelineOptions
 
 STALE_FILE_S = 600
 LIVE_FPS_WINDOW = 10  # frames averaged for the live frames-per-second figure
@@ -37,7 +37,7 @@ class Analysis:
     options: PipelineOptions
     keys: set[str] = field(default_factory=set)  # every key meaning this analysis (all people ticked = None)
     view_options: ViewOptions | None = None
-    views: object | None = None  # core.views.Views of `view_options`
+    views: object | None = None  # core.outputs.pictures.Views of `view_options`
 
 
 @dataclass
@@ -46,7 +46,7 @@ class Session:
     analysis: Analysis | None = None
     pending_corner: tuple[float, float] | None = None  # first click of a box drawn on the people picture
     frame_times: list[float] = field(default_factory=list)  # live mode: when recent frames finished
-    live_person: object | None = None  # live mode: core.detect.Person of the last frame, followed in the next
+    live_person: object | None = None  # live mode: core.pipeline.detect.Person of the last frame, followed in the next
     live_drawing: object | None = None  # live mode: Future of the last frame's (overlay, status), returned next call
     benchmark: object | None = None  # app.benchmark.BenchmarkSet the Benchmark tab has open
 

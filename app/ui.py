@@ -10,7 +10,7 @@ import gradio as gr
 from app import benchmark, environment, handlers, live, video
 from app.settings import CACHE_SWEEP, EXAMPLES_DIR, SESSION_TTL_S, AppSettings, settings_from_env
 from app.state import close_session
-from core import pipeline
+from core.pipeline import analyse as pipeline
 from core.paths import data_root
 from core.render.colors import method_color, method_label, to_uint8
 

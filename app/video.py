@@ -15,7 +15,8 @@ import gradio as gr
 
 from app.handlers import upload_path
 from app.state import session_of
-from core import pipeline, video
+from core import video
+from core.pipeline import analyse as pipeline
 from core.render.colors import method_label
 
 log = logging.getLogger("app.video")

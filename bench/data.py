@@ -16,9 +16,9 @@ from pathlib import Path
 
 import torch
 
-from core import inference
-from core.checkpoint import save_checkpoint
-from core.models import METHODS, OFFICIAL_CHECKPOINTS
+from core.pipeline import inference
+from core.networks.checkpoint import save_checkpoint
+from core.pipeline.estimate import METHODS, OFFICIAL_CHECKPOINTS
 
 
 def write_bench_data(root: Path) -> Path:

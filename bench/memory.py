@@ -11,9 +11,10 @@ GROUP = "memory"
 REPO = Path(__file__).resolve().parent.parent
 LOAD_EVERYTHING = """
 import numpy as np
-from core import inference, pipeline
+from core.pipeline import inference
+from core.pipeline import analyse as pipeline
 from core.image_io import load_image
-from core.views import render_views
+from core.outputs.pictures import render_views
 from bench.data import ONE_PERSON
 result = pipeline.analyse(load_image(ONE_PERSON), pipeline.PipelineOptions())
 render_views(result)

@@ -1,4 +1,4 @@
-"""Forward latency per method (crop + network + body model, and HybrIK's IK), plain PyTorch against core.fast,
+"""Forward latency per method (crop + network + body model, and HybrIK's IK), plain PyTorch against core.networks.onnx,
 and the inference backends tried for the HMR network."""
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ import torch
 from bench.data import ONE_PERSON
 from bench.results import Results
 from bench.timing import time_call
-from core import fast, inference
+from core.networks import onnx as fast
+from core.pipeline import inference
 from core.image_io import load_image
-from core.models import METHODS, load_model
+from core.pipeline.estimate import METHODS, load_model
 from core.render.colors import method_label
 
 GROUP = "models"

@@ -10,14 +10,14 @@ from bench.data import GROUP as GROUP_PHOTO
 from bench.data import ONE_PERSON, PERSON_IN_CLIP, video_frames
 from bench.results import Results
 from bench.timing import time_call, timing_of
-from core import pipeline
-from core.detect import detect_people
+from core.pipeline import analyse as pipeline
+from core.pipeline.detect import detect_people
 from core.image_io import load_image
 from core.render import render_overlay
 from core.render.overlay import composite
 from core.render.raster import SoftwareRenderer
 from core.render.renderer import renderer_info
-from core.views import method_meshes, render_views
+from core.outputs.pictures import method_meshes, render_views
 
 GROUP = "pipeline"
 LIVE_METHOD = "hmr"

@@ -55,7 +55,7 @@ def gpu_name() -> str | None:
 
 def machine() -> dict:
     """What the figures were measured on."""
-    from core import fast
+    from core.networks import onnx as fast
 
     ort = None
     if fast.onnxruntime_available():

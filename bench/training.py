@@ -9,9 +9,9 @@ from torch.utils.data import DataLoader
 
 from bench.results import Results
 from bench.timing import timing_of
-from core import inference
+from core.pipeline import inference
 from core.paths import data_root
-from core.models import METHODS
+from core.pipeline.estimate import METHODS
 from core.render.colors import method_label
 
 GROUP = "training"
@@ -42,7 +42,7 @@ def synthetic_set(root: Path, num_train: int, num_test: int) -> Path:
 def evaluation(results: Results, root: Path, method: str, batch_size: int) -> None:
     """train.eval.run_evaluation (decode, crop, network, body models, metrics) with the stand-in SMPL."""
     from train import eval as evaluation_module
-    from train.humandata import load_human_data
+    from core.evaluation.human_data import load_human_data
 
     device = torch.device("cpu")
     data = load_human_data(root / "preprocessed_datasets" / TEST_FILES[method])

@@ -4,7 +4,7 @@
         [--fov DEGREES] [--refine] [--opacity 0.8] [--keypoints] [--top-view] [--body-model auto]
         [--box x0,y0,x1,y1 ...]
 
-For each photo, DIR/<photo name>/ receives the bundle of core.bundle: comparison.png (every method's
+For each photo, DIR/<photo name>/ receives the bundle of core.outputs.bundle: comparison.png (every method's
 overlay in a row, side views under them), the single views, meshes, scene.glb, parameter files, the
 2D error table and a README explaining them. Methods without weights are skipped with a line saying
 how to get them; a photo that cannot be read or shows nobody is reported and the next one is
@@ -19,13 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
-from core.bundle import write_bundle
+from core.outputs.bundle import write_bundle
 from core.geometry import DEFAULT_FOV_DEG
-from core.inference import default_body_model
+from core.pipeline.inference import default_body_model
 from core.image_io import ImageError, LoadedImage, load_image
-from core.pipeline import ALL_METHODS, ImageResult, PipelineOptions, analyse
+from core.pipeline.analyse import ALL_METHODS, ImageResult, PipelineOptions, analyse
 from core.render.colors import method_label
-from core.views import render_views
+from core.outputs.pictures import render_views
 
 log = logging.getLogger("core.demo")
 

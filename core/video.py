@@ -10,7 +10,7 @@ frames without the person are left out), and the person's shape is the mean of t
 
 DIR receives:
 - overlay.webm: the smoothed mesh over every frame (VP8, which browsers and most players open);
-- motion.bvh: the pose per frame on SMPL's 24-joint skeleton at the video's frame rate (core.bvh: y up,
+- motion.bvh: the pose per frame on SMPL's 24-joint skeleton at the video's frame rate (core.outputs.bvh: y up,
   metres, degrees), from the first to the last frame with the person; gaps hold the last pose seen;
 - motion.npz: per frame `found`, `global_orient` and `body_pose` (axis-angle, OpenCV camera frame as in the
   photo parameter files), `transl`; and `betas`, `K`, `fps`, `first_frame`, `method`, `body_model`.
@@ -32,9 +32,9 @@ from scipy.spatial.transform import Rotation
 from tqdm import tqdm
 
 from core.body_models import BodyModel
-from core.bvh import camera_frame_bvh
+from core.outputs.bvh import camera_frame_bvh
 from core.demo import log_to_stderr
-from core.pipeline import ALL_METHODS, PipelineOptions, analyse
+from core.pipeline.analyse import ALL_METHODS, PipelineOptions, analyse
 from core.render import render_overlay
 from core.render.colors import method_color
 from core.render.scene import MeshToDraw

@@ -195,7 +195,7 @@ def diff(a, b) -> float:
 
 
 def compare_crops(mmh, photo_bgr: np.ndarray) -> tuple[list[Row], dict]:
-    from core.preprocess import HMR_INPUT, HYBRIK_INPUT, crop_people
+    from core.pipeline.crop import HMR_INPUT, HYBRIK_INPUT, crop_people
 
     rows, batches = [], {}
     rgb = cv2.cvtColor(photo_bgr, cv2.COLOR_BGR2RGB)
@@ -234,7 +234,7 @@ def input_batch(crops: torch.Tensor, generator: torch.Generator) -> torch.Tensor
 
 def compare_hmr(mmh, core_folder: Path, smplx_folder: Path, images: torch.Tensor, generator) -> list[Row]:
     from core.body_models.smpl import load_smpl
-    from core.models import HMR
+    from core.pipeline.estimate import HMR
 
     theirs = mmh_network(mmh, 50, core_folder, generator)
     body_model = load_smpl("neutral", core_folder)
@@ -287,7 +287,7 @@ def hybrik_smpl(mmh, core_folder: Path, smplx_folder: Path) -> torch.nn.Module:
 
 def compare_hybrik_network(mmh, core_folder, smplx_folder, images, trans_inv, generator) -> list[Row]:
     from core.body_models.smpl import load_smpl
-    from core.models import HybrIK
+    from core.pipeline.estimate import HybrIK
 
     theirs = mmh_network(mmh, 34, core_folder, generator)
     with torch.no_grad():  # sharper heatmaps, so uvd spreads away from the centre of the volume
@@ -325,7 +325,7 @@ def _h36m_root_relative(out) -> torch.Tensor:
 
 def posed_skeleton(body_model, rotmats: torch.Tensor, betas: torch.Tensor) -> torch.Tensor:
     """Forward kinematics of HybrIK's 29-joint tree: rotmats (B, 24, 3, 3) → (B, 29, 3) pelvis-relative."""
-    from core.hybrik_ik import HYBRIK_PARENTS, rest_skeleton
+    from core.networks.hybrik_ik import HYBRIK_PARENTS, rest_skeleton
 
     rest = rest_skeleton(body_model, betas)
     chain, points = [rotmats[:, 0]], [rest[:, 0]]
@@ -354,7 +354,7 @@ def compare_hybrik_ik(mmh, core_folder, smplx_folder, generator) -> list[Row]:
     """IK alone on skeletons posed from known rotations: clean, with 1 cm noise (adaptive branch), and in
     training mode. mmhuman3d's training mode is its "naive HybrIK" branch, a known difference (see docs)."""
     from core.body_models.smpl import load_smpl
-    from core.hybrik_ik import solve_pose
+    from core.networks.hybrik_ik import solve_pose
 
     body_model = load_smpl("neutral", core_folder)
     smpl_layer = hybrik_smpl(mmh, core_folder, smplx_folder)

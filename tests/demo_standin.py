@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 from scipy.spatial import cKDTree
 
-from core import inference
-from core.checkpoint import save_checkpoint
-from core.models import OFFICIAL_CHECKPOINTS
+from core.pipeline import inference
+from core.networks.checkpoint import save_checkpoint
+from core.pipeline.estimate import OFFICIAL_CHECKPOINTS
 from tests.paths import example_image
 from tests.smpl_standin import NUM_FACES, standin_smpl_arrays, write_standin_body_models_dir
 from tests.test_checkpoint import official_state_dict
@@ -62,7 +62,7 @@ def prepare_data(folder: Path, methods=("hmr", "spin_gta")) -> Path:
 
 def analysed(image, options, data: Path):
     """core.pipeline.analyse with HMRC_DATA = `data`; usable from module-scoped fixtures (no monkeypatch there)."""
-    from core.pipeline import analyse
+    from core.pipeline.analyse import analyse
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HMRC_DATA", str(data))
@@ -80,7 +80,7 @@ _analyses: dict = {}
 
 def skier_analysis(tmp_path_factory, **options):
     """The example skier photo analysed once per test process and options (treat it as read-only)."""
-    from core.pipeline import PipelineOptions
+    from core.pipeline.analyse import PipelineOptions
 
     key = tuple(sorted(options.items()))
     if key not in _analyses:

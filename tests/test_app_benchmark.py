@@ -79,7 +79,7 @@ def bundled_body_model():
 
 
 def test_smpl_predictions_are_scored_with_zero_betas_on_open_ground_truth(bundled, standin_body_models_dir):
-    from core import inference
+    from core.pipeline import inference
 
     inference.clear_cache()  # the app's body model becomes the stand-in SMPL
     try:

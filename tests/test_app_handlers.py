@@ -25,7 +25,7 @@ def drawable_folder(tmp_path_factory):
 @pytest.fixture
 def body_models(drawable_folder, monkeypatch):
     """HMRC_BODY_MODELS at the drawable stand-ins; the process-wide model caches are emptied around the test."""
-    from core import inference
+    from core.pipeline import inference
 
     monkeypatch.setenv("HMRC_BODY_MODELS", str(drawable_folder))
     inference.clear_cache()

@@ -51,8 +51,8 @@ def write_app_data(root: Path) -> Path:
     """An HMRC_DATA folder: drawable stand-in body models and random-weight checkpoints of the three methods."""
     import torch
 
-    from core.checkpoint import save_checkpoint
-    from core.models import OFFICIAL_CHECKPOINTS
+    from core.networks.checkpoint import save_checkpoint
+    from core.pipeline.estimate import OFFICIAL_CHECKPOINTS
     from tests.test_checkpoint import official_state_dict
     from tests.test_hybrik_ik import make_body_model
     from tests.test_models import _sane_hmr

@@ -1,6 +1,6 @@
 import torch
 
-from core.backbone import build_backbone
+from core.networks.backbone import build_backbone
 
 
 def _num_params(module):

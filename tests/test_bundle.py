@@ -8,7 +8,7 @@ import pytest
 import torch
 import trimesh
 
-from core.bundle import (
+from core.outputs.bundle import (
     ERROR_COLUMNS,
     MEAN_ROW,
     PARAMETER_SCHEMA,
@@ -21,7 +21,7 @@ from core.bundle import (
 )
 from core.geometry import focal_from_fov
 from core.joints import SMPL_JOINTS
-from core.views import render_views
+from core.outputs.pictures import render_views
 from tests.demo_standin import skier_analysis
 from tests.test_bvh import forward_kinematics, parse_bvh
 

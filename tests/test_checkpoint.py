@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from core.checkpoint import CheckpointError, looks_like, read_checkpoint, save_checkpoint
-from core.models import build_model
+from core.networks.checkpoint import CheckpointError, looks_like, read_checkpoint, save_checkpoint
+from core.pipeline.estimate import build_model
 from tests.test_hybrik_ik import make_body_model
 
 

@@ -7,8 +7,8 @@ import numpy as np
 import PIL.Image
 import pytest
 
-from core import inference
-from core.bundle import PARAMETER_SCHEMA, read_parameters
+from core.pipeline import inference
+from core.outputs.bundle import PARAMETER_SCHEMA, read_parameters
 from core.demo import build_parser, main, options_for, output_folders
 from core.image_io import load_image
 from core.paths import REPO_ROOT

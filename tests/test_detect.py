@@ -5,7 +5,7 @@ from functools import lru_cache
 import numpy as np
 import pytest
 
-from core.detect import NO_PERSON_MESSAGE, detect_people, detection_windows, person_from_box, track_person
+from core.pipeline.detect import NO_PERSON_MESSAGE, detect_people, detection_windows, person_from_box, track_person
 from core.image_io import load_image
 from tests.paths import example_image
 

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 import trimesh
 
-from core.render import MeshToDraw, centred_intrinsics, export_glb, export_mesh, export_meshes, intrinsics, method_color
+from core.outputs.meshes import export_glb, export_mesh, export_meshes
+from core.render import MeshToDraw, centred_intrinsics, intrinsics, method_color
 from core.render.camera import opencv_to_opengl, project
-from core.render.export import BACKDROP_MARGIN, MAX_TEXTURE_SIDE, image_plane_corners
+from core.outputs.meshes import BACKDROP_MARGIN, MAX_TEXTURE_SIDE, image_plane_corners
 
 HEIGHT, WIDTH = 240, 320
 K = intrinsics(300.0, 310.0, 150.0, 125.0)

@@ -1,12 +1,13 @@
-"""core.fast: the ONNX Runtime networks give the plain PyTorch path's outputs, and the fallbacks stay plain."""
+"""core.networks.onnx: the ONNX Runtime networks give the plain PyTorch path's outputs, and the fallbacks stay plain."""
 import numpy as np
 import pytest
 import torch
 
-from core import fast, inference
-from core.checkpoint import save_checkpoint
-from core.hybrik_head import HybrIKHeadOutput
-from core.models import HybrIK, OFFICIAL_CHECKPOINTS, build_model
+from core.networks import onnx as fast
+from core.pipeline import inference
+from core.networks.checkpoint import save_checkpoint
+from core.networks.hybrik_head import HybrIKHeadOutput
+from core.pipeline.estimate import HybrIK, OFFICIAL_CHECKPOINTS, build_model
 from tests.test_checkpoint import official_state_dict
 from tests.test_hybrik_ik import make_body_model
 from tests.test_models import _sane_hmr, _synthetic_hybrik_scene

@@ -5,7 +5,7 @@ import torch
 
 from core import joints
 from core.body_models.smpl import load_smpl
-from core.fit import FitConfig, FitInit, _MediaPipePoints, _Params, fit_person
+from core.pipeline.fit import FitConfig, FitInit, _MediaPipePoints, _Params, fit_person
 from core.geometry import image_intrinsics, project
 
 
@@ -82,7 +82,7 @@ def test_refinement_from_another_method_improves_its_reprojection(body_model):
 def test_fit_converges_on_real_photos_with_the_open_body_model(prefix):
     """Mean 2D error ≤ 3 % of the person's box height for everyone: MediaPipe's own landmark noise is about
     1-2 % of the box; a wrong or flipped body lands at 10 % and more (measured 0.6-1.1 % on these photos)."""
-    from core.pipeline import PipelineOptions, analyse
+    from core.pipeline.analyse import PipelineOptions, analyse
     from tests.paths import example_image
 
     result = analyse(example_image(prefix), PipelineOptions(methods=("fit",), body_model="open"))

@@ -1,8 +1,8 @@
 import torch
 
 from core.geometry import rot6d_to_rotmat
-from core.hmr_head import HMRHead
-from core.hybrik_head import HybrIKHead, crop_uv_to_image, soft_argmax_3d, uvd_to_camera
+from core.networks.hmr_head import HMRHead
+from core.networks.hybrik_head import HybrIKHead, crop_uv_to_image, soft_argmax_3d, uvd_to_camera
 
 
 def test_hmr_head_keys_and_shapes():

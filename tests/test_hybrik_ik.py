@@ -4,7 +4,7 @@ import torch
 
 from core.body_models.base import BodyModel
 from core.geometry import aa_to_rotmat
-from core.hybrik_ik import (
+from core.networks.hybrik_ik import (
     HYBRIK_CHILDREN, HYBRIK_PARENTS, inverse_kinematics, inverse_kinematics_from_skeleton, rest_skeleton,
     solve_pose,
 )

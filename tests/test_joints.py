@@ -6,7 +6,7 @@ import torch
 
 from core import joints
 from core.body_models.smpl import load_smpl
-from core.human_data_names import HUMAN_DATA_NAMES
+from core.joints.human_data import HUMAN_DATA_NAMES
 from core.joints import convert, flip_pairs, joint_index, joint_names, keypoints, mapping
 from tests.smpl_standin import standin_body_models_dir  # noqa: F401 (fixture)
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from core import metrics
+from core.evaluation import metrics
 
 
 def _skeleton(batch=2, seed=0):

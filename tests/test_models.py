@@ -2,12 +2,13 @@ import numpy as np
 import pytest
 import torch
 
-from core import geometry, inference
-from core.checkpoint import save_checkpoint
-from core.hybrik_head import HybrIKHeadOutput
-from core.hybrik_ik import rest_skeleton
-from core.models import HMR, HybrIK, MeshPrediction, build_model, load_model
-from core.preprocess import HYBRIK_INPUT, crop_people
+from core import geometry
+from core.pipeline import inference
+from core.networks.checkpoint import save_checkpoint
+from core.networks.hybrik_head import HybrIKHeadOutput
+from core.networks.hybrik_ik import rest_skeleton
+from core.pipeline.estimate import HMR, HybrIK, MeshPrediction, build_model, load_model
+from core.pipeline.crop import HYBRIK_INPUT, crop_people
 from tests.test_checkpoint import official_state_dict
 from tests.test_hybrik_ik import _posed_skeleton, _twists_from_rotations, make_body_model
 

@@ -8,7 +8,7 @@ from PIL import Image
 
 from core.geometry import DEFAULT_FOV_DEG
 from core.image_io import EXIF_IFD, FOCAL_LENGTH_35MM
-from core.pipeline import PipelineOptions, analyse, disagreement_matrix
+from core.pipeline.analyse import PipelineOptions, analyse, disagreement_matrix
 from tests.paths import example_image
 
 

@@ -19,7 +19,7 @@ from core.body_models.smpl import (
     load_smpl_mean_params,
 )
 from core.body_models.smpl_files import read_smpl_file
-from core.body_models.smpl_gendered import forward_gendered, genders_from_3dpw, genders_from_codes, load_gendered_smpl
+from core.body_models.gendered import forward_gendered, genders_from_3dpw, genders_from_codes, load_gendered_smpl
 from tests.smpl_standin import standin_body_models_dir, write_standin_smpl  # noqa: F401 (fixture)
 
 PLAIN_KEYS = ("v_template", "shapedirs", "posedirs", "weights", "J_regressor", "J", "f", "kintree_table")

@@ -10,7 +10,7 @@ from core.body_models import BodyModel
 from tests.smpl_standin import standin_smpl_arrays
 from train import eval as evaluation
 from train import synth
-from train.humandata import load_human_data
+from core.evaluation.human_data import load_human_data
 
 
 def _standin_body(blob_size: int = 20) -> BodyModel:

@@ -148,7 +148,7 @@ def test_two_process_ddp_matches_one_process_with_the_same_global_batch(tmp_path
 
     import torch.multiprocessing as mp
 
-    from core.checkpoint import read_checkpoint
+    from core.networks.checkpoint import read_checkpoint
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -174,7 +174,7 @@ def test_two_process_ddp_matches_one_process_with_the_same_global_batch(tmp_path
 
 
 def test_training_checkpoint_loads_strictly_in_core(tmp_path):
-    from core.checkpoint import load_strict, looks_like, read_checkpoint
+    from core.networks.checkpoint import load_strict, looks_like, read_checkpoint
     from train.networks import Generator
 
     trainer = make_trainer(tmp_path, ["runtime.epochs=1", "runtime.max_iters_per_epoch=1"])

@@ -5,11 +5,11 @@ import cv2
 import numpy as np
 import pytest
 
-from core.metrics import method_vertex_distances
+from core.evaluation.metrics import method_vertex_distances
 from core.render import method_color
 from core.render.camera import project
 from core.render.colors import METHOD_COLORS, method_label, to_uint8
-from core.views import (
+from core.outputs.pictures import (
     COMBINED,
     comparison_image,
     draw_landmarks,
@@ -82,7 +82,7 @@ def test_combined_overlay_holds_every_method(result, views):
 
 def test_side_view_shows_the_meshes_turned(result, views):
     from core.render import render_turned_view
-    from core.views import method_meshes
+    from core.outputs.pictures import method_meshes
 
     height, width = result.image.size
     for method in result.methods:

@@ -3,7 +3,7 @@
 Items are `(epoch, position, flat index)` tuples from train.sampling.MixedSampler (mmhuman3d's
 MixedDataset partitions); each item's augmentation uses its own generator seeded by (seed, epoch,
 position), so it does not depend on the worker, the process or a resume. Items; datasets return dicts of numpy arrays
-that the default collate stacks. Images are decoded to RGB uint8 and cropped with `core.preprocess`.
+that the default collate stacks. Images are decoded to RGB uint8 and cropped with `core.pipeline.crop`.
 """
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ import cv2
 import numpy as np
 from torch.utils.data import Dataset
 
-from core.preprocess import InputSpec, get_affine_transform, normalize, warp
+from core.pipeline.crop import InputSpec, get_affine_transform, normalize, warp
 from train import augment
 from train.config import AugmentConfig, DataConfig
-from train.humandata import HumanData, load_human_data
+from core.evaluation.human_data import HumanData, load_human_data
 from train.sampling import sample_rng
 
 SMPL_24 = (
@@ -67,7 +67,7 @@ def crop(image: np.ndarray, center: np.ndarray, side: float, rot_deg: float, img
 
 
 def to_chw(image: np.ndarray) -> np.ndarray:
-    """Normalised float32 (3, R, R) from an RGB uint8 crop, with core.preprocess's mean/std."""
+    """Normalised float32 (3, R, R) from an RGB uint8 crop, with core.pipeline.crop's mean/std."""
     return np.ascontiguousarray(normalize(image, InputSpec(size=image.shape[0])).transpose(2, 0, 1), dtype=np.float32)
 
 

@@ -10,7 +10,7 @@ GENDERED SMPL ('m' → male, anything else → female) posed by the file's axis-
 translation. HybrIK reads `hybrik_pw3d_test.npz`: bbox_xywh holds xyxy, enlarged by 1.25 to a 256
 crop; the network also gets the file's GT root (`root_cam`) and K⁻¹ (`cam_param.intrinsic`), with
 depth_factor 2.0; ground truth joints are `keypoints3d17_relative`. Joints are then pelvis-aligned, the
-14 LSP joints kept and compared by `core.metrics`.
+14 LSP joints kept and compared by `core.evaluation.metrics`.
 
 PVE follows mmhuman3d's `_parse_result(mode='vertice')`: for HMR/SPIN-GTA both the predicted and
 the GT meshes are made by the GENDERED model (it passes the GT gender for the prediction too); for
@@ -29,10 +29,10 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from core import metrics
+from core.evaluation import metrics
 from core.body_models import BodyModel
 from core.paths import data_root
-from train.humandata import HumanData, load_human_data
+from core.evaluation.human_data import HumanData, load_human_data
 
 METHODS = ("hmr", "spin_gta", "hybrik")
 DATASET_NAME = "pw3d"
@@ -156,7 +156,7 @@ def ground_truth_from_batch(batch: dict) -> GroundTruth:
 
 def crop_box(method: str, box: np.ndarray) -> tuple[np.ndarray, float]:
     """Centre (2,) and square side (pixels) of the test-time crop (§1.4) from one `bbox_xywh` row."""
-    from core import preprocess
+    from core.pipeline import crop as preprocess
 
     if method == "hybrik":  # the file's bbox_xywh holds xyxy; box2cs with 1.25
         centers, sides = preprocess.box_to_center_size(box[None, :4], scale_factor=preprocess.BOX_SCALE_FACTOR)
@@ -167,7 +167,7 @@ def crop_box(method: str, box: np.ndarray) -> tuple[np.ndarray, float]:
 
 
 def input_spec(method: str):
-    from core import preprocess
+    from core.pipeline import crop as preprocess
 
     return preprocess.HYBRIK_INPUT if method == "hybrik" else preprocess.HMR_INPUT
 
@@ -196,7 +196,7 @@ class EvalImages(Dataset):
         return len(self.indices)
 
     def __getitem__(self, position: int) -> dict:
-        from core import preprocess
+        from core.pipeline import crop as preprocess
 
         index = self.indices[position]
         center, side = crop_box(self.method, self.data["bbox_xywh"][index])
@@ -222,7 +222,7 @@ class EvalImages(Dataset):
 
 
 def predict(model, batch: dict, method: str, device: torch.device) -> Predictions:
-    """Run one of `core.models`' networks on a batch of crops."""
+    """Run one of `core.pipeline.estimate`' networks on a batch of crops."""
     images = batch["img"].to(device)
     with torch.no_grad():
         if method == "hybrik":
@@ -235,7 +235,7 @@ def predict(model, batch: dict, method: str, device: torch.device) -> Prediction
 
 def load_model(method: str, checkpoint: Path, body_model: BodyModel, device: torch.device):
     """The method with its official checkpoint, posing the neutral SMPL as mmhuman3d's test model does."""
-    from core.models import load_model as load
+    from core.pipeline.estimate import load_model as load
 
     return load(method, checkpoint, body_model=body_model, device=device)
 

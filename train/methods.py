@@ -10,8 +10,8 @@ from __future__ import annotations
 import torch
 
 from core.geometry import aa_to_rotmat, rotmat_to_quat
-from core.hybrik_head import uvd_to_camera
-from core.hybrik_ik import inverse_kinematics, rest_skeleton
+from core.networks.hybrik_head import uvd_to_camera
+from core.networks.hybrik_ik import inverse_kinematics, rest_skeleton
 from train import losses
 from train.trainer import BaseTrainer
 

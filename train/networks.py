@@ -2,16 +2,16 @@
 
 `Generator` holds `backbone` and `head`, so its keys are `backbone.*` and `head.*`; HMR's discriminator
 is kept apart (its own optimizer and DDP wrapper) and saved under `disc.*`. `checkpoint_state_dict`
-joins them into the official layout that core.checkpoint loads.
+joins them into the official layout that core.networks.checkpoint loads.
 """
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-from core.backbone import build_backbone
-from core.hmr_head import HMRHead
-from core.hybrik_head import HybrIKHead
+from core.networks.backbone import build_backbone
+from core.networks.hmr_head import HMRHead
+from core.networks.hybrik_head import HybrIKHead
 from train.config import TrainConfig
 from train.discriminator import SMPLDiscriminator
 

@@ -39,7 +39,7 @@ def build_trainer(config: TrainConfig, run_dir: Path, data_root: Path):
     """Body model, datasets, sampler and the method's trainer for `config`."""
     from core import joints
     from core.body_models.load import load_body_model
-    from core.hybrik_ik import HYBRIK_JOINT_NAMES
+    from core.networks.hybrik_ik import HYBRIK_JOINT_NAMES
     from train import datasets
     from train.methods import HybrIKTrainer, MeshTrainer
 
@@ -78,9 +78,9 @@ def make_validation(config: TrainConfig, data_root: Path):
         return None
 
     def validate(trainer) -> dict[str, float]:
-        from core.models import load_model
+        from core.pipeline.estimate import load_model
         from train import eval as evaluation
-        from train.humandata import load_human_data
+        from core.evaluation.human_data import load_human_data
 
         model = load_model(config.method, trainer.run_dir / f"epoch_{trainer.epoch}.pth", device=trainer.device)
         bodies = evaluation.load_eval_bodies(config.method, trainer.device)

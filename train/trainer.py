@@ -31,7 +31,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset
 
-from core.checkpoint import save_checkpoint
+from core.networks.checkpoint import save_checkpoint
 from train.config import TrainConfig, config_to_dict, save_config
 from train.networks import build_networks, checkpoint_state_dict, load_state_into
 
@@ -161,7 +161,7 @@ class BaseTrainer:
             if not path.is_file():
                 raise FileNotFoundError(f"init checkpoint {path} not found (model.init_checkpoint); download it "
                                         f"(docs: downloads.md) or `--set model.init_checkpoint=''`")
-            from core.checkpoint import read_checkpoint
+            from core.networks.checkpoint import read_checkpoint
 
             state, _ = read_checkpoint(path)
             load_state_into(self.generator, self.disc, state, strict=False)

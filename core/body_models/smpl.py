@@ -20,7 +20,7 @@ import numpy as np
 from core import paths
 from core.body_models.base import NUM_BETAS, NUM_JOINTS, SMPL_PARENTS, BodyModel
 from core.body_models.smpl_files import read_smpl_file
-from core.body_models.smpl_landmarks import (
+from core.body_models.landmarks import (
     NUM_SMPL_VERTICES,
     hybrik_leaf_5_regressor,
     mediapipe_surface_regressor,

@@ -1,6 +1,6 @@
-"""Rendering and mesh export.
+"""Rendering: meshes drawn over photos and from the side (mesh files are written by core.outputs.meshes).
 
-    from core.render import MeshToDraw, method_color, render_overlay, export_glb
+    from core.render import MeshToDraw, method_color, render_overlay
     meshes = [MeshToDraw(vertices, faces, method_color("hmr"), name="hmr_person0")]  # OpenCV camera frame
     picture = render_overlay(image_rgb, meshes, K, opacity=0.8)
 
@@ -13,7 +13,6 @@ prepare_opengl_platform()  # PyOpenGL reads PYOPENGL_PLATFORM once, when first i
 
 from core.render.camera import centred_intrinsics, intrinsics, project  # noqa: E402
 from core.render.colors import METHOD_COLORS, METHOD_LABELS, method_color  # noqa: E402
-from core.render.export import build_scene, export_glb, export_mesh, export_meshes  # noqa: E402
 from core.render.overlay import (  # noqa: E402
     composite,
     draw_keypoints,
@@ -26,8 +25,8 @@ from core.render.renderer import get_renderer, renderer_info  # noqa: E402
 from core.render.scene import MeshToDraw, RenderOutput  # noqa: E402
 
 __all__ = [
-    "METHOD_COLORS", "METHOD_LABELS", "MeshToDraw", "RenderOutput", "build_scene", "centred_intrinsics",
-    "composite", "draw_keypoints", "export_glb", "export_mesh", "export_meshes", "get_renderer", "intrinsics",
+    "METHOD_COLORS", "METHOD_LABELS", "MeshToDraw", "RenderOutput", "centred_intrinsics",
+    "composite", "draw_keypoints", "get_renderer", "intrinsics",
     "method_color", "project", "render_overlay", "render_side_view", "render_top_view", "render_turned_view",
     "renderer_info",
 ]

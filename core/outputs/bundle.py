@@ -21,10 +21,11 @@ from pathlib import Path
 import numpy as np
 import PIL.Image
 
-from core.bvh import prediction_bvh
-from core.render import export_glb, export_mesh, renderer_info
+from core.outputs.bvh import prediction_bvh
+from core.outputs.meshes import export_glb, export_mesh
+from core.render import renderer_info
 from core.render.colors import method_label
-from core.views import COMBINED, Views, comparison_image, method_meshes
+from core.outputs.pictures import COMBINED, Views, comparison_image, method_meshes
 
 SCHEMA_VERSION = 2
 
@@ -84,7 +85,7 @@ def write_bundle(result, views: Views, folder: str | Path) -> list[Path]:
 
 
 def write_bvh(prediction, body_model, path: Path) -> Path:
-    """The prediction's pose as a one-frame BVH file (core.bvh)."""
+    """The prediction's pose as a one-frame BVH file (core.outputs.bvh)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(prediction_bvh(prediction, body_model))
     return path
@@ -294,7 +295,7 @@ def readme_text(result) -> str:
     lines += ["", "## Coordinate conventions", "", CONVENTIONS, "## Parameter files (schema version "
               f"{SCHEMA_VERSION})", "", "| key | type | shape | meaning |", "|---|---|---|---|"]
     lines += [f"| `{f.name}` | {f.kind} | {f.shape or ''} | {f.description} |" for f in PARAMETER_SCHEMA]
-    lines += ["", "Read either file with `core.bundle.read_parameters(path)`, or `numpy.load` / `json.load`.", ""]
+    lines += ["", "Read either file with `core.outputs.bundle.read_parameters(path)`, or `numpy.load` / `json.load`.", ""]
     return "\n".join(lines)
 
 

@@ -1,6 +1,6 @@
 """The keypoint-fit method: MediaPipe landmarks → a body in SMPL's layout, in the spirit of SMPLify.
 
-1. Initial pose: HybrIK's analytical inverse kinematics (`core.hybrik_ik`) on MediaPipe's world landmarks
+1. Initial pose: HybrIK's analytical inverse kinematics (`core.networks.hybrik_ik`) on MediaPipe's world landmarks
    mapped to HybrIK's 29-joint skeleton (no twist information, so twists start at zero).
 2. Initial camera translation: the closed-form least squares that best reprojects the IK pose
    (`core.geometry.fit_translation`, as SPIN's `estimate_translation`).
@@ -23,7 +23,7 @@ import torch
 from core import joints as joint_sets
 from core.body_models import BodyModel
 from core.geometry import aa_to_rotmat, fit_translation, project, rotmat_to_aa
-from core.hybrik_ik import inverse_kinematics_from_skeleton
+from core.networks.hybrik_ik import inverse_kinematics_from_skeleton
 
 MEDIAPIPE = joint_sets.MEDIAPIPE_33
 PELVIS_ABOVE_HIPS_M = 0.09  # SMPL's rest pelvis is ~9 cm above its hip joints

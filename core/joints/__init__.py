@@ -7,7 +7,7 @@ Names and orders follow mmhuman3d's `keypoints_mapping` (reference §5): `smpl_5
 J_regressor_h36m.npy; `lsp_14` the 14 joints of the 3DPW protocol (H36M_TO_J14); `hybrik_29` HybrIK's
 tree with mmhuman3d's names (15 'jaw' is SMPL's head joint, 22/23 'left/right_thumb' are SMPL's hand
 joints, 24 'head' is the head-top vertex); `mediapipe_33` MediaPipe Pose's landmarks in index order.
-`human_data` (190) lives in core.human_data_names.
+`human_data` (190) lives in core.joints.human_data.
 
 MediaPipe's 'left_pinky', 'left_index' and 'left_thumb' are knuckles, while the same names in smpl_45 and
 human_data are fingertips; `convert` therefore matches those MediaPipe points as human_data's
@@ -21,7 +21,7 @@ from typing import Sequence, Union
 import numpy as np
 import torch
 
-from core.human_data_names import APPROXIMATE_GROUPS
+from core.joints.human_data import APPROXIMATE_GROUPS
 
 SMPL_JOINTS = (
     "pelvis", "left_hip", "right_hip", "spine_1", "left_knee", "right_knee", "spine_2", "left_ankle",
@@ -98,7 +98,7 @@ def joint_names(convention: Convention) -> tuple[str, ...]:
     if not isinstance(convention, str):
         return tuple(convention)
     if convention == "human_data":
-        from core.human_data_names import HUMAN_DATA_NAMES
+        from core.joints.human_data import HUMAN_DATA_NAMES
 
         return tuple(HUMAN_DATA_NAMES)
     if convention not in CONVENTIONS:

@@ -83,7 +83,7 @@ def _xyz(vector) -> str:
 
 
 def prediction_bvh(prediction, body_model, frame_time: float = DEFAULT_FRAME_TIME) -> str:
-    """One frame: a method's result (core.models.MeshPrediction) for one person, in the y-up camera frame."""
+    """One frame: a method's result (core.pipeline.estimate.MeshPrediction) for one person, in the y-up camera frame."""
     return camera_frame_bvh(body_model, prediction.betas, np.asarray(prediction.rotmats)[None],
                             (np.asarray(prediction.joints[0]) + prediction.cam_t)[None], frame_time)
 

@@ -1,6 +1,6 @@
 """Faster CPU inference on the same weights: each method's network run by ONNX Runtime.
 
-When a model is loaded for inference (`core.inference.get_model`), its network (backbone + head: images →
+When a model is loaded for inference (`core.pipeline.inference.get_model`), its network (backbone + head: images →
 HMRHeadOutput or HybrIKHeadOutput) is exported once with torch.onnx (dynamic batch size) and handed to an
 onnxruntime session. ONNX Runtime folds every BatchNorm into its convolution, fuses convolution + add + ReLU
 and runs oneDNN-style blocked kernels: on a 2-core CPU the HMR network takes about half the time of eager
@@ -83,7 +83,7 @@ def export_onnx(network: nn.Module, input_size: int, output_names: list[str]) ->
 def accelerate(model: nn.Module, backend: str | None = None) -> str:
     """Give an eval-mode HMR / SPIN_GTA / HybrIK model its ONNX Runtime network where the backend allows.
 
-    Sets `model.fast_network` (used by core.models for CPU inference) and returns what runs the network.
+    Sets `model.fast_network` (used by core.pipeline.estimate for CPU inference) and returns what runs the network.
     """
     backend = requested_backend() if backend is None else backend
     if backend not in BACKENDS:
@@ -145,13 +145,13 @@ class _HybrIKNetwork(nn.Module):
 
 
 def _hmr_output(arrays):
-    from core.hmr_head import HMRHeadOutput
+    from core.networks.hmr_head import HMRHeadOutput
 
     return HMRHeadOutput(*arrays)
 
 
 def _hybrik_output(arrays):
-    from core.hybrik_head import NUM_JOINTS_29, HybrIKHeadOutput, soft_argmax_3d
+    from core.networks.hybrik_head import NUM_JOINTS_29, HybrIKHeadOutput, soft_argmax_3d
 
     heatmaps, betas, phis = arrays
     return HybrIKHeadOutput(uvd=soft_argmax_3d(heatmaps.reshape(len(heatmaps), NUM_JOINTS_29, -1)), betas=betas, phis=phis)

@@ -1,9 +1,9 @@
 """Run the methods on a photo: models load once per (method, body model, device) and are cached.
 
-    from core.inference import predict
+    from core.pipeline.inference import predict
     results = predict(image_rgb, boxes_xyxy, methods=["hmr", "hybrik"])   # {method: [MeshPrediction]}
 
-CUDA is used when available, else the CPU, where each network runs in ONNX Runtime (`core.fast`).
+CUDA is used when available, else the CPU, where each network runs in ONNX Runtime (`core.networks.onnx`).
 `precision` 'bf16' or 'fp16' runs the backbone and head under CUDA autocast (the IK, skinning and cameras stay float32); on the CPU it is ignored.
 Checkpoints are read from `core.paths.checkpoints_dir()` under their official names.
 """
@@ -15,10 +15,11 @@ from typing import Iterable
 import numpy as np
 import torch
 
-from core import fast, paths
+from core import paths
+from core.networks import onnx as fast
 from core.body_models.base import BodyModel
 from core.geometry import DEFAULT_FOV_DEG
-from core.models import METHODS, OFFICIAL_CHECKPOINTS, MeshPrediction, load_model
+from core.pipeline.estimate import METHODS, OFFICIAL_CHECKPOINTS, MeshPrediction, load_model
 
 PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 _MODELS: dict[tuple, torch.nn.Module] = {}
@@ -58,7 +59,7 @@ def default_body_model(prefer: str = "auto") -> BodyModel:
 
 def get_model(method: str, body_model: BodyModel | None = None, device: torch.device | None = None):
     """The loaded, eval-mode model of `method`, cached per (method, body model, device); on the CPU its
-    network runs in ONNX Runtime when available (core.fast; HMRC_FAST=off for plain PyTorch)."""
+    network runs in ONNX Runtime when available (core.networks.onnx; HMRC_FAST=off for plain PyTorch)."""
     body_model = default_body_model() if body_model is None else body_model
     device = default_device() if device is None else torch.device(device)
     key = (method, id(body_model), str(device))

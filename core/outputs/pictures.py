@@ -18,7 +18,7 @@ import numpy as np
 
 from core import joints as joint_sets
 from core.body_models import SMPL_PARENTS
-from core.metrics import MM_PER_M, method_vertex_distances
+from core.evaluation.metrics import MM_PER_M, method_vertex_distances
 from core.render import MeshToDraw, draw_keypoints, method_color, render_overlay, render_side_view, render_top_view
 from core.render.camera import project
 from core.render.colors import method_label, to_uint8

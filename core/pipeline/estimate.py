@@ -22,13 +22,13 @@ import torch
 from torch import nn
 
 from core import geometry
-from core.backbone import build_backbone
+from core.networks.backbone import build_backbone
 from core.body_models.base import BodyModel, BodyModelOutput
-from core.checkpoint import check_method, load_strict, read_checkpoint
-from core.hmr_head import HMRHead, HMRHeadOutput
-from core.hybrik_head import HybrIKHead, HybrIKHeadOutput, crop_uv_to_image, uvd_to_camera
-from core.hybrik_ik import HYBRIK_PARENTS, rest_skeleton, solve_pose
-from core.preprocess import HMR_INPUT, HYBRIK_INPUT, crop_people
+from core.networks.checkpoint import check_method, load_strict, read_checkpoint
+from core.networks.hmr_head import HMRHead, HMRHeadOutput
+from core.networks.hybrik_head import HybrIKHead, HybrIKHeadOutput, crop_uv_to_image, uvd_to_camera
+from core.networks.hybrik_ik import HYBRIK_PARENTS, rest_skeleton, solve_pose
+from core.pipeline.crop import HMR_INPUT, HYBRIK_INPUT, crop_people
 
 METHODS = ("hmr", "spin_gta", "hybrik")
 OFFICIAL_CHECKPOINTS = {
@@ -79,7 +79,7 @@ def _numpy(tensor: torch.Tensor | None, index: int) -> np.ndarray | None:
 
 class _MethodModel(nn.Module):
     method: str = ""
-    fast_network = None  # core.fast.OnnxNetwork once core.fast.accelerate ran: the same network, faster on CPU
+    fast_network = None  # core.networks.onnx.OnnxNetwork once core.networks.onnx.accelerate ran: the same network, faster on CPU
 
     def load_weights(self, checkpoint: str | Path | dict) -> None:
         """Strictly load backbone.* and head.* from a checkpoint path or an mmcv-layout state_dict."""

@@ -19,13 +19,13 @@ import torch
 from core import joints as joint_sets
 from core.body_models import BodyModel
 from core.body_models.load import describe_body_model
-from core.detect import Person, detect_people, person_from_box, track_person
-from core.fit import FitConfig, FitInit, fit_person
+from core.pipeline.detect import Person, detect_people, person_from_box, track_person
+from core.pipeline.fit import FitConfig, FitInit, fit_person
 from core.geometry import DEFAULT_FOV_DEG, image_intrinsics, project
 from core.image_io import LoadedImage, load_image
-from core.inference import MissingCheckpointError, default_body_model, predict
-from core.metrics import KeypointErrors2D, keypoint_errors_2d, method_joint_distances
-from core.models import MeshPrediction
+from core.pipeline.inference import MissingCheckpointError, default_body_model, predict
+from core.evaluation.metrics import KeypointErrors2D, keypoint_errors_2d, method_joint_distances
+from core.pipeline.estimate import MeshPrediction
 
 NETWORK_METHODS = ("hmr", "hybrik", "spin_gta")
 FIT = "fit"

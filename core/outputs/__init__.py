@@ -1,0 +1,1 @@
+"""What a result becomes: pictures, mesh files, BVH skeletons and the bundle of files per photo."""
