@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from app import benchmark, environment, handlers, live, video
+from app.tabs import benchmark, setup as environment, compare as handlers, live, video
 from app.settings import CACHE_SWEEP, EXAMPLES_DIR, SESSION_TTL_S, AppSettings, settings_from_env
 from app.state import close_session
 from core.pipeline import analyse as pipeline

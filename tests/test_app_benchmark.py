@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from app import benchmark
+from app.tabs import benchmark
 from core.geometry import aa_to_rotmat
 
 

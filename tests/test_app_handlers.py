@@ -8,10 +8,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app import environment, handlers, space
+from app import space
+from app.tabs import setup as environment, compare as handlers
 from app.settings import settings_from_env
 from app.state import Session, close_session
 from core import weights
+from core.paths import REPO_ROOT
 from tests.paths import example_image
 from tests.test_app_server import write_drawable_body_models
 from tests.test_video import write_test_clip
@@ -52,7 +54,7 @@ def test_build_demo_without_launching_has_stable_api_names():
     assert demo._queue.max_size == settings.queue_size
     options = launch_options(settings)
     assert options["server_name"] == "127.0.0.1" and options["server_port"] == 7860
-    assert options["allowed_paths"] == [str(Path(handlers.__file__).parent.parent / "assets" / "examples")]
+    assert options["allowed_paths"] == [str(REPO_ROOT / "assets" / "examples")]
 
 
 def test_space_binds_every_interface_and_caches_examples_at_start(monkeypatch):
@@ -209,7 +211,7 @@ def test_space_start_up_is_quiet_without_smpl_configuration(monkeypatch):
 
 
 def test_a_video_gives_an_overlay_a_bvh_and_parameters_in_the_session_folder(tmp_path):
-    from app import video
+    from app.tabs import video
 
     clip = write_test_clip(tmp_path / "walking.webm")
     overlay, files, status, session = video.run_video(str(clip), "fit", 3, 10, None)
@@ -224,7 +226,7 @@ def test_a_video_gives_an_overlay_a_bvh_and_parameters_in_the_session_folder(tmp
 
 
 def test_live_frames_come_back_with_the_method_and_a_frame_rate(body_models):
-    from app import live
+    from app.tabs import live
 
     frame = np.asarray(Image.open(example_image("small_skier_crop")).convert("RGB"))
     blank = np.full_like(frame, 128)

@@ -138,7 +138,7 @@ def compare(client, image: Path, methods=("hmr", "fit")) -> dict:
     """One /compare request; returns its outputs by name."""
     from gradio_client import handle_file
 
-    from app.handlers import ANALYSE_OUTPUTS
+    from app.tabs.compare import ANALYSE_OUTPUTS
 
     outputs = client.predict(image=handle_file(str(image)), methods=list(methods), api_name="/compare")
     return dict(zip(ANALYSE_OUTPUTS, outputs))

@@ -63,8 +63,8 @@ import os  # noqa: E402
 import pytest  # noqa: E402
 
 from train.config import apply_overrides, hmr_config  # noqa: E402
-from train.methods import MeshTrainer  # noqa: E402
-from train.sampling import MixedSampler  # noqa: E402
+from train.trainers import MeshTrainer  # noqa: E402
+from train.data.sampling import MixedSampler  # noqa: E402
 
 TINY = ["data.batch_size=4", "data.img_res=64", "data.num_workers=0", "runtime.val_interval=0",
         "runtime.log_interval=1", "model.sync_bn=false", "runtime.device='cpu'"]

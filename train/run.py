@@ -1,7 +1,7 @@
 """`python -m train.run hmr|hybrik|spin_gta [--set section.field=value ...] [--resume]`
 
 Builds the method's config (train.config), its datasets from the mmhuman3d-style data folder
-($HMRC_DATA or --data-root), the trainer (train.methods) and trains. Several GPUs or machines:
+($HMRC_DATA or --data-root), the trainer (train.trainers) and trains. Several GPUs or machines:
 `torchrun --nproc_per_node=8 -m train.run hmr` (each process takes its slice of every global batch).
 
 Examples:
@@ -19,7 +19,7 @@ import torch
 
 from core.paths import data_root as default_data_root
 from train.config import METHODS, TrainConfig, apply_overrides, default_config
-from train.sampling import MixedSampler, epoch_length
+from train.data.sampling import MixedSampler, epoch_length
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -40,8 +40,8 @@ def build_trainer(config: TrainConfig, run_dir: Path, data_root: Path):
     from core import joints
     from core.body_models.load import load_body_model
     from core.networks.hybrik_ik import HYBRIK_JOINT_NAMES
-    from train import datasets
-    from train.methods import HybrIKTrainer, MeshTrainer
+    from train.data import datasets
+    from train.trainers import HybrIKTrainer, MeshTrainer
 
     body_model = load_body_model(config.model.body_model)
     sources = datasets.load_sources(config.data, data_root)

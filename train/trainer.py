@@ -123,7 +123,7 @@ def environment() -> dict:
 class BaseTrainer:
     """Owns the networks, optimisers, data loader, checkpoints and logs; subclasses define the maths.
 
-    train_set yields dicts of arrays for items from `sampler` (train.datasets.MixedSampler).
+    train_set yields dicts of arrays for items from `sampler` (train.data.datasets.MixedSampler).
     """
 
     def __init__(self, config: TrainConfig, run_dir: Path, train_set: Dataset, sampler, body_model: nn.Module | None,

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import gradio as gr
 
-from app.handlers import upload_path
+from app.tabs.compare import upload_path
 from app.state import session_of
 from core import video
 from core.pipeline import analyse as pipeline
 from core.render.colors import method_label
 
-log = logging.getLogger("app.video")
+log = logging.getLogger("app.tabs.video")
 DEFAULT_MAX_FRAMES = 150
 
 

@@ -1,6 +1,6 @@
 """Training data: mmhuman3d's MixedDataset sampling over HumanData files, and per-sample targets per method.
 
-Items are `(epoch, position, flat index)` tuples from train.sampling.MixedSampler (mmhuman3d's
+Items are `(epoch, position, flat index)` tuples from train.data.sampling.MixedSampler (mmhuman3d's
 MixedDataset partitions); each item's augmentation uses its own generator seeded by (seed, epoch,
 position), so it does not depend on the worker, the process or a resume. Items; datasets return dicts of numpy arrays
 that the default collate stacks. Images are decoded to RGB uint8 and cropped with `core.pipeline.crop`.
@@ -15,10 +15,10 @@ import numpy as np
 from torch.utils.data import Dataset
 
 from core.pipeline.crop import InputSpec, get_affine_transform, normalize, warp
-from train import augment
+from train.data import augment
 from train.config import AugmentConfig, DataConfig
 from core.evaluation.human_data import HumanData, load_human_data
-from train.sampling import sample_rng
+from train.data.sampling import sample_rng
 
 SMPL_24 = (
     "pelvis", "left_hip", "right_hip", "spine_1", "left_knee", "right_knee", "spine_2", "left_ankle",

@@ -1,7 +1,7 @@
 """Training augmentations of mmhuman3d's pipelines, as plain functions of numpy arrays and an explicit RNG.
 
 Each function takes `rng: np.random.Generator` so that a sample's augmentation depends only on the seed
-given to it (see train.datasets: one generator per (seed, epoch, position)), never on worker or process.
+given to it (see train.data.datasets: one generator per (seed, epoch, position)), never on worker or process.
 Images are RGB uint8 (H, W, 3); boxes xyxy in image pixels; angles in degrees.
 
 Sources (mmhuman3d/data/datasets/pipelines): RandomChannelNoise, RandomHorizontalFlip (_flip_keypoints,

@@ -1,0 +1,1 @@
+"""Training data: datasets over HumanData files, augmentations, and the mixed-dataset sampler."""
