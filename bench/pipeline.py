@@ -95,7 +95,7 @@ def software_renderer():
 def live(results: Results, quick: bool) -> None:
     """The app's streaming handler on consecutive frames of the example clip, one method: as the app runs it
     (the person followed from frame to frame, drawing pipelined) and with detection on every frame."""
-    from app.live import live_frame
+    from app.tabs.live import live_frame
     from app.state import Session
 
     frames = video_frames(10 if quick else 60, start=PERSON_IN_CLIP)
@@ -110,4 +110,4 @@ def live(results: Results, quick: bool) -> None:
         session.live_drawing.result()  # the last frame is still being drawn
         seconds = time.perf_counter() - start
         results.add_value(GROUP, f"live webcam mode, {LIVE_METHOD.upper()}, {name} (768×432 frames)",
-                          (len(frames) - 1) / seconds, "frames/s", runs=len(frames) - 1, note="app.live.live_frame")
+                          (len(frames) - 1) / seconds, "frames/s", runs=len(frames) - 1, note="app.tabs.live.live_frame")
