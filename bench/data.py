@@ -1,6 +1,6 @@
 """A synthetic HMRC_DATA folder for benchmarking: the stand-in SMPL and checkpoints with the official names.
 
-Built from the test suite's builders (tests.demo_standin, tests.test_checkpoint, tests.test_models). The
+Built by core.testing.data (the builders the tests use too). The
 stand-in SMPL has SMPL's 6,890 vertices and 13,776 faces, so the networks and the body model compute what they
 compute with the real one, but its surface is a spiky tangle of random triangles: drawing it costs far more
 than drawing a body. Everything that renders therefore runs on the bundled open body model (a real body, with
@@ -14,32 +14,18 @@ import os
 import shutil
 from pathlib import Path
 
-import torch
-
 from core.pipeline import inference
-from core.networks.checkpoint import save_checkpoint
 from core.pipeline.estimate import METHODS, OFFICIAL_CHECKPOINTS
+from core.testing.data import write_app_data
 
 
 def write_bench_data(root: Path) -> Path:
     """root/body_models (stand-in SMPL), root/body_models_open (the same without SMPL) and root/checkpoints."""
-    from tests.demo_standin import write_compact_body_models
-    from tests.test_checkpoint import official_state_dict
-    from tests.test_hybrik_ik import make_body_model
-    from tests.test_models import _sane_hmr
-
     if all((root / "checkpoints" / OFFICIAL_CHECKPOINTS[m]).is_file() for m in METHODS):
         return root
-    write_compact_body_models(root / "body_models")
+    write_app_data(root)
     shutil.copytree(root / "body_models", root / "body_models_open",
                     ignore=shutil.ignore_patterns("smpl", "basicModel_*"))
-    body_model = make_body_model()
-    torch.manual_seed(0)
-    for method in METHODS:
-        state = official_state_dict(method, body_model)
-        if method != "hybrik":
-            state.update({f"head.{k}": v for k, v in _sane_hmr(body_model, method).head.state_dict().items()})
-        save_checkpoint(root / "checkpoints" / OFFICIAL_CHECKPOINTS[method], state, {})
     return root
 
 

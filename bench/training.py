@@ -60,12 +60,12 @@ def evaluation(results: Results, root: Path, method: str, batch_size: int) -> No
 
 def training(results: Results, root: Path, run_dir: Path, method: str, batch_size: int, steps: int) -> None:
     """train.run.build_trainer on the synthetic files; the median of `steps` training steps (data loading excluded)."""
-    from tests.test_train_synth import _config
+    from train.config import synthetic_config
     from train.run import build_trainer
 
     # HMR's adversarial prior needs mmhuman3d's mocap file, which the synthetic set has not: its discriminator step is left out.
     overrides = [f"data.batch_size={batch_size}", f"data.num_data={batch_size * (steps + 1)}"]
-    config = _config(method, overrides + (["model.use_discriminator=false"] if method == "hmr" else []))
+    config = synthetic_config(method, overrides + (["model.use_discriminator=false"] if method == "hmr" else []))
     trainer = build_trainer(config, run_dir, root)
     trainer.set_train_mode()
     trainer.sampler.set_epoch(0, start_batch=0)

@@ -8,7 +8,7 @@ Runs in a separate environment that has mmhuman3d (never the project's .venv):
     /tmp/mmh/bin/pip install mmhuman3d==0.11.0 --no-deps
     PYTHONPATH=/work/main /tmp/mmh/bin/python scripts/compare_with_mmhuman3d.py [--write docs/mmhuman3d_equivalence.md]
 
-What it does, with no licensed file: writes a stand-in SMPL folder (tests/smpl_standin.py: official shapes,
+What it does, with no licensed file: writes a stand-in SMPL folder (core/testing/smpl.py: official shapes,
 random values), builds mmhuman3d's ResNet + HMRHead / HybrIKHead with random weights (BN running
 statistics randomised too), loads the same state_dict strictly into core's models, and compares crops,
 backbone features, head outputs, SMPL vertices and HybrIK's IK (on the network's skeleton and on skeletons
@@ -116,7 +116,7 @@ def _installed_version(name: str) -> str:
 def write_standin_files(folder: Path) -> tuple[Path, Path]:
     """→ (core's body-model folder, a folder with SMPL_NEUTRAL.pkl that smplx can unpickle without chumpy)."""
     sys.path.insert(0, str(REPO))
-    from tests.smpl_standin import standin_smpl_arrays, write_standin_body_models_dir
+    from core.testing.smpl import standin_smpl_arrays, write_standin_body_models_dir
 
     core_folder = write_standin_body_models_dir(folder / "core", seed=SEED)
     arrays = standin_smpl_arrays("neutral", SEED)
@@ -341,13 +341,13 @@ def posed_skeleton(body_model, rotmats: torch.Tensor, betas: torch.Tensor) -> to
 def known_poses(body_model, generator, batch: int = 16):
     """Rotations in a natural range (any global orientation), betas, and the exact twists φ of those rotations."""
     from core.geometry import aa_to_rotmat
-    from tests.test_hybrik_ik import _twists_from_rotations
+    from core.testing.poses import twists_from_rotations
 
     pose_aa = torch.randn((batch, 24, 3), generator=generator) * 0.35
     pose_aa[:, 0] = torch.randn((batch, 3), generator=generator) * 1.2
     rotmats = aa_to_rotmat(pose_aa.reshape(-1, 3)).reshape(batch, 24, 3, 3)
     betas = torch.randn((batch, 10), generator=generator)
-    return rotmats, betas, _twists_from_rotations(body_model, rotmats, betas)
+    return rotmats, betas, twists_from_rotations(body_model, rotmats, betas)
 
 
 def compare_hybrik_ik(mmh, core_folder, smplx_folder, generator) -> list[Row]:

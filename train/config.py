@@ -228,6 +228,17 @@ def default_config(method: str) -> TrainConfig:
     raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
 
 
+def synthetic_config(method: str, overrides=()) -> TrainConfig:
+    """`method`'s config cut down to train one short epoch on the files of `python -m train.synth`, on the CPU."""
+    files = {"hmr": "synth_train.npz", "spin_gta": "synth_train.npz", "hybrik": "hybrik_synth_train.npz"}
+    return apply_overrides(default_config(method), [
+        f"data.ann_files={{'synth': '{files[method]}'}}", "data.partitions={'synth': 1.0}", "data.num_data=4",
+        "data.batch_size=2", "data.num_workers=0", "runtime.epochs=1", "runtime.val_interval=0",
+        "runtime.log_interval=1", "model.body_model='smpl'", "model.init_checkpoint=''", "data.static_fits=false",
+        "data.adv_ann_file=''", "runtime.device='cpu'",
+    ] + list(overrides))
+
+
 def apply_overrides(config: TrainConfig, overrides: list[str]) -> TrainConfig:
     """Set fields from 'dotted.path=value' strings; values are parsed as Python/JSON literals.
 

@@ -9,7 +9,7 @@ $HMRC_DATA/body_models) in mmhuman3d's layout:
 
 The arrays are turned into buffers exactly as smplx.SMPL does (shapedirs cut to 10 betas; posedirs
 (6890, 3, 207) → (207, 20670); parents from kintree_table with the root set to -1), so posing equals
-smplx.SMPL (tests/test_smpl_files.py).
+smplx.SMPL (tests/core/body_models/test_smpl_files.py).
 """
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ When a model is loaded for inference (`core.pipeline.inference.get_model`), its 
 HMRHeadOutput or HybrIKHeadOutput) is exported once with torch.onnx (dynamic batch size) and handed to an
 onnxruntime session. ONNX Runtime folds every BatchNorm into its convolution, fuses convolution + add + ReLU
 and runs oneDNN-style blocked kernels: on a 2-core CPU the HMR network takes about half the time of eager
-PyTorch, with outputs equal to float rounding (tests/test_fast.py compares both paths).
+PyTorch, with outputs equal to float rounding (tests/core/networks/test_onnx.py compares both paths).
 
 The PyTorch modules stay the reference and the fallback. They run unchanged when HMRC_FAST=off, on a CUDA
 device, under autocast, in training mode, or when onnxruntime is not installed. Everything after the

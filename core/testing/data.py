@@ -1,0 +1,99 @@
+"""Data folders in the HMRC_DATA layout for tests, benchmarks and the app served in tests, without licensed files.
+
+The stand-in SMPL (core.testing.smpl) joins random vertices into faces that span the whole body, which makes
+every render fill the silhouette thousands of times over (seconds, even minutes, per picture). The drawable
+folder gives the same stand-in faces between neighbouring vertices instead, so pictures render in a fraction
+of a second; it looks like a cloud of skin. The three networks get checkpoints with the official key names
+and random weights (garbage but finite outputs, enough for files, shapes and placement); with
+`keep_mean_camera` HMR and SPIN-GTA keep their mean camera so the mesh lands on the person.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from scipy.spatial import cKDTree
+
+from core.networks.checkpoint import save_checkpoint
+from core.pipeline import inference
+from core.pipeline.estimate import METHODS, OFFICIAL_CHECKPOINTS
+from core.testing.checkpoints import official_state_dict, sane_hmr
+from core.testing.examples import example_image
+from core.testing.smpl import NUM_FACES, make_body_model, standin_smpl_arrays, write_standin_body_models_dir
+
+
+def neighbour_faces(vertices: np.ndarray, num_faces: int = NUM_FACES) -> np.ndarray:
+    """(num_faces, 3) small triangles: each vertex with its 1st and 2nd, then 2nd and 3rd nearest neighbours."""
+    _, nearest = cKDTree(vertices).query(vertices, k=4)  # (V, 4), column 0 is the vertex itself
+    faces = np.concatenate([nearest[:, [0, 1, 2]], nearest[:, [0, 2, 3]]])
+    return faces[:num_faces].astype(np.uint32)
+
+
+def write_drawable_body_models(folder: Path) -> Path:
+    """The stand-in body-model folder whose only neutral SMPL is an .npz with faces between neighbouring vertices."""
+    folder = write_standin_body_models_dir(folder)
+    (folder / "smpl" / "SMPL_NEUTRAL.pkl").unlink()
+    (folder / "basicModel_neutral_lbs_10_207_0_v1.0.0.pkl").unlink()
+    arrays = standin_smpl_arrays("neutral")
+    arrays["f"] = neighbour_faces(arrays["v_template"])
+    np.savez(folder / "smpl" / "SMPL_NEUTRAL.npz", **arrays)
+    return folder
+
+
+def write_checkpoints(folder: Path, methods=METHODS, keep_mean_camera: bool = False) -> Path:
+    """Official file names and keys, random values (seeded); see the module docstring for keep_mean_camera."""
+    body_model = make_body_model()
+    torch.manual_seed(0)
+    folder.mkdir(parents=True, exist_ok=True)
+    for method in methods:
+        state = official_state_dict(method, body_model)
+        if keep_mean_camera and method != "hybrik":
+            state.update({f"head.{k}": v for k, v in sane_hmr(body_model, method).head.state_dict().items()})
+        save_checkpoint(folder / OFFICIAL_CHECKPOINTS[method], state, {})
+    return folder
+
+
+def prepare_data(folder: Path, methods=("hmr", "spin_gta")) -> Path:
+    """A data folder: drawable body models and random-weight checkpoints of `methods`."""
+    write_drawable_body_models(folder / "body_models")
+    write_checkpoints(folder / "checkpoints", methods)
+    return folder
+
+
+def write_app_data(root: Path) -> Path:
+    """A data folder for the served app: drawable body models and the three methods' checkpoints, meshes in view."""
+    write_drawable_body_models(root / "body_models")
+    write_checkpoints(root / "checkpoints", keep_mean_camera=True)
+    return root
+
+
+def analysed(image, options, data: Path):
+    """core.pipeline.analyse with HMRC_DATA = `data`; usable from module-scoped fixtures (no monkeypatch there)."""
+    import pytest
+
+    from core.pipeline.analyse import analyse
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HMRC_DATA", str(data))
+        patch.delenv("HMRC_BODY_MODELS", raising=False)
+        patch.delenv("HMRC_CHECKPOINTS", raising=False)
+        inference.clear_cache()  # its caches ignore the environment
+        try:
+            return analyse(image, options)
+        finally:
+            inference.clear_cache()
+
+
+_analyses: dict = {}
+
+
+def skier_analysis(tmp_path_factory, **options):
+    """The example skier photo analysed once per test process and options (treat it as read-only)."""
+    from core.pipeline.analyse import PipelineOptions
+
+    key = tuple(sorted(options.items()))
+    if key not in _analyses:
+        data = prepare_data(tmp_path_factory.mktemp("demo_data"))
+        _analyses[key] = analysed(example_image("sport_skier_fullbody"), PipelineOptions(**options), data)
+    return _analyses[key]

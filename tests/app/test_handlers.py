@@ -1,0 +1,245 @@
+"""The app's handlers called directly (no server): controls, boxes, odd uploads, sessions, Setup tab, build."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from app import space
+from app.tabs import setup as environment, compare as handlers
+from app.settings import settings_from_env
+from app.state import Session, close_session
+from core import weights
+from core.paths import REPO_ROOT
+from core.testing.examples import example_image
+from core.testing.data import write_drawable_body_models
+from core.testing.examples import write_test_clip
+
+
+@pytest.fixture(scope="module")
+def drawable_folder(tmp_path_factory):
+    return write_drawable_body_models(tmp_path_factory.mktemp("drawable") / "body_models")
+
+
+@pytest.fixture
+def body_models(drawable_folder, monkeypatch):
+    """HMRC_BODY_MODELS at the drawable stand-ins; the process-wide model caches are emptied around the test."""
+    from core.pipeline import inference
+
+    monkeypatch.setenv("HMRC_BODY_MODELS", str(drawable_folder))
+    inference.clear_cache()
+    yield drawable_folder
+    inference.clear_cache()
+
+
+def compare(path, methods=("fit",), session=None, box_text=""):
+    out = handlers.analyse_photo({"path": str(path)}, list(methods), 53.0, 0.8, False, True, False, [], box_text,
+                                 session)
+    return dict(zip(handlers.ANALYSE_OUTPUTS + ("session",), out))
+
+
+def test_build_demo_without_launching_has_stable_api_names():
+    from app.ui import build_demo, launch_options, queue_options
+
+    settings = settings_from_env()
+    demo = build_demo(settings)
+    names = {fn.api_name for fn in demo.fns.values()}
+    assert {"compare", "show_in_3d", "person_details", "heatmap", "bundle", "benchmark_load", "benchmark_score",
+            "live_frame", "video", "setup_refresh", "download_hmr", "download_smpl"} <= names
+    demo.queue(**queue_options(settings))
+    assert demo._queue.default_concurrency_limit == settings.concurrency == 2
+    assert demo._queue.max_size == settings.queue_size
+    options = launch_options(settings)
+    assert options["server_name"] == "127.0.0.1" and options["server_port"] == 7860
+    assert options["allowed_paths"] == [str(REPO_ROOT / "assets" / "examples")]
+
+
+def test_space_binds_every_interface_and_caches_examples_at_start(monkeypatch):
+    monkeypatch.setenv("SPACE_ID", "someone/hmr-compare")
+    settings = settings_from_env()
+    assert settings.host == "0.0.0.0" and settings.examples == "eager" and settings.on_space
+    monkeypatch.setenv("HMRC_APP_EXAMPLES", "sometimes")
+    with pytest.raises(ValueError, match="eager, lazy, off"):
+        settings_from_env()
+
+
+def test_controls_defaults_for_cached_examples_and_user_box():
+    defaults = handlers.controls_from(None, None, None, None, None, None, None, None)
+    assert defaults.methods == ("hmr", "hybrik", "spin_gta", "fit") and defaults.people is None and defaults.box is None
+    chosen = handlers.controls_from(["fit", "hmr"], 500, 0.5, True, False, True, ["Person 3", "Person 1"], "")
+    assert chosen.methods == ("hmr", "fit") and chosen.fov_deg == handlers.FOV_RANGE[1] and chosen.people == (0, 2)
+    boxed = handlers.controls_from(["fit"], 50, 0.5, False, True, False, ["Person 2"], "540, 420; 330 30")
+    assert boxed.box == (330, 30, 540, 420)
+    assert boxed.pipeline_options().people is None  # a drawn box replaces detection, so no picking
+    assert boxed.pipeline_options().boxes == [[330, 30, 540, 420]]
+
+
+def test_a_new_photo_sets_the_field_of_view_from_its_exif(tmp_path):
+    exif = Image.Exif()
+    exif[0x8769] = {0xA405: 26}  # Exif IFD: FocalLengthIn35mmFilm, a 26 mm-equivalent phone lens
+    phone, plain, broken = tmp_path / "phone.jpg", tmp_path / "plain.jpg", tmp_path / "broken.jpg"
+    Image.new("RGB", (64, 48)).save(phone, "JPEG", exif=exif.tobytes())
+    Image.new("RGB", (64, 48)).save(plain, "JPEG")
+    broken.write_bytes(b"\xff\xd8 not really")
+    from_exif = handlers.photo_field_of_view({"path": str(phone)})
+    assert from_exif["value"] == 79.5 and "EXIF: 79.5°" in from_exif["label"]
+    for upload in ({"path": str(plain)}, {"path": str(broken)}, None):
+        reset = handlers.photo_field_of_view(upload)
+        assert reset["value"] == round(handlers.pipeline.DEFAULT_FOV_DEG, 1) and reset["label"] == handlers.FOV_LABEL
+
+
+@pytest.mark.parametrize("text, problem", [("1, 2, 3", "four numbers"), ("10 10 11 200", "too small")])
+def test_bad_boxes_are_explained(text, problem):
+    with pytest.raises(ValueError, match=problem):
+        handlers.parse_box(text)
+
+
+def test_two_clicks_draw_a_box():
+    class Click:
+        def __init__(self, x, y):
+            self.index = [x, y]
+
+    box, message, session = handlers.pick_corner(None, Click(500, 40))
+    assert "opposite corner" in message and session.pending_corner == (500, 40)
+    box, message, session = handlers.pick_corner(session, Click(300, 410))
+    assert box == "300, 40, 500, 410" and session.pending_corner is None
+
+
+def _odd_uploads(folder: Path) -> dict[str, Path]:
+    """Uploads that are images in unusual forms, and what the page should say about each."""
+    files = {}
+    frames = [Image.fromarray(np.full((64, 48, 3), v, np.uint8)) for v in (40, 200)]
+    frames[0].save(folder / "anim.gif", save_all=True, append_images=frames[1:])
+    files["Animated image"] = folder / "anim.gif"
+    Image.new("CMYK", (64, 48), (0, 80, 160, 20)).save(folder / "cmyk.jpg")
+    files["CMYK"] = folder / "cmyk.jpg"
+    Image.fromarray(np.full((48, 64), 40000, np.uint16)).save(folder / "deep.png")
+    files["16-bit"] = folder / "deep.png"
+    Image.new("RGB", (1, 1), (255, 0, 0)).save(folder / "dot.png")
+    files["No person found"] = folder / "dot.png"
+    return files
+
+
+def test_odd_images_are_read_with_a_note_and_nobody_found(body_models, tmp_path):
+    for expected, path in _odd_uploads(tmp_path).items():
+        out = compare(path)
+        assert expected in out["status"], (path.name, out["status"])
+        assert "No person found" in out["status"]
+        assert out["people_image"].ndim == 3  # the photo is still shown, so a box can be drawn on it
+
+
+@pytest.mark.parametrize("content, expected", [
+    (b"<html>not a photo</html>", "not an image format"),
+    (b"", "empty (0 bytes)"),
+    (b"\xff\xd8\xff\xe0 not really a jpeg", "damaged or cut short"),
+])
+def test_broken_uploads_get_a_message_not_an_exception(tmp_path, content, expected):
+    path = tmp_path / "upload.jpg"
+    path.write_bytes(content)
+    out = compare(path)
+    assert expected in out["status"] and out["overlay_gallery"] == []
+
+
+def test_no_photo_yet():
+    out = handlers.analyse_photo(None, ["fit"], 53.0, 0.8, False, True, False, [], "", None)
+    assert "No photo yet" in out[0]
+
+
+def test_huge_photo_is_downscaled_not_refused(body_models, tmp_path):
+    path = tmp_path / "huge.jpg"
+    Image.new("RGB", (10000, 10000), (120, 140, 160)).save(path, quality=70)
+    out = compare(path)
+    assert "downscaled to 4096×4096" in out["status"]
+    assert out["people_image"].shape == (4096, 4096, 3)
+
+
+def test_fit_on_a_person_then_follow_ups_reuse_the_session(body_models):
+    skier = example_image("sport_skier_fullbody")
+    out = compare(skier)
+    session: Session = out["session"]
+    analysis = session.analysis
+    assert [caption for _, caption in out["overlay_gallery"]] == ["Fit"]
+    assert Path(out["model_3d"]).is_relative_to(session.folder)
+    args = ({"path": str(skier)}, ["fit"], 53.0, 0.8, False, True, False, ["Person 1"], "")
+    glb, session = handlers.show_in_3d(*args, [], session)
+    assert session.analysis is analysis and Path(glb).stat().st_size > 0  # ticking everyone = the same run
+    details = handlers.show_person(*args, "Person 1", session)
+    assert details[-1].analysis is analysis and details[1]["Fit"].iloc[0] > 0  # mean error in pixels
+    note = handlers.show_heatmap(*args, "Person 1", "fit", "fit", session)[1]
+    assert "two different methods" in note
+    zip_path, session = handlers.make_bundle(*args, session)
+    assert zip_path.endswith(".zip") and Path(zip_path).is_relative_to(session.folder)
+    folder = session.folder
+    close_session(session)
+    assert not folder.exists()
+
+
+def test_sessions_are_separate(body_models):
+    first = compare(example_image("small_skier_crop"))["session"]
+    second = compare(example_image("sport_skier_fullbody"))["session"]
+    assert first.folder != second.folder and first.analysis is not second.analysis
+    assert first.analysis.result.image.size != second.analysis.result.image.size
+
+
+def test_setup_tab_marks_missing_checkpoints_and_explains_offline_downloads(monkeypatch):
+    labels = dict((value, label) for label, value in environment.method_choices())
+    assert labels["hmr"].endswith("(no checkpoint: see Setup)") and labels["fit"] == "Keypoint fit"
+    assert "unavailable" in environment.methods_markdown()
+    monkeypatch.setenv(weights.BASE_URL_ENV, "http://127.0.0.1:9")  # nothing listens there: offline
+    message = environment.download_method("hmr", lambda *args, **kwargs: None)[0]
+    assert "Download failed" in message and "put it at" in message and str(weights.checkpoint_path("hmr")) in message
+
+
+def test_smpl_download_waits_for_the_licence(monkeypatch):
+    fetched = []
+    monkeypatch.setattr(weights, "fetch", lambda *args, **kwargs: fetched.append(kwargs) or [])
+    message = environment.download_smpl(False, lambda *args, **kwargs: None)[0]
+    assert "accept the SMPL licence" in message and fetched == []
+    environment.download_smpl(True, lambda *args, **kwargs: None)
+    assert fetched == [{"progress": fetched[0]["progress"], "accept_smpl_license": True}]
+
+
+def test_space_start_up_is_quiet_without_smpl_configuration(monkeypatch):
+    monkeypatch.delenv(space.SMPL_DATASET_ENV, raising=False)
+    monkeypatch.delenv(weights.BASE_URL_ENV, raising=False)
+    assert space.fetch_smpl() == []
+    monkeypatch.setenv(space.SKIP_ENV, "1")
+    assert space.prepare_space() == []
+
+
+def test_a_video_gives_an_overlay_a_bvh_and_parameters_in_the_session_folder(tmp_path):
+    from app.tabs import video
+
+    clip = write_test_clip(tmp_path / "walking.webm")
+    overlay, files, status, session = video.run_video(str(clip), "fit", 3, 10, None)
+    assert Path(overlay).parent == session.folder and Path(overlay).name.endswith("overlay.webm")
+    assert all(isinstance(f, str) for f in [overlay, *files])  # what Gradio's File and Video accept
+    assert sorted(Path(f).suffix for f in files) == [".bvh", ".npz"]
+    assert "reconstructed in 4 frames" in status and not list(session.folder.glob("tmp*"))  # scratch removed
+    assert "Upload a video" in video.run_video(None, "fit", 3, 10, session)[2]
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"\x00" * 64)
+    assert "cannot be read as a video" in video.run_video(str(broken), "fit", 3, 10, session)[2]
+
+
+def test_live_frames_come_back_with_the_method_and_a_frame_rate(body_models):
+    from app.tabs import live
+
+    frame = np.asarray(Image.open(example_image("small_skier_crop")).convert("RGB"))
+    blank = np.full_like(frame, 128)
+    overlay, status, session = live.live_frame(frame, "fit", None)  # the first frame waits for its own picture
+    assert session.live_person.source == "detector"
+    assert overlay.shape == frame.shape and (overlay != frame).any()  # the fit's mesh is drawn
+    overlay, status, session = live.live_frame(frame, "fit", session)
+    assert session.live_person.source == "track"  # followed, not detected again
+    assert "frames/s" in status and "Fit:" in status and float(status.split("**")[1].split()[0]) > 0
+    # Each call returns the previous frame, drawn while this one was analysed.
+    overlay, status, session = live.live_frame(blank, "fit", session)
+    assert "Fit:" in status and np.abs(overlay.astype(int) - frame).mean() < np.abs(overlay.astype(int) - blank).mean()
+    assert "No person in view" in live.live_frame(frame, "hmr", session)[1]  # the blank frame
+    assert "python -m core.weights fetch hmr" in live.live_frame(frame, "fit", session)[1]
+    assert live.live_frame(None, "fit", session)[1].startswith("Waiting") and session.live_drawing is None
+    assert "No person in view" in live.live_frame(blank, "fit", session)[1]
+    assert session.live_person is None  # lost: the next frame is searched from scratch

@@ -1,0 +1,153 @@
+"""core.networks.onnx: the ONNX Runtime networks give the plain PyTorch path's outputs, and the fallbacks stay plain."""
+import numpy as np
+import pytest
+import torch
+
+from core.networks import onnx as fast
+from core.pipeline import inference
+from core.networks.checkpoint import save_checkpoint
+from core.networks.hybrik_head import HybrIKHeadOutput
+from core.pipeline.estimate import HybrIK, OFFICIAL_CHECKPOINTS, build_model
+from core.testing.checkpoints import official_state_dict, sane_hmr
+from core.testing.poses import synthetic_hybrik_scene
+from core.testing.smpl import make_body_model
+
+VERTEX_TOLERANCE_M = 1e-5
+needs_onnxruntime = pytest.mark.skipif(not fast.onnxruntime_available(), reason="onnxruntime / onnx not installed")
+
+
+@pytest.fixture(scope="module")
+def body_model():
+    return make_body_model()
+
+
+@pytest.fixture(scope="module")
+def image():
+    return np.random.default_rng(0).integers(0, 256, (480, 640, 3), dtype=np.uint8)
+
+
+BOXES = np.array([[100, 50, 300, 450], [400, 200, 600, 420], [0, 0, 640, 480]], np.float32)
+
+
+def _both_paths(model, image, boxes):
+    """predict() through the accelerated network, then through the plain modules."""
+    with torch.inference_mode():
+        accelerated = model.predict(image, boxes)
+        network, model.fast_network = model.fast_network, None
+        try:
+            plain = model.predict(image, boxes)
+        finally:
+            model.fast_network = network
+    return accelerated, plain
+
+
+@needs_onnxruntime
+@pytest.mark.parametrize("method", ["hmr", "spin_gta"])
+@pytest.mark.parametrize("count", [1, 3])
+def test_hmr_fast_path_equals_plain_path(body_model, image, method, count):
+    model = sane_hmr(body_model, method)
+    assert fast.accelerate(model, "onnxruntime").startswith("ONNX Runtime")
+    accelerated, plain = _both_paths(model, image, BOXES[:count])
+    assert len(accelerated) == len(plain) == count
+    for a, b in zip(accelerated, plain):
+        assert np.abs(a.vertices - b.vertices).max() <= VERTEX_TOLERANCE_M
+        assert np.abs((a.vertices + a.cam_t) - (b.vertices + b.cam_t)).max() <= VERTEX_TOLERANCE_M
+        assert np.abs(a.keypoints_2d - b.keypoints_2d).max() < 1e-2  # pixels
+        assert np.abs(a.rotmats - b.rotmats).max() < 1e-5
+
+
+@needs_onnxruntime
+def test_hybrik_fast_network_equals_plain_network(body_model):
+    torch.manual_seed(0)
+    model = build_model("hybrik", body_model).eval()
+    fast.accelerate(model, "onnxruntime")
+    images = torch.randn(3, 3, 256, 256)
+    with torch.inference_mode():
+        plain, accelerated = model.network(images), model.fast_network(images)
+    assert torch.allclose(accelerated.uvd, plain.uvd, atol=1e-6, rtol=0)
+    assert torch.allclose(accelerated.betas, plain.betas, atol=1e-6, rtol=0)
+    assert torch.allclose(accelerated.phis, plain.phis, atol=1e-6, rtol=0)
+
+
+@needs_onnxruntime
+def test_hybrik_fast_network_difference_moves_the_mesh_by_less_than_tolerance(body_model, image):
+    """Random weights give a meaningless pose, so the network's difference is applied to a well-posed person."""
+    torch.manual_seed(0)
+    model = build_model("hybrik", body_model).eval()
+    fast.accelerate(model, "onnxruntime")
+    images = torch.randn(1, 3, 256, 256)
+    with torch.inference_mode():
+        plain, accelerated = model.network(images), model.fast_network(images)
+    scene = synthetic_hybrik_scene(body_model)
+    head = scene["head"]
+    shifted = HybrIKHeadOutput(uvd=head.uvd + (accelerated.uvd - plain.uvd), betas=head.betas + (accelerated.betas - plain.betas),
+                               phis=head.phis + (accelerated.phis - plain.phis))
+    posed = HybrIK(body_model).eval()
+    with torch.inference_mode():
+        posed.network = lambda _images: head
+        reference = posed.predict(image, scene["box"])[0]
+        posed.network = lambda _images: shifted
+        moved = posed.predict(image, scene["box"])[0]
+    assert np.abs((moved.vertices + moved.cam_t) - (reference.vertices + reference.cam_t)).max() <= VERTEX_TOLERANCE_M
+
+
+@needs_onnxruntime
+def test_fast_network_takes_any_batch_size(body_model):
+    model = sane_hmr(body_model)
+    fast.accelerate(model, "onnxruntime")
+    with torch.inference_mode():
+        for batch in (1, 5):
+            out = model.fast_network(torch.randn(batch, 3, 224, 224))
+            assert out.rotmats.shape == (batch, 24, 3, 3) and out.cam_weak.shape == (batch, 3)
+
+
+def test_off_and_training_mode_use_the_plain_modules(body_model, image, monkeypatch):
+    model = sane_hmr(body_model)
+    assert fast.accelerate(model, "off") == "PyTorch (HMRC_FAST=off)" and model.fast_network is None
+    model.fast_network = _Refuses()
+    model.train()
+    with torch.no_grad():
+        assert len(model.predict(image, BOXES[:2])) == 2  # _Refuses was not called
+    monkeypatch.setenv(fast.FAST_ENV, "turbo")
+    with pytest.raises(ValueError, match="HMRC_FAST"):
+        fast.accelerate(model)
+
+
+class _Refuses:
+    info = "refuses"
+
+    def __call__(self, images):
+        raise AssertionError("the accelerated network must not run here")
+
+
+@needs_onnxruntime
+@pytest.mark.parametrize("setting", ["auto", "off"])
+def test_inference_models_follow_hmrc_fast(tmp_path, monkeypatch, body_model, image, setting):
+    monkeypatch.setenv("HMRC_CHECKPOINTS", str(tmp_path))
+    monkeypatch.setenv(fast.FAST_ENV, setting)
+    save_checkpoint(tmp_path / OFFICIAL_CHECKPOINTS["hmr"], official_state_dict("hmr", body_model), {})
+    inference.clear_cache()
+    try:
+        model = inference.get_model("hmr", body_model)
+        assert (model.fast_network is not None) == (setting == "auto")
+        assert fast.describe(model).startswith("ONNX Runtime" if setting == "auto" else "PyTorch")
+        results = inference.predict(image, BOXES[:2], methods=["hmr"], body_model=body_model)["hmr"]
+        _, plain = _both_paths(model, image, BOXES[:2])
+        for a, b in zip(results, plain):
+            assert np.abs(a.vertices - b.vertices).max() <= VERTEX_TOLERANCE_M
+    finally:
+        inference.clear_cache()
+
+
+@needs_onnxruntime
+def test_auto_falls_back_to_pytorch_when_export_fails(body_model, monkeypatch):
+    def broken_export(*args, **kwargs):
+        raise RuntimeError("unsupported operator")
+
+    monkeypatch.setattr(fast, "export_onnx", broken_export)
+    model = sane_hmr(body_model)
+    with pytest.warns(RuntimeWarning, match="plain PyTorch"):
+        assert fast.accelerate(model, "auto") == "PyTorch (ONNX export failed: RuntimeError)"
+    assert model.fast_network is None
+    with pytest.raises(RuntimeError, match="unsupported operator"):
+        fast.accelerate(model, "onnxruntime")
