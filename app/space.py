@@ -19,6 +19,7 @@ import os
 import shutil
 
 from core import weights
+from core.methods import NETWORK_METHODS
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ def prepare_space() -> list[str]:
     if os.environ.get(SKIP_ENV) == "1":
         return []
     problems = []
-    for method in weights.METHODS:
+    for method in NETWORK_METHODS:
         try:
             weights.fetch(method)
         except weights.WeightsError as problem:

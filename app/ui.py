@@ -11,8 +11,10 @@ from app.tabs import benchmark, setup as environment, compare as handlers, live,
 from app.settings import CACHE_SWEEP, EXAMPLES_DIR, SESSION_TTL_S, AppSettings, settings_from_env
 from app.state import close_session
 from core.pipeline import analyse as pipeline
+from core.methods import FIT, NETWORK_METHODS
+from core.methods import method as method_row
 from core.paths import data_root
-from core.render.colors import method_color, method_label, to_uint8
+from core.render.colors import method_color, to_uint8
 
 TITLE = "hmr-compare: HMR, HybrIK, SPIN-GTA and a keypoint fit, side by side"
 INTRO = ("Give a photo: every method reconstructs the **same detected person** and the results sit side by side, "
@@ -182,7 +184,7 @@ def _live_tab(c: dict) -> None:
     with gr.Row():
         c["webcam_input"] = gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Webcam")
         c["live_output"] = gr.Image(label="Live result", interactive=False)
-    c["live_method"] = gr.Radio(handlers.METHOD_CHOICES, value=pipeline.FIT, label="Method")
+    c["live_method"] = gr.Radio(handlers.METHOD_CHOICES, value=FIT, label="Method")
     c["live_status"] = gr.Markdown()
 
 
@@ -193,7 +195,7 @@ def _video_tab(c: dict) -> None:
     with gr.Row():
         with gr.Column(scale=1, min_width=320):
             c["video_input"] = gr.Video(label="Video", sources=["upload"], elem_id="video-input")
-            c["video_method"] = gr.Radio(handlers.METHOD_CHOICES, value=pipeline.FIT, label="Method")
+            c["video_method"] = gr.Radio(handlers.METHOD_CHOICES, value=FIT, label="Method")
             c["video_smooth"] = gr.Slider(1, 15, value=5, step=2, label="Smoothing window (frames; 1 = none)")
             c["video_max_frames"] = gr.Slider(10, 600, value=video.DEFAULT_MAX_FRAMES, step=10,
                                               label="Frames to process, from the start")
@@ -210,8 +212,8 @@ def _setup_tab(c: dict) -> None:
     gr.Markdown("### Methods")
     c["methods_md"] = gr.Markdown()
     with gr.Row():
-        for method in environment.NETWORK_METHODS:
-            c[f"download_{method}"] = gr.Button(f"Download {method_label(method)} checkpoint")
+        for method in NETWORK_METHODS:
+            c[f"download_{method}"] = gr.Button(f"Download {method_row(method).label} checkpoint")
     gr.Markdown("### SMPL body model")
     c["smpl_license_checkbox"] = gr.Checkbox(False, label="I have read and accept the SMPL licence "
                                              "(https://smpl.is.tue.mpg.de/modellicense.html): non-commercial research")
@@ -283,7 +285,7 @@ def _wire_video(c: dict, session: gr.State) -> None:
 def _wire_setup(demo: gr.Blocks, c: dict) -> None:
     refreshed = [c["environment_md"], c["methods_md"], c["weights_table"], c["method_checkboxes"]]
     demo.load(environment.refresh, None, refreshed, api_name="setup_refresh")
-    for method in environment.NETWORK_METHODS:
+    for method in NETWORK_METHODS:
         c[f"download_{method}"].click(environment.download_handler(method), None, [c["download_status"], *refreshed],
                                       api_name=f"download_{method}")
     c["smpl_download_button"].click(environment.download_smpl, [c["smpl_license_checkbox"]],

@@ -17,10 +17,11 @@ from bench.data import ONE_PERSON
 from bench.memory import peak_rss_mb
 from bench.results import Results
 from bench.timing import time_call, timing_of
+from core.methods import METHOD_IDS
 
 GROUP = "app"
 REPO = Path(__file__).resolve().parent.parent
-METHODS = ["hmr", "hybrik", "spin_gta", "fit"]
+METHODS = list(METHOD_IDS)
 STARTUP_TIMEOUT_S = 300
 CLIENTS = 4
 

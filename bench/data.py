@@ -15,13 +15,13 @@ import shutil
 from pathlib import Path
 
 from core.pipeline import inference
-from core.pipeline.estimate import METHODS, OFFICIAL_CHECKPOINTS
+from core.methods import NETWORK_METHODS, checkpoint_path
 from core.testing.data import write_app_data
 
 
 def write_bench_data(root: Path) -> Path:
     """root/body_models (stand-in SMPL), root/body_models_open (the same without SMPL) and root/checkpoints."""
-    if all((root / "checkpoints" / OFFICIAL_CHECKPOINTS[m]).is_file() for m in METHODS):
+    if all((root / "checkpoints" / checkpoint_path(m).name).is_file() for m in NETWORK_METHODS):
         return root
     write_app_data(root)
     shutil.copytree(root / "body_models", root / "body_models_open",

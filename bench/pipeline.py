@@ -11,6 +11,7 @@ from bench.data import ONE_PERSON, PERSON_IN_CLIP, video_frames
 from bench.results import Results
 from bench.timing import time_call, timing_of
 from core.pipeline import analyse as pipeline
+from core.methods import FIT
 from core.pipeline.detect import detect_people
 from core.image_io import load_image
 from core.render import render_overlay
@@ -42,7 +43,7 @@ def run(results: Results, quick: bool) -> None:
 def keypoint_fit(results: Results, loaded, quick: bool) -> None:
     seconds = []
     for _ in range(2 if quick else 6):
-        result = pipeline.analyse(loaded, pipeline.PipelineOptions(methods=(pipeline.FIT,)))
+        result = pipeline.analyse(loaded, pipeline.PipelineOptions(methods=(FIT,)))
         seconds.append(result.timings["keypoint fit"] / max(1, len(result.people)))
     results.add_time(GROUP, "keypoint fit per person", timing_of(seconds))
 

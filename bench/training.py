@@ -11,7 +11,7 @@ from bench.results import Results
 from bench.timing import timing_of
 from core.pipeline import inference
 from core.paths import data_root
-from core.pipeline.estimate import METHODS
+from core.methods import NETWORK_METHODS
 from core.render.colors import method_label
 
 GROUP = "training"
@@ -22,9 +22,9 @@ TEST_FILES = {"hmr": "pw3d_test.npz", "spin_gta": "pw3d_test.npz", "hybrik": "hy
 def run(results: Results, quick: bool, work: Path) -> None:
     """`work`: a scratch folder; the synthetic set goes into the benchmark's data folder (core.paths.data_root())."""
     root = synthetic_set(data_root(), num_train=8 if quick else 32, num_test=8 if quick else 64)
-    for method in METHODS:
+    for method in NETWORK_METHODS:
         evaluation(results, root, method, batch_size=4 if quick else 16)
-    for method in METHODS:
+    for method in NETWORK_METHODS:
         training(results, root, work / f"run_{method}", method, batch_size=2 if quick else 8, steps=2 if quick else 5)
 
 
@@ -46,7 +46,7 @@ def evaluation(results: Results, root: Path, method: str, batch_size: int) -> No
 
     device = torch.device("cpu")
     data = load_human_data(root / "preprocessed_datasets" / TEST_FILES[method])
-    model = evaluation_module.load_model(method, inference.checkpoint_file(method), inference.default_body_model(), device)
+    model = evaluation_module.load_model(method, inference.require_checkpoint(method), inference.default_body_model(), device)
     bodies = evaluation_module.load_eval_bodies(method, device)
     run_evaluation = evaluation_module.run_evaluation
     run_evaluation(model, method, data, bodies, device, batch_size=batch_size, limit=batch_size, workers=0, progress=False)

@@ -23,7 +23,8 @@ from core.outputs.bundle import write_bundle
 from core.geometry import DEFAULT_FOV_DEG
 from core.pipeline.inference import default_body_model
 from core.image_io import ImageError, LoadedImage, load_image
-from core.pipeline.analyse import ALL_METHODS, ImageResult, PipelineOptions, analyse
+from core.methods import METHOD_IDS
+from core.pipeline.analyse import ImageResult, PipelineOptions, analyse
 from core.render.colors import method_label
 from core.outputs.pictures import render_views
 
@@ -32,9 +33,9 @@ log = logging.getLogger("core.demo")
 
 def parse_methods(text: str) -> tuple[str, ...]:
     methods = tuple(m.strip() for m in text.split(",") if m.strip())
-    unknown = [m for m in methods if m not in ALL_METHODS]
+    unknown = [m for m in methods if m not in METHOD_IDS]
     if unknown or not methods:
-        raise argparse.ArgumentTypeError(f"unknown methods {unknown}; choose from {','.join(ALL_METHODS)}")
+        raise argparse.ArgumentTypeError(f"unknown methods {unknown}; choose from {','.join(METHOD_IDS)}")
     return methods
 
 
@@ -51,8 +52,8 @@ def parse_box(text: str) -> tuple[float, float, float, float]:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core.demo", description=__doc__.split("\n\n")[0])
     parser.add_argument("photos", nargs="+", type=Path, metavar="PHOTO", help="image files (JPEG, PNG, ...)")
-    parser.add_argument("--methods", type=parse_methods, default=ALL_METHODS,
-                        help=f"comma-separated, from {','.join(ALL_METHODS)} (default: all)")
+    parser.add_argument("--methods", type=parse_methods, default=METHOD_IDS,
+                        help=f"comma-separated, from {','.join(METHOD_IDS)} (default: all)")
     parser.add_argument("--out", type=Path, required=True, help="output folder; one sub-folder per photo")
     parser.add_argument("--fov", type=float, default=None,
                         help="diagonal field of view of the photo's camera in degrees (default: from the photo's EXIF "

@@ -34,7 +34,8 @@ from tqdm import tqdm
 from core.body_models import BodyModel
 from core.outputs.bvh import camera_frame_bvh
 from core.demo import log_to_stderr
-from core.pipeline.analyse import ALL_METHODS, PipelineOptions, analyse
+from core.methods import FIT, METHOD_IDS
+from core.pipeline.analyse import PipelineOptions, analyse
 from core.render import render_overlay
 from core.render.colors import method_color
 from core.render.scene import MeshToDraw
@@ -101,8 +102,8 @@ def _open(path: str | Path) -> cv2.VideoCapture:
 def track_video(path, method: str, start: int = 0, max_frames: int | None = None,
                 fov_deg: float | None = None, body_model: str = "auto") -> tuple[VideoMotion, BodyModel]:
     """Run `method` on every frame, following one person; returns the raw (unsmoothed) motion and body model."""
-    if method not in ALL_METHODS:
-        raise VideoError(f"Unknown method {method!r}; choose from {', '.join(ALL_METHODS)}.")
+    if method not in METHOD_IDS:
+        raise VideoError(f"Unknown method {method!r}; choose from {', '.join(METHOD_IDS)}.")
     fps, count = video_info(path)
     total = max(0, min(count - start, max_frames or count)) or None
     found, rotmats, cam_t, betas = [], [], [], []
@@ -258,7 +259,7 @@ def process_video(path, method: str, out: Path, smooth: int = DEFAULT_SMOOTHING,
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core.video", description=__doc__.split("\n\n")[0])
     parser.add_argument("video", type=Path, help="a video file (MP4, AVI, MOV, ...)")
-    parser.add_argument("--method", choices=ALL_METHODS, default="fit", help="the method to run (default: fit)")
+    parser.add_argument("--method", choices=METHOD_IDS, default=FIT, help="the method to run (default: fit)")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument("--smooth", type=int, default=DEFAULT_SMOOTHING,
                         help=f"frames in the smoothing window, 1 = none (default {DEFAULT_SMOOTHING})")

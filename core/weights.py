@@ -4,7 +4,8 @@
     python -m core.weights fetch hmr|hybrik|spin_gta|all [--accept-smpl-license]
     python -m core.weights fetch hmr_training J_regressor_h36m.npy ...      (groups and single files too)
 
-What each method needs (decided from mmhuman3d's configs, see docs in METHODS below):
+What each method needs (decided from mmhuman3d's configs, see METHOD_FILES below; checkpoints and their URLs
+are in the method table, core.methods):
 - To run, only its checkpoint. The head's mean parameters (`head.init_pose/init_shape/init_cam` for HMR and
   SPIN-GTA, `head.init_shape` for HybrIK) are persistent buffers inside the checkpoint, so `smpl_mean_params.npz`
   and `h36m_mean_beta.npy` are not needed for inference.
@@ -42,6 +43,7 @@ from typing import Callable, Iterable
 from tqdm import tqdm
 
 from core import paths
+from core.methods import NETWORK_METHODS, network_method, published_sha256_prefix
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +56,6 @@ CHUNK_BYTES = 1 << 20
 
 ProgressFn = Callable[[str, int, "int | None"], None]  # (file name, bytes done, total bytes or None)
 
-_PUBLISHED_HASH = re.compile(r"-([0-9a-f]{8})_\d{8}\.pth$")
 _FOLDERS = {"checkpoints": paths.checkpoints_dir, "body_models": paths.body_models_dir, "data": paths.data_root}
 
 
@@ -87,8 +88,7 @@ class WeightFile:
     @property
     def sha256_prefix(self) -> str | None:
         """The published hash prefix in a checkpoint name (`...-04f40f58_20211201.pth`), else None."""
-        match = _PUBLISHED_HASH.search(self.name)
-        return match.group(1) if match else None
+        return published_sha256_prefix(self.name)
 
 
 @dataclass(frozen=True)
@@ -113,15 +113,9 @@ _STATIC_FIT_VERSIONS = {
 }
 
 _FILE_LIST = [
-    WeightFile("resnet50_hmr_pw3d-04f40f58_20211201.pth", "HMR checkpoint (3DPW 112.34 / 67.53 mm)",
-               f"{_OSS}/models/hmr/resnet50_hmr_pw3d-04f40f58_20211201.pth"
-               "?versionId=CAEQHhiBgMD6zJfR6xciIDE0ODQ3OGM2OWJjMTRlNmQ5Y2ZjMWZhMzRkOTFiZDFm", "checkpoints"),
-    WeightFile("resnet34_hybrik_mixed-a61b3c9c_20220211.pth", "HybrIK checkpoint (3DPW 81.08 / 49.02 mm)",
-               f"{_OSS}/models/hybrik/resnet34_hybrik_mixed-a61b3c9c_20220211.pth"
-               "?versionId=CAEQKhiBgMDx0.Kd9xciIDA2NWFlMGVmNjNkMDQyYzE4NTFmMGJiYjczZWZmM2Rk", "checkpoints"),
-    WeightFile("resnet50_spin_gta_ft-2538df81_20220708.pth", "SPIN-GTA checkpoint (3DPW 83.20 / 51.98 mm)",
-               f"{_OSS}/models/gta_human/resnet50_spin_gta_ft/resnet50_spin_gta_ft-2538df81_20220708.pth"
-               "?versionId=CAEQRBiBgICJxdjujhgiIGQwMTcwOGI5YzdlMTQ1ZjVhYzRhNWZkOTVhY2U3NjFm", "checkpoints"),
+    *[WeightFile(m.checkpoint, f"{m.label} checkpoint (3DPW {m.published_3dpw_mm[0]:.2f} / {m.published_3dpw_mm[1]:.2f} mm)",
+                 m.checkpoint_url, "checkpoints")
+      for m in map(network_method, NETWORK_METHODS)],
     WeightFile("J_regressor_extra.npy", "9 extra joints from SMPL vertices (9x6890)",
                f"{_OSS}/models/J_regressor_extra.npy"
                "?versionId=CAEQHhiBgIDD6c3V6xciIGIwZDEzYWI5NTBlOTRkODU4OTE1M2Y4YTI0NTVlZGM1", "body_models"),
@@ -169,28 +163,23 @@ FILES: dict[str, WeightFile] = {f.name: f for f in _FILE_LIST}
 
 _REGRESSORS = ("J_regressor_h36m.npy", "J_regressor_extra.npy")
 # HybrIK's and HMR's test body models use the H36M regressor; HMR/SPIN training adds the extra 9 joints.
-METHODS: dict[str, MethodFiles] = {
-    "hmr": MethodFiles("HMR", "resnet50_hmr_pw3d-04f40f58_20211201.pth", _REGRESSORS,
-                       ("smpl_mean_params.npz", *_REGRESSORS, "20211128_053633.log")),
-    "hybrik": MethodFiles("HybrIK", "resnet34_hybrik_mixed-a61b3c9c_20220211.pth", _REGRESSORS,
-                          ("h36m_mean_beta.npy", "J_regressor_h36m.npy", "20220121_170847.log")),
-    "spin_gta": MethodFiles("SPIN-GTA", "resnet50_spin_gta_ft-2538df81_20220708.pth", _REGRESSORS,
-                            ("spin_official.pth", "smpl_mean_params.npz", *_REGRESSORS, "gmm_08.pkl",
-                             "gta_fits.npy", *[f"{fit}_fits.npy" for fit in _STATIC_FITS],
-                             "resnet50_spin_gta_ft.log")),
+_TRAINING_FILES = {
+    "hmr": ("smpl_mean_params.npz", *_REGRESSORS, "20211128_053633.log"),
+    "hybrik": ("h36m_mean_beta.npy", "J_regressor_h36m.npy", "20220121_170847.log"),
+    "spin_gta": ("spin_official.pth", "smpl_mean_params.npz", *_REGRESSORS, "gmm_08.pkl", "gta_fits.npy",
+                 *[f"{fit}_fits.npy" for fit in _STATIC_FITS], "resnet50_spin_gta_ft.log"),
+}
+METHOD_FILES: dict[str, MethodFiles] = {
+    m.id: MethodFiles(m.label, m.checkpoint, _REGRESSORS, _TRAINING_FILES[m.id])
+    for m in map(network_method, NETWORK_METHODS)
 }
 SMPL_NEUTRAL_DOWNLOAD = "basicModel_neutral_lbs_10_207_0_v1.0.0.pkl"
 
 
 def _method(method: str) -> MethodFiles:
-    if method not in METHODS:
-        raise ValueError(f"Unknown method {method!r}; valid methods: {', '.join(METHODS)}")
-    return METHODS[method]
-
-
-def checkpoint_path(method: str) -> Path:
-    """Where the method's official checkpoint lives (whether or not it is there yet)."""
-    return FILES[_method(method).checkpoint].path
+    if method not in METHOD_FILES:
+        raise ValueError(f"Unknown method {method!r}; valid methods: {', '.join(METHOD_FILES)}")
+    return METHOD_FILES[method]
 
 
 def smpl_neutral_present() -> bool:
@@ -476,18 +465,18 @@ def _verify(file: WeightFile, part: Path, url: str) -> str:
 def _expand(name: str, accept_smpl_license: bool) -> list[str]:
     """File names behind a method, a `<method>_training` group, "all", or a single file name."""
     if name == "all":
-        return [f for method in METHODS for f in _expand(method, accept_smpl_license)]
-    if name in METHODS:
-        spec = METHODS[name]
+        return [f for method in METHOD_FILES for f in _expand(method, accept_smpl_license)]
+    if name in METHOD_FILES:
+        spec = METHOD_FILES[name]
         wants_smpl = not smpl_neutral_present()
         if wants_smpl and not accept_smpl_license:
             log.warning("%s: skipping the SMPL model. %s", spec.title, smpl_license_message())
         return [spec.checkpoint, *spec.support] + ([SMPL_NEUTRAL_DOWNLOAD] if wants_smpl and accept_smpl_license else [])
-    if name.endswith("_training") and name.removesuffix("_training") in METHODS:
-        return list(METHODS[name.removesuffix("_training")].training)
+    if name.endswith("_training") and name.removesuffix("_training") in METHOD_FILES:
+        return list(METHOD_FILES[name.removesuffix("_training")].training)
     if name in FILES:
         return [name]
-    groups = [*METHODS, *(f"{m}_training" for m in METHODS), "all"]
+    groups = [*METHOD_FILES, *(f"{m}_training" for m in METHOD_FILES), "all"]
     raise ValueError(f"Unknown name {name!r}; use one of {', '.join(groups)} or a file name from "
                      f"`python -m core.weights list`")
 
@@ -534,7 +523,7 @@ def format_table(rows: list[FileStatus]) -> str:
         lines.append("  ".join(text.ljust(width) for text, width in zip(cell, widths)).rstrip())
         if index and rows[index - 1].state != "verified" and rows[index - 1].detail:
             lines.append(" " * (widths[0] + 2) + "-> " + rows[index - 1].detail)
-    lines.append(f"\nFetch with: python -m core.weights fetch {'|'.join(METHODS)}|all|<method>_training|<file name>")
+    lines.append(f"\nFetch with: python -m core.weights fetch {'|'.join(METHOD_FILES)}|all|<method>_training|<file name>")
     return "\n".join(lines)
 
 

@@ -18,7 +18,9 @@ import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
-METHODS = ("hmr", "hybrik", "spin_gta")
+from core.methods import NETWORK_METHODS
+
+METHODS = NETWORK_METHODS  # hmr, hybrik, spin_gta (core.methods)
 
 
 @dataclass

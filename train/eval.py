@@ -31,10 +31,10 @@ from torch.utils.data import DataLoader, Dataset
 
 from core.evaluation import metrics
 from core.body_models import BodyModel
+from core.methods import NETWORK_METHODS
 from core.paths import data_root
 from core.evaluation.human_data import HumanData, load_human_data
 
-METHODS = ("hmr", "spin_gta", "hybrik")
 DATASET_NAME = "pw3d"
 TEST_FILES = {"hmr": "pw3d_test.npz", "spin_gta": "pw3d_test.npz", "hybrik": "hybrik_pw3d_test.npz"}
 H36M_REGRESSOR = "h36m_17"
@@ -369,7 +369,7 @@ def test_file(method: str, root: Path) -> Path:
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--method", required=True, choices=METHODS)
+    parser.add_argument("--method", required=True, choices=NETWORK_METHODS)
     parser.add_argument("--checkpoint", required=True, type=Path, help="the method's .pth checkpoint")
     parser.add_argument("--data-root", type=Path, default=None, help="mmhuman3d-style data/ folder (default $HMRC_DATA)")
     parser.add_argument("--batch-size", type=int, default=32)

@@ -22,6 +22,7 @@ from app.state import session_of
 from core.pipeline import analyse as pipeline
 from core.body_models.load import load_body_model
 from core.image_io import load_image
+from core.methods import METHOD_IDS, METHODS
 from core.evaluation.metrics import J14_NAMES
 from core.render.colors import method_label
 from core.outputs.pictures import render_views
@@ -43,8 +44,9 @@ PROTOCOL_CARD = """**How these numbers are computed** (mmhuman3d's 3DPW protocol
   that rendered them (the open model). Predictions are posed by the neutral model.
 - Here each method runs as in the Compare tab, on the ground-truth box with the app's camera (field of view),
   one frame at a time: HybrIK does not get 3DPW's true root depth and intrinsics, so its numbers are the
-  in-the-wild ones, not the paper's (HMR 112.34 / 67.53, HybrIK 81.08 / 49.02, SPIN-GTA 83.20 / 51.98 mm
-  MPJPE / PA-MPJPE on all 35,515 frames)."""
+  in-the-wild ones, not the paper's ({published} mm MPJPE / PA-MPJPE on all 35,515 frames).""".format(
+    published=", ".join(f"{m.label} {m.published_3dpw_mm[0]:.2f} / {m.published_3dpw_mm[1]:.2f}"
+                        for m in METHODS if m.published_3dpw_mm))
 
 
 @dataclass
@@ -181,7 +183,7 @@ def run_benchmark(index, methods, fov_deg, session):
     benchmark = session.benchmark
     if benchmark is None or index is None:
         return [], None, None, "Load a sample set and pick a sample first.", session
-    chosen = tuple(methods or ()) or pipeline.ALL_METHODS
+    chosen = tuple(methods or ()) or METHOD_IDS
     scores = evaluate_sample(benchmark, int(index), chosen, float(fov_deg or pipeline.DEFAULT_FOV_DEG))
     views = render_views(scores.result, side_view=False) if scores.result.people else None
     gallery = [(picture, method_label(m)) for m, picture in views.overlays.items()] if views else []
@@ -194,7 +196,7 @@ def run_all(methods, fov_deg, session):
     benchmark = session.benchmark
     if benchmark is None:
         return None, "Load a sample set first.", session
-    chosen = tuple(methods or ()) or pipeline.ALL_METHODS
+    chosen = tuple(methods or ()) or METHOD_IDS
     listed = [index for _, index in sample_choices(benchmark)]
     picked = [listed[i] for i in np.unique(np.linspace(0, len(listed) - 1, min(len(listed), MAX_SCORED_AT_ONCE))
                                            .round().astype(int))]

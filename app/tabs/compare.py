@@ -22,14 +22,15 @@ from app.state import Analysis, Session, ViewOptions, session_of
 from core import paths
 from core.pipeline import analyse as pipeline
 from core.image_io import ImageError, LoadedImage, exif_fov_deg, load_image
+from core.methods import METHOD_IDS, METHODS
 from core.pipeline.analyse import ImageResult, PipelineOptions
 from core.outputs.meshes import export_glb
 from core.render import MeshToDraw, method_color
 from core.render.colors import method_label
 from core.weights import smpl_neutral_present
 
-METHOD_CHOICES = [("HMR", "hmr"), ("HybrIK", "hybrik"), ("SPIN-GTA", "spin_gta"), ("Keypoint fit", "fit")]
-DEFAULT_METHODS = [value for _, value in METHOD_CHOICES]
+METHOD_CHOICES = [(m.label, m.id) for m in METHODS]
+DEFAULT_METHODS = list(METHOD_IDS)
 FOV_RANGE = (20.0, 120.0)  # degrees, diagonal
 FOV_LABEL = "Field of view (diagonal, degrees): sets the focal length"
 

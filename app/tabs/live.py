@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from app.state import session_of
+from core.methods import FIT, METHOD_IDS
 from core.pipeline import analyse as pipeline
 from core.render import render_overlay
 from core.render.colors import method_label
@@ -34,7 +35,7 @@ def live_frame(frame: np.ndarray | None, method: str, session):
     if frame is None:
         session.live_drawing = None
         return None, "Waiting for the webcam…", session
-    method = method if method in pipeline.ALL_METHODS else pipeline.FIT
+    method = method if method in METHOD_IDS else FIT
     start = time.perf_counter()
     options = pipeline.PipelineOptions(methods=(method,), max_people=1, follow=session.live_person)
     result = pipeline.analyse(frame, options)

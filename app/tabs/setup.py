@@ -14,12 +14,11 @@ from core import weights
 from core.pipeline import inference
 from core.body_models.load import describe_body_model
 from core.render import renderer_info
-from core.render.colors import method_label
+from core.methods import FIT, METHODS, NETWORK_METHODS, checkpoint_path, method
 
-NETWORK_METHODS = tuple(weights.METHODS)  # hmr, hybrik, spin_gta
 SHOWN_FILES = tuple(dict.fromkeys(
-    [spec.checkpoint for spec in weights.METHODS.values()] + ["J_regressor_h36m.npy", "J_regressor_extra.npy",
-                                                              weights.SMPL_NEUTRAL_DOWNLOAD, "SMPL_NEUTRAL.pkl"]))
+    [method(m).checkpoint for m in NETWORK_METHODS] + ["J_regressor_h36m.npy", "J_regressor_extra.npy",
+                                                       weights.SMPL_NEUTRAL_DOWNLOAD, "SMPL_NEUTRAL.pkl"]))
 BODY_MODEL_MEANING = {
     "smpl": "Meshes, joints and errors use SMPL, as in the papers: numbers compare with mmhuman3d's.",
     "open": ("SMPL's files are licensed and not shipped, so an openly licensed stand-in body with SMPL's joint "
@@ -31,12 +30,10 @@ BODY_MODEL_MEANING = {
 def method_choices() -> list[tuple[str, str]]:
     """(label, value) pairs for the method checkboxes; unavailable methods say so in their label."""
     choices = []
-    for method in NETWORK_METHODS:
-        available, _ = weights.method_available(method)
-        present = available or weights.checkpoint_path(method).is_file()
-        label = method_label(method) if present else f"{method_label(method)} (no checkpoint: see Setup)"
-        choices.append((label, method))
-    return choices + [("Keypoint fit", "fit")]
+    for row in METHODS:
+        present = not row.checkpoint or weights.method_available(row.id)[0] or checkpoint_path(row.id).is_file()
+        choices.append((row.label if present else f"{row.label} (no checkpoint: see Setup)", row.id))
+    return choices
 
 
 def device_text() -> str:
@@ -68,13 +65,13 @@ def weights_table() -> pd.DataFrame:
 def methods_markdown() -> str:
     """One line per method: ready, or what is missing and how to get it."""
     lines = []
-    for method in NETWORK_METHODS:
-        available, note = weights.method_available(method)
-        present = weights.checkpoint_path(method).is_file()
+    for method_id in NETWORK_METHODS:
+        available, note = weights.method_available(method_id)
+        present = checkpoint_path(method_id).is_file()
         state = "ready" if available else ("present (unverified)" if present else "unavailable")
         detail = "" if available else f"\n  {note}".replace("\n", "\n  ")
-        lines.append(f"- **{method_label(method)}**: {state}{detail}")
-    lines.append("- **Keypoint fit**: always available (MediaPipe landmarks + body model)")
+        lines.append(f"- **{method(method_id).label}**: {state}{detail}")
+    lines.append(f"- **{method(FIT).label}**: always available (MediaPipe landmarks + body model)")
     return "\n".join(lines)
 
 

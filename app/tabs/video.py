@@ -15,8 +15,8 @@ import gradio as gr
 
 from app.tabs.compare import upload_path
 from app.state import session_of
+from core.methods import FIT, METHOD_IDS
 from core import video
-from core.pipeline import analyse as pipeline
 from core.render.colors import method_label
 
 log = logging.getLogger("app.tabs.video")
@@ -29,7 +29,7 @@ def run_video(clip, method, smooth, max_frames, session, progress=gr.Progress(tr
     path = upload_path(clip)
     if not path:
         return None, None, "**Upload a video first.**", session
-    method = method if method in pipeline.ALL_METHODS else pipeline.FIT
+    method = method if method in METHOD_IDS else FIT
     smooth = max(1, int(smooth or video.DEFAULT_SMOOTHING))
     max_frames = max(1, int(max_frames or DEFAULT_MAX_FRAMES))
     session.folder.mkdir(parents=True, exist_ok=True)

@@ -21,6 +21,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from core.methods import METHOD_IDS
+from core.methods import method as method_row
+
 IGNORED_PREFIXES = ("disc.", "body_model_train.", "body_model_test.", "smpl.")
 USED_PREFIXES = ("backbone", "head")
 # numpy types an mmcv `meta` may hold (np.int64 seeds, float64 times); nothing callable beyond these.
@@ -29,11 +32,6 @@ ALLOWED_META_GLOBALS = [
     type(np.dtype(np.int64)), type(np.dtype(np.int32)), type(np.dtype(np.float64)),
     type(np.dtype(np.float32)), type(np.dtype(np.bool_)),
 ]
-METHOD_DESCRIPTIONS = {
-    "hmr": "HMR (ResNet-50 + iterative regressor, with a discriminator)",
-    "spin_gta": "SPIN-GTA (ResNet-50 + iterative regressor)",
-    "hybrik": "HybrIK (ResNet-34 + deconvolution heatmap head)",
-}
 
 
 class CheckpointError(RuntimeError):
@@ -96,9 +94,12 @@ def check_method(state_dict: dict, meta: dict, method: str, source: str, expecte
     if guessed is None or guessed == method or undecidable:
         return
     raise CheckpointError(
-        f"{source} looks like a {METHOD_DESCRIPTIONS.get(guessed, guessed)} checkpoint, not "
-        f"{METHOD_DESCRIPTIONS[method]}. Expected {expected_file}."
+        f"{source} looks like a {_describe(guessed)} checkpoint, not {_describe(method)}. Expected {expected_file}."
     )
+
+
+def _describe(method_id: str) -> str:
+    return method_row(method_id).description if method_id in METHOD_IDS else method_id
 
 
 def load_strict(modules: dict[str, nn.Module], state_dict: dict, source: str, expected_file: str) -> None:

@@ -23,19 +23,17 @@ from core.pipeline.detect import Person, detect_people, person_from_box, track_p
 from core.pipeline.fit import FitConfig, FitInit, fit_person
 from core.geometry import DEFAULT_FOV_DEG, image_intrinsics, project
 from core.image_io import LoadedImage, load_image
+from core.methods import FIT, METHOD_IDS, NETWORK_METHODS
 from core.pipeline.inference import MissingCheckpointError, default_body_model, predict
 from core.evaluation.metrics import KeypointErrors2D, keypoint_errors_2d, method_joint_distances
 from core.pipeline.estimate import MeshPrediction
 
-NETWORK_METHODS = ("hmr", "hybrik", "spin_gta")
-FIT = "fit"
-ALL_METHODS = NETWORK_METHODS + (FIT,)
 REFINED_SUFFIX = "+fit"  # "hmr+fit": HMR refined with the keypoint fit, as SPIN refines with SMPLify
 
 
 @dataclass
 class PipelineOptions:
-    methods: tuple[str, ...] = ALL_METHODS
+    methods: tuple[str, ...] = METHOD_IDS
     fov_deg: float | None = None  # diagonal field of view of the photo's camera; None: EXIF's, else DEFAULT_FOV_DEG
     refine_with_keypoints: bool = False  # also refine each network's output with the keypoint fit
     boxes: list | None = None  # user boxes (x0, y0, x1, y1, processing pixels): replace detection
@@ -236,9 +234,9 @@ def _methods_that_ran(options: PipelineOptions, people: list[PersonResult]) -> t
 
 
 def _check_methods(methods) -> None:
-    unknown = [m for m in methods if m not in ALL_METHODS]
+    unknown = [m for m in methods if m not in METHOD_IDS]
     if unknown:
-        raise ValueError(f"unknown methods {unknown}; choose from {list(ALL_METHODS)}")
+        raise ValueError(f"unknown methods {unknown}; choose from {list(METHOD_IDS)}")
 
 
 def _timed(timings: dict, stage: str, function, *args):

@@ -15,6 +15,8 @@ import cv2
 import numpy as np
 import torch
 
+from core.methods import IMAGENET_MEAN, IMAGENET_STD, network_method
+
 BOX_SCALE_FACTOR = 1.25
 
 
@@ -23,12 +25,18 @@ class InputSpec:
     """Network input: square side in pixels and the RGB normalisation stored with the weights."""
 
     size: int
-    mean: tuple[float, float, float] = (123.675, 116.28, 103.53)
-    std: tuple[float, float, float] = (58.395, 57.12, 57.375)
+    mean: tuple[float, float, float] = IMAGENET_MEAN
+    std: tuple[float, float, float] = IMAGENET_STD
 
 
-HMR_INPUT = InputSpec(size=224)
-HYBRIK_INPUT = InputSpec(size=256)
+def input_spec(method_id: str) -> InputSpec:
+    """The crop size and normalisation of a method's network (core.methods)."""
+    row = network_method(method_id)
+    return InputSpec(size=row.input_size, mean=row.mean, std=row.std)
+
+
+HMR_INPUT = input_spec("hmr")  # also SPIN-GTA's
+HYBRIK_INPUT = input_spec("hybrik")
 
 
 @dataclass

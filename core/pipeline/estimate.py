@@ -28,14 +28,9 @@ from core.networks.checkpoint import check_method, load_strict, read_checkpoint
 from core.networks.hmr_head import HMRHead, HMRHeadOutput
 from core.networks.hybrik_head import HybrIKHead, HybrIKHeadOutput, crop_uv_to_image, uvd_to_camera
 from core.networks.hybrik_ik import HYBRIK_PARENTS, rest_skeleton, solve_pose
-from core.pipeline.crop import HMR_INPUT, HYBRIK_INPUT, crop_people
+from core.methods import NETWORK_METHODS, network_method
+from core.pipeline import crop
 
-METHODS = ("hmr", "spin_gta", "hybrik")
-OFFICIAL_CHECKPOINTS = {
-    "hmr": "resnet50_hmr_pw3d-04f40f58_20211201.pth",
-    "spin_gta": "resnet50_spin_gta_ft-2538df81_20220708.pth",
-    "hybrik": "resnet34_hybrik_mixed-a61b3c9c_20220211.pth",
-}
 H36M_REGRESSOR = "h36m_17"
 # HybrIK's relative depths and 3D joints are in units of a 2 m cube (3DPW's depth_factor = 2.0 and the
 # fixed "× 2" before the IK in mmhuman3d), so × 2 gives metres.
@@ -88,7 +83,7 @@ class _MethodModel(nn.Module):
         else:
             state_dict, meta = read_checkpoint(checkpoint)
             source = str(checkpoint)
-        expected = OFFICIAL_CHECKPOINTS[self.method]
+        expected = network_method(self.method).checkpoint
         check_method(state_dict, meta, self.method, source, expected)
         load_strict({"backbone": self.backbone, "head": self.head}, state_dict, source, expected)
 
@@ -101,11 +96,11 @@ class HMR(_MethodModel):
     """ResNet-50 + HMRHead; `forward(images (B, 3, 224, 224)) -> HMRHeadOutput`."""
 
     method = "hmr"
-    input_spec = HMR_INPUT
+    input_spec = crop.input_spec("hmr")
 
     def __init__(self, body_model: BodyModel):
         super().__init__()
-        self.backbone = build_backbone(50)
+        self.backbone = build_backbone(network_method(self.method).backbone_depth)
         self.head = HMRHead(feat_dim=self.backbone.out_channels)
         self.body_model = body_model
 
@@ -122,7 +117,7 @@ class HMR(_MethodModel):
         autocast_dtype: torch.dtype | None = None,
     ) -> list[MeshPrediction]:
         """RGB uint8 photo (H, W, 3) and person boxes (N, 4) → one MeshPrediction per box."""
-        crops = crop_people(image_rgb, boxes_xyxy, self.input_spec)
+        crops = crop.crop_people(image_rgb, boxes_xyxy, self.input_spec)
         if len(crops.images) == 0:
             return []
         out = _run_network(self, crops.images, autocast_dtype)
@@ -155,6 +150,7 @@ class SPIN_GTA(HMR):  # noqa: N801 - the method's name
     """SPIN fine-tuned on GTA-Human: HMR's architecture with its own checkpoint."""
 
     method = "spin_gta"
+    input_spec = crop.input_spec("spin_gta")
 
 
 @dataclass
@@ -173,11 +169,11 @@ class HybrIK(_MethodModel):
     """ResNet-34 + HybrIKHead + IK; `forward` is mmhuman3d's test path with given camera and root."""
 
     method = "hybrik"
-    input_spec = HYBRIK_INPUT
+    input_spec = crop.input_spec("hybrik")
 
     def __init__(self, body_model: BodyModel):
         super().__init__()
-        self.backbone = build_backbone(34)
+        self.backbone = build_backbone(network_method(self.method).backbone_depth)
         self.head = HybrIKHead(feature_channels=self.backbone.out_channels)
         self.body_model = body_model
 
@@ -212,7 +208,7 @@ class HybrIK(_MethodModel):
         autocast_dtype: torch.dtype | None = None,
     ) -> list[MeshPrediction]:
         """RGB uint8 photo (H, W, 3) and person boxes (N, 4) → one MeshPrediction per box."""
-        crops = crop_people(image_rgb, boxes_xyxy, self.input_spec)
+        crops = crop.crop_people(image_rgb, boxes_xyxy, self.input_spec)
         if len(crops.images) == 0:
             return []
         head = _run_network(self, crops.images, autocast_dtype, hybrik=True)
@@ -274,7 +270,7 @@ def build_model(method: str, body_model: BodyModel) -> HMR | SPIN_GTA | HybrIK:
         return SPIN_GTA(body_model)
     if method == "hybrik":
         return HybrIK(body_model)
-    raise ValueError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
+    raise ValueError(f"unknown method {method!r}; valid: {', '.join(NETWORK_METHODS)}")
 
 
 def load_model(

@@ -5,7 +5,7 @@
 
 CUDA is used when available, else the CPU, where each network runs in ONNX Runtime (`core.networks.onnx`).
 `precision` 'bf16' or 'fp16' runs the backbone and head under CUDA autocast (the IK, skinning and cameras stay float32); on the CPU it is ignored.
-Checkpoints are read from `core.paths.checkpoints_dir()` under their official names.
+Checkpoints are read where `core.methods.checkpoint_path` puts them.
 """
 from __future__ import annotations
 
@@ -15,11 +15,11 @@ from typing import Iterable
 import numpy as np
 import torch
 
-from core import paths
 from core.networks import onnx as fast
 from core.body_models.base import BodyModel
 from core.geometry import DEFAULT_FOV_DEG
-from core.pipeline.estimate import METHODS, OFFICIAL_CHECKPOINTS, MeshPrediction, load_model
+from core.methods import NETWORK_METHODS, checkpoint_path
+from core.pipeline.estimate import MeshPrediction, load_model
 
 PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 _MODELS: dict[tuple, torch.nn.Module] = {}
@@ -34,15 +34,13 @@ def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def checkpoint_file(method: str) -> Path:
-    """The official checkpoint of `method`, or MissingCheckpointError saying how to get it."""
-    if method not in OFFICIAL_CHECKPOINTS:
-        raise ValueError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
-    folder = paths.checkpoints_dir()
-    path = folder / OFFICIAL_CHECKPOINTS[method]
+def require_checkpoint(method: str) -> Path:
+    """The official checkpoint of `method` (core.methods.checkpoint_path), or MissingCheckpointError saying how
+    to get it when it is not there."""
+    path = checkpoint_path(method)
     if not path.is_file():
         raise MissingCheckpointError(
-            f"{method}: checkpoint {path.name} is not in {folder}. "
+            f"{method}: checkpoint {path.name} is not in {path.parent}. "
             f"Download it with: python -m core.weights fetch {method} (or set HMRC_CHECKPOINTS / HMRC_DATA)."
         )
     return path
@@ -64,7 +62,7 @@ def get_model(method: str, body_model: BodyModel | None = None, device: torch.de
     device = default_device() if device is None else torch.device(device)
     key = (method, id(body_model), str(device))
     if key not in _MODELS:
-        model = load_model(method, checkpoint_file(method), body_model=body_model, device=device)
+        model = load_model(method, require_checkpoint(method), body_model=body_model, device=device)
         fast.accelerate(model)
         _MODELS[key] = model
     return _MODELS[key]
@@ -78,7 +76,7 @@ def clear_cache() -> None:
 def predict(
     image_rgb: np.ndarray,
     boxes_xyxy: np.ndarray,
-    methods: Iterable[str] = METHODS,
+    methods: Iterable[str] = NETWORK_METHODS,
     body_model: BodyModel | None = None,
     fov_deg: float = DEFAULT_FOV_DEG,
     precision: str = "fp32",

@@ -1,25 +1,16 @@
 """One colour per method, so every view (overlay, side view, GLB, plots) tells the methods apart the same way.
 
-Colours are RGB in [0, 1], chosen to stay distinguishable over skin tones and for the common forms of
-colour blindness (Okabe-Ito palette).
+Colours are RGB in [0, 1]; each method's colour and name come from the method table (core.methods).
 """
 from __future__ import annotations
 
-METHOD_COLORS: dict[str, tuple[float, float, float]] = {
-    "hmr": (0.90, 0.62, 0.00),  # orange
-    "hybrik": (0.34, 0.71, 0.91),  # sky blue
-    "spin_gta": (0.00, 0.62, 0.45),  # bluish green
-    "fit": (0.80, 0.47, 0.65),  # reddish purple
-    "ground_truth": (0.85, 0.85, 0.85),  # light grey
-}
+from core.methods import METHODS
 
-METHOD_LABELS: dict[str, str] = {
-    "hmr": "HMR",
-    "hybrik": "HybrIK",
-    "spin_gta": "SPIN-GTA",
-    "fit": "Fit",
-    "ground_truth": "Ground truth",
-}
+GROUND_TRUTH = "ground_truth"
+METHOD_COLORS: dict[str, tuple[float, float, float]] = {m.id: m.color for m in METHODS}
+METHOD_COLORS[GROUND_TRUTH] = (0.85, 0.85, 0.85)  # light grey
+METHOD_LABELS: dict[str, str] = {m.id: m.short_label for m in METHODS}
+METHOD_LABELS[GROUND_TRUTH] = "Ground truth"
 
 REFINED_LIGHTEN = 0.45  # "hmr+fit" (a method refined by another) is its base colour this far towards white
 
@@ -40,7 +31,7 @@ def method_color(method: str) -> tuple[float, float, float]:
 
 
 def method_label(method: str) -> str:
-    """Display name: 'hmr' → 'HMR', 'hmr+fit' → 'HMR + Fit'; unknown parts are shown as given."""
+    """Short display name: 'hmr' → 'HMR', 'hmr+fit' → 'HMR + Fit'; unknown parts are shown as given."""
     return " + ".join(METHOD_LABELS.get(part, part) for part in method.split("+"))
 
 

@@ -17,7 +17,7 @@ from scipy.spatial import cKDTree
 
 from core.networks.checkpoint import save_checkpoint
 from core.pipeline import inference
-from core.pipeline.estimate import METHODS, OFFICIAL_CHECKPOINTS
+from core.methods import NETWORK_METHODS, network_method
 from core.testing.checkpoints import official_state_dict, sane_hmr
 from core.testing.examples import example_image
 from core.testing.smpl import NUM_FACES, make_body_model, standin_smpl_arrays, write_standin_body_models_dir
@@ -41,7 +41,7 @@ def write_drawable_body_models(folder: Path) -> Path:
     return folder
 
 
-def write_checkpoints(folder: Path, methods=METHODS, keep_mean_camera: bool = False) -> Path:
+def write_checkpoints(folder: Path, methods=NETWORK_METHODS, keep_mean_camera: bool = False) -> Path:
     """Official file names and keys, random values (seeded); see the module docstring for keep_mean_camera."""
     body_model = make_body_model()
     torch.manual_seed(0)
@@ -50,7 +50,7 @@ def write_checkpoints(folder: Path, methods=METHODS, keep_mean_camera: bool = Fa
         state = official_state_dict(method, body_model)
         if keep_mean_camera and method != "hybrik":
             state.update({f"head.{k}": v for k, v in sane_hmr(body_model, method).head.state_dict().items()})
-        save_checkpoint(folder / OFFICIAL_CHECKPOINTS[method], state, {})
+        save_checkpoint(folder / network_method(method).checkpoint, state, {})
     return folder
 
 

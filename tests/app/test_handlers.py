@@ -12,6 +12,7 @@ from app.tabs import setup as environment, compare as handlers
 from app.settings import settings_from_env
 from app.state import Session, close_session
 from core import weights
+from core.methods import checkpoint_path
 from core.paths import REPO_ROOT
 from core.testing.examples import example_image
 from core.testing.data import write_drawable_body_models
@@ -189,7 +190,7 @@ def test_setup_tab_marks_missing_checkpoints_and_explains_offline_downloads(monk
     assert "unavailable" in environment.methods_markdown()
     monkeypatch.setenv(weights.BASE_URL_ENV, "http://127.0.0.1:9")  # nothing listens there: offline
     message = environment.download_method("hmr", lambda *args, **kwargs: None)[0]
-    assert "Download failed" in message and "put it at" in message and str(weights.checkpoint_path("hmr")) in message
+    assert "Download failed" in message and "put it at" in message and str(checkpoint_path("hmr")) in message
 
 
 def test_smpl_download_waits_for_the_licence(monkeypatch):

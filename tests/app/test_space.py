@@ -88,5 +88,5 @@ def test_start_up_lists_what_failed_and_goes_on(mirror, monkeypatch):
     monkeypatch.delenv(space.SKIP_ENV, raising=False)
     monkeypatch.delenv(space.ACCEPT_LICENSE_ENV, raising=False)
     problems = space.prepare_space()  # the mirror holds no checkpoint
-    assert [line.split(":")[0] for line in problems] == list(weights.METHODS)
+    assert [line.split(":")[0] for line in problems] == list(weights.METHOD_FILES)
     assert all("http://127.0.0.1" in line for line in problems)  # each line names the URL it tried

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from core import paths, weights
+from core.methods import checkpoint_path
 from core.weights import MethodFiles, WeightFile
 
 SIZE = 300_000
@@ -227,7 +228,7 @@ def test_smpl_files_from_the_website_are_never_guessed(monkeypatch):
 def _toy_method(server, monkeypatch):
     data = _standin_bytes()
     checkpoint, aux = _register_checkpoint(monkeypatch, data), _register_aux(monkeypatch)
-    monkeypatch.setitem(weights.METHODS, "toy", MethodFiles("Toy", checkpoint.name, (aux.name,), ()))
+    monkeypatch.setitem(weights.METHOD_FILES, "toy", MethodFiles("Toy", checkpoint.name, (aux.name,), ()))
     server.files.update({checkpoint.name: data, aux.name: b"aux", weights.SMPL_NEUTRAL_DOWNLOAD: b"smpl"})
     return checkpoint, aux
 
@@ -258,14 +259,14 @@ def test_unverifiable_file_is_present_until_it_changes(server, monkeypatch):
 
 
 def test_checkpoint_with_wrong_hash_is_not_available(monkeypatch):
-    hmr = weights.FILES[weights.METHODS["hmr"].checkpoint]
+    hmr = weights.FILES[weights.METHOD_FILES["hmr"].checkpoint]
     hmr.path.parent.mkdir(parents=True)
     hmr.path.write_bytes(b"not the published checkpoint")
     available, message = weights.method_available("hmr")
     assert not available and "04f40f58" in message
-    assert weights.checkpoint_path("hmr") == paths.checkpoints_dir() / "resnet50_hmr_pw3d-04f40f58_20211201.pth"
+    assert checkpoint_path("hmr") == paths.checkpoints_dir() / "resnet50_hmr_pw3d-04f40f58_20211201.pth"
     with pytest.raises(ValueError, match="hmr, hybrik, spin_gta"):
-        weights.checkpoint_path("vibe")
+        checkpoint_path("vibe")
 
 
 def test_list_table_shows_states_and_paths(monkeypatch, capsys):
@@ -273,7 +274,7 @@ def test_list_table_shows_states_and_paths(monkeypatch, capsys):
     good = _register_checkpoint(monkeypatch, data)
     good.path.parent.mkdir(parents=True)
     good.path.write_bytes(data)
-    hmr = weights.FILES[weights.METHODS["hmr"].checkpoint]
+    hmr = weights.FILES[weights.METHOD_FILES["hmr"].checkpoint]
     hmr.path.write_bytes(b"wrong")
     assert weights.main(["list"]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -297,7 +298,7 @@ def test_cli_fetch_exit_codes(server, monkeypatch, capsys):
 
 
 def test_registry_urls_and_published_prefixes():
-    for name, method in weights.METHODS.items():
+    for name, method in weights.METHOD_FILES.items():
         checkpoint = weights.FILES[method.checkpoint]
         assert re.fullmatch(r"[0-9a-f]{8}", checkpoint.sha256_prefix), name
         assert all(n in weights.FILES for n in (*method.support, *method.training)), name

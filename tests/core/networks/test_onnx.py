@@ -7,7 +7,8 @@ from core.networks import onnx as fast
 from core.pipeline import inference
 from core.networks.checkpoint import save_checkpoint
 from core.networks.hybrik_head import HybrIKHeadOutput
-from core.pipeline.estimate import HybrIK, OFFICIAL_CHECKPOINTS, build_model
+from core.methods import checkpoint_path
+from core.pipeline.estimate import HybrIK, build_model
 from core.testing.checkpoints import official_state_dict, sane_hmr
 from core.testing.poses import synthetic_hybrik_scene
 from core.testing.smpl import make_body_model
@@ -125,7 +126,7 @@ class _Refuses:
 def test_inference_models_follow_hmrc_fast(tmp_path, monkeypatch, body_model, image, setting):
     monkeypatch.setenv("HMRC_CHECKPOINTS", str(tmp_path))
     monkeypatch.setenv(fast.FAST_ENV, setting)
-    save_checkpoint(tmp_path / OFFICIAL_CHECKPOINTS["hmr"], official_state_dict("hmr", body_model), {})
+    save_checkpoint(tmp_path / checkpoint_path("hmr").name, official_state_dict("hmr", body_model), {})
     inference.clear_cache()
     try:
         model = inference.get_model("hmr", body_model)

@@ -117,12 +117,12 @@ def test_no_boxes_gives_no_predictions(body_model, image):
 def test_missing_checkpoint_says_where_and_how(tmp_path, monkeypatch):
     monkeypatch.setenv("HMRC_CHECKPOINTS", str(tmp_path))
     with pytest.raises(inference.MissingCheckpointError) as error:
-        inference.checkpoint_file("hybrik")
+        inference.require_checkpoint("hybrik")
     message = str(error.value)
     assert "resnet34_hybrik_mixed-a61b3c9c_20220211.pth" in message and str(tmp_path) in message
     assert "python -m core.weights fetch hybrik" in message
     with pytest.raises(ValueError, match="unknown method"):
-        inference.checkpoint_file("vibe")
+        inference.require_checkpoint("vibe")
 
 
 def test_inference_loads_once_and_predicts(tmp_path, monkeypatch, body_model, image):
