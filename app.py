@@ -1,4 +1,4 @@
-"""hmr-compare's web app: `python app.py`, then open http://127.0.0.1:7860 (env HMRC_APP_HOST / HMRC_APP_PORT).
+"""hmr-compare's web app: `python app.py`, then open http://127.0.0.1:7860 (docs/configuration.md: host, port, ...).
 
 On a Hugging Face Space (env SPACE_ID) it binds 0.0.0.0 and fetches the weights first (app/space.py).
 """

@@ -15,23 +15,20 @@ HMRC_SKIP_WEIGHTS=1 skips every download (e.g. a Space that bakes the files into
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 
 from core import weights
 from core.methods import NETWORK_METHODS
+from core.settings import download_settings, space_settings
 
 log = logging.getLogger(__name__)
 
-SMPL_DATASET_ENV = "HMRC_SMPL_DATASET"
-ACCEPT_LICENSE_ENV = "HMRC_ACCEPT_SMPL_LICENSE"
-SKIP_ENV = "HMRC_SKIP_WEIGHTS"
 SMPL_FILES = ("SMPL_NEUTRAL.pkl", "SMPL_MALE.pkl", "SMPL_FEMALE.pkl")
 
 
 def prepare_space() -> list[str]:
     """Fetch what the Space needs; returns one line per problem (empty when everything is in place)."""
-    if os.environ.get(SKIP_ENV) == "1":
+    if space_settings().skip_weights:
         return []
     problems = []
     for method in NETWORK_METHODS:
@@ -49,10 +46,10 @@ def fetch_smpl() -> list[str]:
     """SMPL files from the owner's private dataset or mirror, when configured; else nothing to do."""
     if weights.smpl_neutral_present():
         return []
-    dataset = os.environ.get(SMPL_DATASET_ENV)
-    if dataset:
-        return _from_dataset(dataset)
-    if os.environ.get(weights.BASE_URL_ENV) and os.environ.get(ACCEPT_LICENSE_ENV) == "1":
+    settings = space_settings()
+    if settings.smpl_dataset:
+        return _from_dataset(settings.smpl_dataset, settings.hf_token)
+    if download_settings().weights_base_url and settings.accept_smpl_license:
         problems = []
         for name in SMPL_FILES:
             try:
@@ -63,7 +60,7 @@ def fetch_smpl() -> list[str]:
     return []
 
 
-def _from_dataset(dataset: str) -> list[str]:
+def _from_dataset(dataset: str, token: str | None) -> list[str]:
     """Copy SMPL_*.pkl from a private Hugging Face dataset into the body-model folder."""
     from huggingface_hub import hf_hub_download
 
@@ -73,7 +70,7 @@ def _from_dataset(dataset: str) -> list[str]:
         reasons = []
         for candidate in (name, f"smpl/{name}"):
             try:
-                cached = hf_hub_download(dataset, candidate, repo_type="dataset", token=os.environ.get("HF_TOKEN"))
+                cached = hf_hub_download(dataset, candidate, repo_type="dataset", token=token)
             except Exception as error:  # missing entry, no access, no network: reported, never fatal at start-up
                 reasons.append(f"{candidate}: {type(error).__name__}")
                 continue

@@ -8,12 +8,13 @@ from __future__ import annotations
 import gradio as gr
 
 from app.tabs import benchmark, setup as environment, compare as handlers, live, video
-from app.settings import CACHE_SWEEP, EXAMPLES_DIR, SESSION_TTL_S, AppSettings, settings_from_env
+from app.settings import CACHE_SWEEP, SESSION_TTL_S, settings_from_env
 from app.state import close_session
 from core.pipeline import analyse as pipeline
 from core.methods import FIT, NETWORK_METHODS
 from core.methods import method as method_row
-from core.paths import data_root
+from core.paths import EXAMPLES_DIR, data_root
+from core.settings import AppSettings
 from core.render.colors import method_color, to_uint8
 
 TITLE = "hmr-compare: HMR, HybrIK, SPIN-GTA and a keypoint fit, side by side"

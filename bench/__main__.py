@@ -51,8 +51,8 @@ def main(argv=None) -> Results:
         print(f"[{group}]", flush=True)
         start = time.perf_counter()
         try:
-            use_data(data, "open" if group in OPEN_MODEL_GROUPS else "smpl")
-            _run(group, results, args.quick, work)
+            with use_data(data, "open" if group in OPEN_MODEL_GROUPS else "smpl"):
+                _run(group, results, args.quick, work)
         except Exception as error:  # one broken group must not lose the others' figures
             traceback.print_exc()
             results.skipped[group] = f"failed: {type(error).__name__}: {error}"

@@ -1,13 +1,8 @@
-"""The running app (`python app.py` in a subprocess) through gradio_client: one request, 4 concurrent clients,
-and the app process's peak memory with every model loaded."""
+"""The running app (`python app.py` in a subprocess, core.testing.app_server, on the benchmark's data) through
+gradio_client: one request, 4 concurrent clients, and the app process's peak memory with every model loaded."""
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -18,18 +13,19 @@ from bench.memory import peak_rss_mb
 from bench.results import Results
 from bench.timing import time_call, timing_of
 from core.methods import METHOD_IDS
+from core.testing.app_server import AppServer
 
 GROUP = "app"
-REPO = Path(__file__).resolve().parent.parent
 METHODS = list(METHOD_IDS)
-STARTUP_TIMEOUT_S = 300
 CLIENTS = 4
 
 
 def run(results: Results, quick: bool, work: Path) -> None:
     from gradio_client import Client
 
-    with AppProcess(work / "app_tmp", work / "app.log") as app:
+    start = time.perf_counter()
+    with AppServer(work / "app_tmp", log_path=work / "app.log") as app:
+        print(f"  (app started in {time.perf_counter() - start:.0f} s)", flush=True)
         client = Client(app.url, verbose=False)
         compare(client)  # warm-up: every model loads
         single = time_call(lambda: compare(client), 2 if quick else 6, warmup=0)
@@ -72,47 +68,3 @@ def concurrent(results: Results, url: str, requests_per_client: int) -> None:
                      note=f"p95 {1000 * np.percentile(latencies, 95):.0f} ms")
     results.add_value(GROUP, f"p95 latency, {CLIENTS} concurrent clients", 1000 * float(np.percentile(latencies, 95)),
                       "ms", runs=len(latencies))
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class AppProcess:
-    """`python app.py` on a free local port with this process's HMRC_DATA; stopped on exit."""
-
-    def __init__(self, temp: Path, log_path: Path):
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}/"
-        self.log_path = log_path
-        self.env = {**os.environ, "HMRC_APP_PORT": str(self.port), "HMRC_APP_TMP": str(temp),
-                    "HMRC_APP_EXAMPLES": "lazy", "GRADIO_ANALYTICS_ENABLED": "False"}
-        self.env.pop("SPACE_ID", None)
-
-    def __enter__(self) -> "AppProcess":
-        self.log = open(self.log_path, "w")
-        self.process = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=self.env, stdout=self.log,
-                                        stderr=subprocess.STDOUT)
-        start = time.time()
-        while time.time() - start < STARTUP_TIMEOUT_S:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"app.py exited with {self.process.returncode}: see {self.log_path}")
-            try:
-                urllib.request.urlopen(self.url, timeout=2)
-                print(f"  (app started in {time.time() - start:.0f} s)", flush=True)
-                return self
-            except OSError:
-                time.sleep(1)
-        self.__exit__()
-        raise TimeoutError(f"app.py did not answer within {STARTUP_TIMEOUT_S} s: see {self.log_path}")
-
-    def __exit__(self, *exc) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-        self.log.close()

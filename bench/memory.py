@@ -6,9 +6,10 @@ import sys
 from pathlib import Path
 
 from bench.results import Results
+from core.paths import REPO_ROOT
+from core.settings import data_environment
 
 GROUP = "memory"
-REPO = Path(__file__).resolve().parent.parent
 LOAD_EVERYTHING = """
 import numpy as np
 from core.pipeline import inference
@@ -24,8 +25,8 @@ print(open("/proc/self/status").read())
 
 
 def run(results: Results, quick: bool) -> None:
-    completed = subprocess.run([sys.executable, "-c", LOAD_EVERYTHING], cwd=REPO, capture_output=True, text=True,
-                               check=True)
+    completed = subprocess.run([sys.executable, "-c", LOAD_EVERYTHING], cwd=REPO_ROOT, capture_output=True, text=True,
+                               check=True, env=data_environment())
     results.add_value(GROUP, "peak RSS of one analysis with all models loaded (no web server)",
                       _field_mb(completed.stdout, "VmHWM"), "MB", note="3 networks + ONNX Runtime sessions, MediaPipe, renderer")
 

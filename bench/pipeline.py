@@ -7,7 +7,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from bench.data import GROUP as GROUP_PHOTO
-from bench.data import ONE_PERSON, PERSON_IN_CLIP, video_frames
+from bench.data import ONE_PERSON
 from bench.results import Results
 from bench.timing import time_call, timing_of
 from core.pipeline import analyse as pipeline
@@ -18,6 +18,7 @@ from core.render import render_overlay
 from core.render.overlay import composite
 from core.render.raster import SoftwareRenderer
 from core.render.renderer import renderer_info
+from core.testing.examples import clip_frames
 from core.outputs.pictures import method_meshes, render_views
 
 GROUP = "pipeline"
@@ -99,7 +100,7 @@ def live(results: Results, quick: bool) -> None:
     from app.tabs.live import live_frame
     from app.state import Session
 
-    frames = video_frames(10 if quick else 60, start=PERSON_IN_CLIP)
+    frames = clip_frames(10 if quick else 60)
     for name, follow in (("detection on every frame", False), ("person followed between frames", True)):
         session = Session()
         live_frame(frames[0], LIVE_METHOD, session)  # warm-up

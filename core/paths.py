@@ -1,4 +1,5 @@
-"""Where files live. One environment variable moves everything: HMRC_DATA.
+"""Where files live: the repository's own assets, and the data folders (read from the environment by
+core.settings; one variable moves everything: HMRC_DATA).
 
 The data folder follows mmhuman3d's `data/` layout so users can point it at files they already have:
 
@@ -12,26 +13,28 @@ The data folder follows mmhuman3d's `data/` layout so users can point it at file
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from core.settings import data_folders
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ASSETS_DIR = REPO_ROOT / "assets"
+EXAMPLES_DIR = ASSETS_DIR / "examples"
+BENCHMARK_DIR = ASSETS_DIR / "benchmark"
 OPEN_BODY_MODEL_FILE = ASSETS_DIR / "body_models" / "open_body_model.npz"
+DEFAULT_DATA_DIR = REPO_ROOT / "data"
 
 
 def data_root() -> Path:
     """The mmhuman3d-style data folder (env HMRC_DATA, default <repo>/data)."""
-    return Path(os.environ.get("HMRC_DATA", REPO_ROOT / "data")).expanduser()
+    return data_folders().data
 
 
 def body_models_dir() -> Path:
     """Folder holding SMPL files and regressors (env HMRC_BODY_MODELS, default $HMRC_DATA/body_models)."""
-    override = os.environ.get("HMRC_BODY_MODELS")
-    return Path(override).expanduser() if override else data_root() / "body_models"
+    return data_folders().body_models
 
 
 def checkpoints_dir() -> Path:
     """Folder holding method checkpoints (env HMRC_CHECKPOINTS, default $HMRC_DATA/checkpoints)."""
-    override = os.environ.get("HMRC_CHECKPOINTS")
-    return Path(override).expanduser() if override else data_root() / "checkpoints"
+    return data_folders().checkpoints

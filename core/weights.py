@@ -44,10 +44,10 @@ from tqdm import tqdm
 
 from core import paths
 from core.methods import NETWORK_METHODS, network_method, published_sha256_prefix
+from core.settings import download_settings
 
 log = logging.getLogger(__name__)
 
-BASE_URL_ENV = "HMRC_WEIGHTS_BASE_URL"
 SMPL_LICENSE_URL = "https://smpl.is.tue.mpg.de/modellicense.html"
 SMPL_WEBSITE = "https://smpl.is.tue.mpg.de"
 TIMEOUT_S = 10.0  # connect and per-read: offline fails at once; a stalled transfer is resumed, not waited on
@@ -190,7 +190,7 @@ def smpl_neutral_present() -> bool:
 
 def resolve_url(file: WeightFile) -> str:
     """The file's URL, or `$HMRC_WEIGHTS_BASE_URL/<name>` when a mirror is set."""
-    base = os.environ.get(BASE_URL_ENV)
+    base = download_settings().weights_base_url
     if base:
         return f"{base.rstrip('/')}/{urllib.parse.quote(file.name)}"
     if file.url is None:
@@ -488,7 +488,7 @@ def _ensure(file: WeightFile, progress: ProgressFn | None, accept_smpl_license: 
     row = file_status(file)
     if row.usable:
         return row.path
-    if file.url is None and not os.environ.get(BASE_URL_ENV):
+    if file.url is None and not download_settings().weights_base_url:
         raise WeightsError(manual_instructions(file))
     if row.state == "hash mismatch":
         log.warning("%s: %s; downloading it again", file.name, row.detail)

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,7 +31,7 @@ from torch.utils.data import DataLoader, Dataset
 from core.evaluation import metrics
 from core.body_models import BodyModel
 from core.methods import NETWORK_METHODS
-from core.paths import data_root
+from core.settings import data_folders, distributed_settings
 from core.evaluation.human_data import HumanData, load_human_data
 
 DATASET_NAME = "pw3d"
@@ -186,9 +185,9 @@ def read_image_rgb(path: Path) -> np.ndarray:
 class EvalImages(Dataset):
     """Decoded, cropped and normalised test images plus the per-sample inputs and GT (workers run this)."""
 
-    def __init__(self, data: HumanData, method: str, limit: int | None = None):
+    def __init__(self, data: HumanData, method: str, limit: int | None = None, data_root: Path | None = None):
         self.data, self.method = data, method
-        self.paths = data.image_paths(DATASET_NAME)
+        self.paths = data.image_paths(DATASET_NAME, data_root)
         self.indices = list(range(len(data) if limit is None else min(limit, len(data))))
         self.gt = ground_truth_arrays(data, method)
 
@@ -240,12 +239,13 @@ def load_model(method: str, checkpoint: Path, body_model: BodyModel, device: tor
     return load(method, checkpoint, body_model=body_model, device=device)
 
 
-def load_eval_bodies(method: str, device: torch.device) -> EvalBodies:
-    """Neutral SMPL (all), plus male and female SMPL for pw3d_test.npz, each with the H36M regressor."""
-    from core.body_models.load import load_body_model
+def load_eval_bodies(method: str, device: torch.device, folder: Path | None = None) -> EvalBodies:
+    """Neutral SMPL (all), plus male and female SMPL for pw3d_test.npz, each with the H36M regressor, from the
+    body-model folder `folder` (default: core.paths.body_models_dir())."""
+    from core.body_models.smpl import load_smpl
 
     genders = ("neutral",) if method == "hybrik" else ("neutral", "male", "female")
-    models = {gender: load_body_model("smpl", gender=gender).to(device) for gender in genders}
+    models = {gender: load_smpl(gender, folder).to(device) for gender in genders}
     for model in models.values():
         model.regressor(H36M_REGRESSOR)  # fails early, naming the missing J_regressor_h36m.npy
     return EvalBodies(**models)
@@ -288,11 +288,13 @@ PROTOCOL["spin_gta"] = PROTOCOL["hmr"]
 
 
 def run_evaluation(model, method: str, data: HumanData, bodies: EvalBodies, device: torch.device,
-                   batch_size: int = 32, limit: int | None = None, workers: int = 2, progress: bool = True) -> EvalResult:
-    """Evaluate `model` on `data`; with torch.distributed initialised each rank takes a share."""
+                   batch_size: int = 32, limit: int | None = None, workers: int = 2, progress: bool = True,
+                   data_root: Path | None = None) -> EvalResult:
+    """Evaluate `model` on `data` (images under `data_root`/datasets/pw3d, default core.paths.data_root());
+    with torch.distributed initialised each rank takes a share."""
     from tqdm import tqdm
 
-    dataset = EvalImages(data, method, limit)
+    dataset = EvalImages(data, method, limit, data_root)
     sampler = _distributed_sampler(dataset)
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, sampler=sampler, num_workers=workers,
                         pin_memory=device.type == "cuda")
@@ -382,13 +384,13 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    if args.data_root is not None:
-        os.environ["HMRC_DATA"] = str(args.data_root)  # body models and images resolve under it too
+    folders = data_folders(args.data_root)  # body models and images resolve under --data-root too
     device = _setup_device(args.device)
-    data = load_human_data(test_file(args.method, data_root()))
-    bodies = load_eval_bodies(args.method, device)
+    data = load_human_data(test_file(args.method, folders.data))
+    bodies = load_eval_bodies(args.method, device, folders.body_models)
     model = load_model(args.method, args.checkpoint, bodies.neutral, device)
-    result = run_evaluation(model, args.method, data, bodies, device, args.batch_size, args.limit, args.workers)
+    result = run_evaluation(model, args.method, data, bodies, device, args.batch_size, args.limit, args.workers,
+                            data_root=folders.data)
     if _rank() == 0:
         json_path, csv_path = write_outputs(result, args.out, args.checkpoint)
         summary = result.summary()
@@ -400,13 +402,13 @@ def main(argv=None) -> dict:
 
 def _setup_device(name: str) -> torch.device:
     """Under torchrun (WORLD_SIZE > 1) join the process group and take this rank's GPU."""
-    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+    launch = distributed_settings()
+    if launch.world_size > 1:
         backend = "nccl" if name == "cuda" else "gloo"
         torch.distributed.init_process_group(backend)
         if name == "cuda":
-            local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-            torch.cuda.set_device(local_rank)
-            return torch.device("cuda", local_rank)
+            torch.cuda.set_device(launch.local_rank)
+            return torch.device("cuda", launch.local_rank)
     if name == "cuda" and not torch.cuda.is_available():
         raise RuntimeError("--device cuda asked for but no CUDA GPU is visible; use --device cpu")
     return torch.device(name)

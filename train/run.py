@@ -12,12 +12,12 @@ Examples:
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 import torch
 
 from core.paths import data_root as default_data_root
+from core.settings import distributed_settings
 from train.config import METHODS, TrainConfig, apply_overrides, default_config
 from train.data.sampling import MixedSampler, epoch_length
 
@@ -56,10 +56,11 @@ def build_trainer(config: TrainConfig, run_dir: Path, data_root: Path):
         if config.data.adv_ann_file:
             poses = datasets.AdversarialPoses(data_root / "preprocessed_datasets" / config.data.adv_ann_file, seed)
             train_set = datasets.WithAdversarial(train_set, poses)
+    launch = distributed_settings()
     lengths = [len(s.data) for s in sources]
     partitions = [config.data.partitions[s.name] for s in sources]
     sampler = MixedSampler(lengths, partitions, epoch_length(lengths, config.data.num_data), config.data.batch_size,
-                           seed, int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1")))
+                           seed, launch.rank, launch.world_size)
     validate = make_validation(config, data_root)
     if config.method == "hybrik":
         return HybrIKTrainer(config, run_dir, train_set, sampler, body_model, validate=validate)
@@ -85,7 +86,8 @@ def make_validation(config: TrainConfig, data_root: Path):
         model = load_model(config.method, trainer.run_dir / f"epoch_{trainer.epoch}.pth", device=trainer.device)
         bodies = evaluation.load_eval_bodies(config.method, trainer.device)
         result = evaluation.run_evaluation(model, config.method, load_human_data(path), bodies, trainer.device,
-                                           batch_size=config.data.batch_size, workers=config.data.num_workers)
+                                           batch_size=config.data.batch_size, workers=config.data.num_workers,
+                                           data_root=data_root)
         summary = result.summary()
         return {name: summary[name] for name in ("mpjpe_mm", "pa_mpjpe_mm", "pve_mm")}
 

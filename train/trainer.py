@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import platform
 import random
 import subprocess
@@ -32,6 +31,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset
 
 from core.networks.checkpoint import save_checkpoint
+from core.settings import distributed_settings, set_library_variable
 from train.config import TrainConfig, config_to_dict, save_config
 from train.networks import build_networks, checkpoint_state_dict, load_state_into
 
@@ -43,8 +43,8 @@ CHECKPOINT_LATEST = "latest.pth"
 # ------------------------------------------------------------------------------------------------
 def init_distributed(device: torch.device) -> tuple[int, int]:
     """(rank, world size) from torchrun's env vars; initialises the process group when world size > 1."""
-    world_size = int(os.environ.get("WORLD_SIZE", "1"))
-    rank = int(os.environ.get("RANK", "0"))
+    launch = distributed_settings()
+    rank, world_size = launch.rank, launch.world_size
     if world_size > 1 and not dist.is_initialized():
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo", rank=rank, world_size=world_size)
     return rank, world_size
@@ -54,7 +54,7 @@ def pick_device(name: str) -> torch.device:
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda":
-        local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+        local_rank = distributed_settings().local_rank
         torch.cuda.set_device(local_rank)
         return torch.device("cuda", local_rank)
     return torch.device(name)
@@ -65,7 +65,7 @@ def seed_everything(seed: int, deterministic: bool) -> None:
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
     if deterministic:
-        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        set_library_variable("CUBLAS_WORKSPACE_CONFIG", ":4096:8", keep_existing=True)
         torch.use_deterministic_algorithms(True)
         torch.backends.cudnn.deterministic = True
         torch.backends.cudnn.benchmark = False
@@ -112,7 +112,7 @@ def environment() -> dict:
     return {
         "python": sys.version, "platform": platform.platform(), "torch": str(torch.__version__),
         "numpy": np.__version__, "cuda": torch.version.cuda, "cuda_available": torch.cuda.is_available(),
-        "world_size": int(os.environ.get("WORLD_SIZE", "1")), "argv": sys.argv, "git_commit": commit,
+        "world_size": distributed_settings().world_size, "argv": sys.argv, "git_commit": commit,
         "time": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
 

@@ -17,11 +17,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from app.settings import BENCHMARK_DIR
 from app.state import session_of
 from core.pipeline import analyse as pipeline
 from core.body_models.load import load_body_model
 from core.image_io import load_image
+from core.paths import BENCHMARK_DIR
 from core.methods import METHOD_IDS, METHODS
 from core.evaluation.metrics import J14_NAMES
 from core.render.colors import method_label

@@ -13,24 +13,15 @@ network (IK, skinning, cameras) is PyTorch in both cases.
 from __future__ import annotations
 
 import io
-import os
 import warnings
 
 import torch
 from torch import nn
 
-FAST_ENV = "HMRC_FAST"
-BACKENDS = ("auto", "onnxruntime", "off")
+from core.settings import FAST, FAST_CHOICES, fast_setting
+
 ONNX_OPSET = 17
 ONNX_INPUT = "images"
-
-
-def requested_backend() -> str:
-    """HMRC_FAST: 'auto' (default: ONNX Runtime when installed), 'onnxruntime' (required) or 'off'."""
-    choice = os.environ.get(FAST_ENV, "auto").strip().lower() or "auto"
-    if choice not in BACKENDS:
-        raise ValueError(f"{FAST_ENV}={choice!r} is not one of {BACKENDS}")
-    return choice
 
 
 def onnxruntime_available() -> bool:
@@ -85,9 +76,9 @@ def accelerate(model: nn.Module, backend: str | None = None) -> str:
 
     Sets `model.fast_network` (used by core.pipeline.estimate for CPU inference) and returns what runs the network.
     """
-    backend = requested_backend() if backend is None else backend
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    backend = fast_setting() if backend is None else backend
+    if backend not in FAST_CHOICES:
+        raise ValueError(f"backend must be one of {FAST_CHOICES}, got {backend!r}")
     model.fast_network = None
     if backend == "off":
         return "PyTorch (HMRC_FAST=off)"
@@ -95,7 +86,7 @@ def accelerate(model: nn.Module, backend: str | None = None) -> str:
         return f"PyTorch on {model.device}"
     if not onnxruntime_available():
         if backend == "onnxruntime":
-            raise RuntimeError(f"{FAST_ENV}=onnxruntime needs: pip install onnxruntime onnx (or set {FAST_ENV}=auto)")
+            raise RuntimeError(f"{FAST}=onnxruntime needs: pip install onnxruntime onnx (or set {FAST}=auto)")
         return "PyTorch (onnxruntime not installed)"
     exported, names, finish = _exported_network(model)
     try:

@@ -8,7 +8,6 @@ any thread (Gradio serves requests concurrently) queue on it.
 from __future__ import annotations
 
 import math
-import os
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 
@@ -17,6 +16,7 @@ import numpy as np
 import pyrender
 
 from core.render.camera import OPENCV_TO_OPENGL, check_intrinsics, opengl_intrinsics
+from core.settings import opengl_platform
 from core.render.scene import AMBIENT, LIGHTS, Z_FAR, Z_NEAR, MeshToDraw, RenderOutput, unit, vertex_normals
 
 SOFTWARE_GL_DRIVERS = ("llvmpipe", "softpipe", "swrast")
@@ -35,7 +35,7 @@ class PyrenderRenderer:
 
     def __init__(self):
         self._gl_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hmrc-opengl")
-        self._one_per_size = os.environ.get("PYOPENGL_PLATFORM") == "osmesa"
+        self._one_per_size = opengl_platform() == "osmesa"
         self._offscreens: OrderedDict[tuple[int, int], pyrender.OffscreenRenderer] = OrderedDict()
         self.info = self._gl_thread.submit(self._create_first).result()
 
@@ -130,7 +130,8 @@ def _describe_context() -> str:
     """e.g. 'pyrender EGL (Mesa llvmpipe, CPU)' or 'pyrender EGL (NVIDIA H100 80GB HBM3/PCIe/SSE2)'."""
     from OpenGL import GL
 
-    platform = PLATFORM_NAMES.get(os.environ.get("PYOPENGL_PLATFORM", ""), os.environ.get("PYOPENGL_PLATFORM", "?"))
+    chosen = opengl_platform()
+    platform = PLATFORM_NAMES.get(chosen, chosen or "?")
     device = GL.glGetString(GL.GL_RENDERER).decode(errors="replace")
     software = next((name for name in SOFTWARE_GL_DRIVERS if name in device.lower()), None)
     return f"pyrender {platform} (Mesa {software}, CPU)" if software else f"pyrender {platform} ({device})"

@@ -6,7 +6,6 @@ on GPU machines); if no context can be made, the software rasteriser takes over 
 """
 from __future__ import annotations
 
-import os
 import sys
 import threading
 import warnings
@@ -16,8 +15,8 @@ import numpy as np
 
 from core.render.raster import SoftwareRenderer
 from core.render.scene import MeshToDraw, RenderOutput
+from core.settings import OPENGL_PLATFORM, opengl_platform, renderer_setting, set_library_variable
 
-RENDERER_CHOICES = ("auto", "egl", "osmesa", "software")
 OPENGL_PLATFORMS = ("egl", "osmesa")
 SETUP_HINT = (
     "EGL needs Debian's libegl-mesa0 (CPU) or the NVIDIA driver; OSMesa needs libosmesa6 and PyOpenGL>=3.1.5; "
@@ -50,10 +49,8 @@ def renderer_info() -> str:
 
 
 def requested_renderer() -> str:
-    choice = os.environ.get("HMRC_RENDERER", "auto").strip().lower() or "auto"
-    if choice not in RENDERER_CHOICES:
-        raise ValueError(f"HMRC_RENDERER={choice!r} is not one of {RENDERER_CHOICES}")
-    return choice
+    """HMRC_RENDERER (core.settings): 'auto', 'egl', 'osmesa' or 'software'."""
+    return renderer_setting()
 
 
 def configure_opengl_platform(choice: str = "auto") -> str:
@@ -62,7 +59,7 @@ def configure_opengl_platform(choice: str = "auto") -> str:
     'auto' keeps a user-set PYOPENGL_PLATFORM and otherwise picks EGL, also when a DISPLAY exists:
     rendering is offscreen, and EGL needs no window, whereas pyrender's pyglet path opens a hidden one.
     """
-    user_platform = os.environ.get("PYOPENGL_PLATFORM", "").strip().lower()
+    user_platform = opengl_platform()
     wanted = choice if choice in OPENGL_PLATFORMS else (user_platform or "egl")
     if user_platform and user_platform != wanted:
         raise ValueError(
@@ -73,8 +70,7 @@ def configure_opengl_platform(choice: str = "auto") -> str:
             f"OpenGL was imported before core.render could select the {wanted} platform; "
             f"import core.render first or set PYOPENGL_PLATFORM={wanted} before starting Python"
         )
-    os.environ["PYOPENGL_PLATFORM"] = wanted
-    return wanted
+    return set_library_variable(OPENGL_PLATFORM, wanted)
 
 
 def prepare_opengl_platform() -> None:
@@ -82,15 +78,15 @@ def prepare_opengl_platform() -> None:
 
     Only sets what is safe to set now; conflicts are reported by `get_renderer`.
     """
-    choice = requested_renderer()
-    if choice != "software" and "PYOPENGL_PLATFORM" not in os.environ and "OpenGL.platform" not in sys.modules:
-        os.environ["PYOPENGL_PLATFORM"] = choice if choice in OPENGL_PLATFORMS else "egl"
+    choice = renderer_setting()
+    if choice != "software" and not opengl_platform() and "OpenGL.platform" not in sys.modules:
+        set_library_variable(OPENGL_PLATFORM, choice if choice in OPENGL_PLATFORMS else "egl")
 
 
 def _make_renderer(choice: str) -> Renderer:
     if choice == "software":
         return SoftwareRenderer()
-    platform = os.environ.get("PYOPENGL_PLATFORM", choice)
+    platform = opengl_platform() or choice
     try:
         platform = configure_opengl_platform(choice)
         from core.render.pyrender_backend import PyrenderRenderer

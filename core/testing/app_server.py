@@ -4,7 +4,6 @@ Only the command runs the app: nothing here imports app/.
 """
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -13,9 +12,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from core import settings
 from core.paths import REPO_ROOT
 
-STARTUP_TIMEOUT_S = 240
+STARTUP_TIMEOUT_S = 300
 
 
 def free_port() -> int:
@@ -25,17 +25,21 @@ def free_port() -> int:
 
 
 class AppServer:
-    """`python app.py` on 127.0.0.1 and a free port, with its own data and temporary folders."""
+    """`python app.py` on 127.0.0.1 and a free port, with its own temporary folder and data folder (`data`, else
+    the data folders in force in this process), and `env` on top; a context manager that stops it on exit."""
 
-    def __init__(self, data: Path, temp: Path, **env: str):
+    def __init__(self, temp: Path, data: Path | None = None, log_path: Path | None = None, **env: str):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.temp = temp
-        self.log_path = temp.parent / f"app_server_{self.port}.log"
-        self.env = {**os.environ, "HMRC_DATA": str(data), "HMRC_APP_PORT": str(self.port), "HMRC_APP_TMP": str(temp),
-                    "HMRC_APP_EXAMPLES": "lazy", "HMRC_APP_CONCURRENCY": "2", "HMRC_APP_QUEUE": "8",
-                    "GRADIO_ANALYTICS_ENABLED": "False", **env}
-        self.env.pop("SPACE_ID", None)
+        self.log_path = log_path or temp.parent / f"app_server_{self.port}.log"
+        served = {settings.APP_PORT: str(self.port), settings.APP_TMP: str(temp), settings.APP_EXAMPLES: "lazy",
+                  settings.SPACE_ID: None, "GRADIO_ANALYTICS_ENABLED": "False", **env}
+        if data is None:
+            self.env = settings.data_environment(**served)
+        else:
+            with settings.use_data_folders(data):
+                self.env = settings.data_environment(**served)
         self.process: subprocess.Popen | None = None
 
     def __enter__(self) -> "AppServer":

@@ -17,6 +17,7 @@ from scipy.spatial import cKDTree
 
 from core.networks.checkpoint import save_checkpoint
 from core.pipeline import inference
+from core.settings import use_data_folders
 from core.methods import NETWORK_METHODS, network_method
 from core.testing.checkpoints import official_state_dict, sane_hmr
 from core.testing.examples import example_image
@@ -69,16 +70,11 @@ def write_app_data(root: Path) -> Path:
 
 
 def analysed(image, options, data: Path):
-    """core.pipeline.analyse with HMRC_DATA = `data`; usable from module-scoped fixtures (no monkeypatch there)."""
-    import pytest
-
+    """core.pipeline.analyse on the data folder `data` (core.settings.use_data_folders)."""
     from core.pipeline.analyse import analyse
 
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HMRC_DATA", str(data))
-        patch.delenv("HMRC_BODY_MODELS", raising=False)
-        patch.delenv("HMRC_CHECKPOINTS", raising=False)
-        inference.clear_cache()  # its caches ignore the environment
+    with use_data_folders(data):
+        inference.clear_cache()  # its caches ignore the data folders
         try:
             return analyse(image, options)
         finally:

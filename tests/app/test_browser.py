@@ -29,7 +29,8 @@ def page(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("browser_app")
     ARTIFACTS.mkdir(exist_ok=True)
-    with AppServer(write_app_data(root / "data"), root / "app_tmp") as server, sync_playwright() as playwright:
+    with (AppServer(root / "app_tmp", write_app_data(root / "data"), HMRC_APP_CONCURRENCY="2", HMRC_APP_QUEUE="8")
+          as server, sync_playwright() as playwright):
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1600, "height": 1000})
         page.goto(server.url, wait_until="load", timeout=120_000)

@@ -11,6 +11,7 @@ from app import space
 from app.tabs import setup as environment, compare as handlers
 from app.settings import settings_from_env
 from app.state import Session, close_session
+from core import settings
 from core import weights
 from core.methods import checkpoint_path
 from core.paths import REPO_ROOT
@@ -188,7 +189,7 @@ def test_setup_tab_marks_missing_checkpoints_and_explains_offline_downloads(monk
     labels = dict((value, label) for label, value in environment.method_choices())
     assert labels["hmr"].endswith("(no checkpoint: see Setup)") and labels["fit"] == "Keypoint fit"
     assert "unavailable" in environment.methods_markdown()
-    monkeypatch.setenv(weights.BASE_URL_ENV, "http://127.0.0.1:9")  # nothing listens there: offline
+    monkeypatch.setenv(settings.WEIGHTS_BASE_URL, "http://127.0.0.1:9")  # nothing listens there: offline
     message = environment.download_method("hmr", lambda *args, **kwargs: None)[0]
     assert "Download failed" in message and "put it at" in message and str(checkpoint_path("hmr")) in message
 
@@ -203,10 +204,10 @@ def test_smpl_download_waits_for_the_licence(monkeypatch):
 
 
 def test_space_start_up_is_quiet_without_smpl_configuration(monkeypatch):
-    monkeypatch.delenv(space.SMPL_DATASET_ENV, raising=False)
-    monkeypatch.delenv(weights.BASE_URL_ENV, raising=False)
+    monkeypatch.delenv(settings.SMPL_DATASET, raising=False)
+    monkeypatch.delenv(settings.WEIGHTS_BASE_URL, raising=False)
     assert space.fetch_smpl() == []
-    monkeypatch.setenv(space.SKIP_ENV, "1")
+    monkeypatch.setenv(settings.SKIP_WEIGHTS, "1")
     assert space.prepare_space() == []
 
 

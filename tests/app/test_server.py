@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("app")
-    with AppServer(write_app_data(root / "data"), root / "app_tmp") as running:
+    with AppServer(root / "app_tmp", write_app_data(root / "data"), HMRC_APP_CONCURRENCY="2", HMRC_APP_QUEUE="8") as running:
         yield running
 
 

@@ -6,6 +6,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from app import space
+from core import settings
 from core import weights
 
 
@@ -26,7 +27,7 @@ def fake_hub(tmp_path, monkeypatch):
 
     monkeypatch.setattr(huggingface_hub, "hf_hub_download", hf_hub_download)
     monkeypatch.setenv("HF_TOKEN", "hf_secret")
-    monkeypatch.delenv(weights.BASE_URL_ENV, raising=False)
+    monkeypatch.delenv(settings.WEIGHTS_BASE_URL, raising=False)
     return hub, calls
 
 
@@ -39,8 +40,8 @@ def mirror(tmp_path, monkeypatch):
     handler.log_message = lambda *args: None
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True).start()
-    monkeypatch.setenv(weights.BASE_URL_ENV, f"http://127.0.0.1:{httpd.server_address[1]}/")
-    monkeypatch.delenv(space.SMPL_DATASET_ENV, raising=False)
+    monkeypatch.setenv(settings.WEIGHTS_BASE_URL, f"http://127.0.0.1:{httpd.server_address[1]}/")
+    monkeypatch.delenv(settings.SMPL_DATASET, raising=False)
     yield folder
     httpd.shutdown()
     httpd.server_close()
@@ -51,7 +52,7 @@ def test_smpl_comes_from_the_owners_private_dataset(fake_hub, monkeypatch):
     (hub / "me/smpl" / "smpl").mkdir(parents=True)
     (hub / "me/smpl" / "smpl" / "SMPL_NEUTRAL.pkl").write_bytes(b"neutral")  # under smpl/
     (hub / "me/smpl" / "SMPL_MALE.pkl").write_bytes(b"male")  # at the top level
-    monkeypatch.setenv(space.SMPL_DATASET_ENV, "me/smpl")
+    monkeypatch.setenv(settings.SMPL_DATASET, "me/smpl")
     assert not weights.smpl_neutral_present()
     assert space.fetch_smpl() == []  # the neutral model is what the app needs; the female one is optional
     assert weights.FILES["SMPL_NEUTRAL.pkl"].path.read_bytes() == b"neutral"
@@ -61,7 +62,7 @@ def test_smpl_comes_from_the_owners_private_dataset(fake_hub, monkeypatch):
 
 
 def test_dataset_without_smpl_is_reported_not_fatal(fake_hub, monkeypatch):
-    monkeypatch.setenv(space.SMPL_DATASET_ENV, "me/empty")
+    monkeypatch.setenv(settings.SMPL_DATASET, "me/empty")
     problems = space.fetch_smpl()
     assert len(problems) == 3 and all("me/empty" in line and "HF_TOKEN" in line for line in problems)
     assert "LocalEntryNotFoundError" in problems[0]
@@ -70,23 +71,23 @@ def test_dataset_without_smpl_is_reported_not_fatal(fake_hub, monkeypatch):
 
 def test_smpl_comes_from_a_mirror_only_once_the_licence_is_accepted(mirror, monkeypatch):
     (mirror / "SMPL_NEUTRAL.pkl").write_bytes(b"neutral from the mirror")
-    monkeypatch.delenv(space.ACCEPT_LICENSE_ENV, raising=False)
+    monkeypatch.delenv(settings.ACCEPT_SMPL_LICENSE, raising=False)
     assert space.fetch_smpl() == [] and not weights.smpl_neutral_present()
-    monkeypatch.setenv(space.ACCEPT_LICENSE_ENV, "1")
+    monkeypatch.setenv(settings.ACCEPT_SMPL_LICENSE, "1")
     assert space.fetch_smpl() == []  # the gendered files, not on this mirror, are optional
     assert weights.FILES["SMPL_NEUTRAL.pkl"].path.read_bytes() == b"neutral from the mirror"
 
 
 def test_mirror_without_smpl_is_reported_not_fatal(mirror, monkeypatch):
-    monkeypatch.setenv(space.ACCEPT_LICENSE_ENV, "1")
+    monkeypatch.setenv(settings.ACCEPT_SMPL_LICENSE, "1")
     problems = space.fetch_smpl()
     assert len(problems) == 3 and all(line.startswith("SMPL from the mirror") for line in problems)
     assert "SMPL_NEUTRAL.pkl" in problems[0] and not weights.smpl_neutral_present()
 
 
 def test_start_up_lists_what_failed_and_goes_on(mirror, monkeypatch):
-    monkeypatch.delenv(space.SKIP_ENV, raising=False)
-    monkeypatch.delenv(space.ACCEPT_LICENSE_ENV, raising=False)
+    monkeypatch.delenv(settings.SKIP_WEIGHTS, raising=False)
+    monkeypatch.delenv(settings.ACCEPT_SMPL_LICENSE, raising=False)
     problems = space.prepare_space()  # the mirror holds no checkpoint
     assert [line.split(":")[0] for line in problems] == list(weights.METHOD_FILES)
     assert all("http://127.0.0.1" in line for line in problems)  # each line names the URL it tried

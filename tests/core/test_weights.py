@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 import pytest
 
+from core import settings
 from core import paths, weights
 from core.methods import checkpoint_path
 from core.weights import MethodFiles, WeightFile
@@ -69,7 +70,7 @@ def server(monkeypatch):
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
     thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
     thread.start()
-    monkeypatch.setenv(weights.BASE_URL_ENV, f"http://127.0.0.1:{httpd.server_address[1]}/mirror/")
+    monkeypatch.setenv(settings.WEIGHTS_BASE_URL, f"http://127.0.0.1:{httpd.server_address[1]}/mirror/")
     yield state
     httpd.shutdown()
     httpd.server_close()
@@ -175,7 +176,7 @@ def test_server_down_fails_fast_with_url_and_destination(monkeypatch):
     with socket.socket() as probe:  # a loopback port with nothing listening
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    monkeypatch.setenv(weights.BASE_URL_ENV, f"http://127.0.0.1:{port}")
+    monkeypatch.setenv(settings.WEIGHTS_BASE_URL, f"http://127.0.0.1:{port}")
     file = _register_checkpoint(monkeypatch, b"x")
     started = time.monotonic()
     with pytest.raises(weights.WeightsError) as error:
@@ -192,7 +193,7 @@ def test_server_that_never_answers_times_out(monkeypatch):
     with socket.socket() as silent:  # accepts connections (backlog) but never sends a byte
         silent.bind(("127.0.0.1", 0))
         silent.listen(1)
-        monkeypatch.setenv(weights.BASE_URL_ENV, f"http://127.0.0.1:{silent.getsockname()[1]}")
+        monkeypatch.setenv(settings.WEIGHTS_BASE_URL, f"http://127.0.0.1:{silent.getsockname()[1]}")
         file = _register_checkpoint(monkeypatch, b"x")
         started = time.monotonic()
         with pytest.raises(weights.WeightsError, match="timed out"):
@@ -219,7 +220,7 @@ def test_smpl_model_needs_licence_acceptance(server):
 
 
 def test_smpl_files_from_the_website_are_never_guessed(monkeypatch):
-    monkeypatch.delenv(weights.BASE_URL_ENV, raising=False)
+    monkeypatch.delenv(settings.WEIGHTS_BASE_URL, raising=False)
     with pytest.raises(weights.WeightsError, match="smpl.is.tue.mpg.de") as error:
         weights.fetch("SMPL_NEUTRAL.pkl", accept_smpl_license=True)
     assert str(paths.body_models_dir() / "smpl" / "SMPL_NEUTRAL.pkl") in str(error.value)

@@ -7,6 +7,7 @@ from core.networks import onnx as fast
 from core.pipeline import inference
 from core.networks.checkpoint import save_checkpoint
 from core.networks.hybrik_head import HybrIKHeadOutput
+from core import settings
 from core.methods import checkpoint_path
 from core.pipeline.estimate import HybrIK, build_model
 from core.testing.checkpoints import official_state_dict, sane_hmr
@@ -109,7 +110,7 @@ def test_off_and_training_mode_use_the_plain_modules(body_model, image, monkeypa
     model.train()
     with torch.no_grad():
         assert len(model.predict(image, BOXES[:2])) == 2  # _Refuses was not called
-    monkeypatch.setenv(fast.FAST_ENV, "turbo")
+    monkeypatch.setenv(settings.FAST, "turbo")
     with pytest.raises(ValueError, match="HMRC_FAST"):
         fast.accelerate(model)
 
@@ -125,7 +126,7 @@ class _Refuses:
 @pytest.mark.parametrize("setting", ["auto", "off"])
 def test_inference_models_follow_hmrc_fast(tmp_path, monkeypatch, body_model, image, setting):
     monkeypatch.setenv("HMRC_CHECKPOINTS", str(tmp_path))
-    monkeypatch.setenv(fast.FAST_ENV, setting)
+    monkeypatch.setenv(settings.FAST, setting)
     save_checkpoint(tmp_path / checkpoint_path("hmr").name, official_state_dict("hmr", body_model), {})
     inference.clear_cache()
     try:
