@@ -16,7 +16,7 @@ from core.networks import onnx as fast
 from core.pipeline import inference
 from core.image_io import load_image
 from core.methods import NETWORK_METHODS
-from core.pipeline.estimate import load_model
+from core.networks.build import load_model
 from core.render.colors import method_label
 
 GROUP = "models"
@@ -28,7 +28,7 @@ def run(results: Results, quick: bool) -> None:
     body_model = inference.default_body_model()
     batches = (1, 4) if quick else (1, 16)
     for method in NETWORK_METHODS:
-        model = load_model(method, inference.require_checkpoint(method), body_model=body_model)
+        model = load_model(inference.require_checkpoint(method), method, body_model=body_model)
         fast.accelerate(model)
         accelerated = model.fast_network
         for batch in batches:
@@ -52,7 +52,7 @@ def _predict(model, image, boxes):
 
 def network_backends(results: Results, quick: bool) -> None:
     """The HMR network alone (backbone + head, batch 1) under each way of running it."""
-    model = load_model("hmr", inference.require_checkpoint("hmr"), body_model=inference.default_body_model())
+    model = load_model(inference.require_checkpoint("hmr"), "hmr", body_model=inference.default_body_model())
     images = torch.randn(1, 3, 224, 224)
     runs = 5 if quick else 20
     with torch.inference_mode():

@@ -41,12 +41,13 @@ def synthetic_set(root: Path, num_train: int, num_test: int) -> Path:
 
 def evaluation(results: Results, root: Path, method: str, batch_size: int) -> None:
     """train.eval.run_evaluation (decode, crop, network, body models, metrics) with the stand-in SMPL."""
+    from core.networks.build import load_model
     from train import eval as evaluation_module
     from core.evaluation.human_data import load_human_data
 
     device = torch.device("cpu")
     data = load_human_data(root / "preprocessed_datasets" / TEST_FILES[method])
-    model = evaluation_module.load_model(method, inference.require_checkpoint(method), inference.default_body_model(), device)
+    model = load_model(inference.require_checkpoint(method), method, inference.default_body_model(), device)
     bodies = evaluation_module.load_eval_bodies(method, device)
     run_evaluation = evaluation_module.run_evaluation
     run_evaluation(model, method, data, bodies, device, batch_size=batch_size, limit=batch_size, workers=0, progress=False)

@@ -31,6 +31,7 @@ from torch.utils.data import DataLoader, Dataset
 from core.evaluation import metrics
 from core.body_models import BodyModel
 from core.methods import NETWORK_METHODS
+from core.networks.build import load_model
 from core.settings import data_folders, distributed_settings
 from core.evaluation.human_data import HumanData, load_human_data
 
@@ -232,13 +233,6 @@ def predict(model, batch: dict, method: str, device: torch.device) -> Prediction
     return Predictions(rotmats=out.rotmats, betas=out.betas)
 
 
-def load_model(method: str, checkpoint: Path, body_model: BodyModel, device: torch.device):
-    """The method with its official checkpoint, posing the neutral SMPL as mmhuman3d's test model does."""
-    from core.pipeline.estimate import load_model as load
-
-    return load(method, checkpoint, body_model=body_model, device=device)
-
-
 def load_eval_bodies(method: str, device: torch.device, folder: Path | None = None) -> EvalBodies:
     """Neutral SMPL (all), plus male and female SMPL for pw3d_test.npz, each with the H36M regressor, from the
     body-model folder `folder` (default: core.paths.body_models_dir())."""
@@ -388,7 +382,7 @@ def main(argv=None) -> dict:
     device = _setup_device(args.device)
     data = load_human_data(test_file(args.method, folders.data))
     bodies = load_eval_bodies(args.method, device, folders.body_models)
-    model = load_model(args.method, args.checkpoint, bodies.neutral, device)
+    model = load_model(args.checkpoint, args.method, bodies.neutral, device)  # posing the neutral SMPL, as mmhuman3d
     result = run_evaluation(model, args.method, data, bodies, device, args.batch_size, args.limit, args.workers,
                             data_root=folders.data)
     if _rank() == 0:

@@ -79,11 +79,11 @@ def make_validation(config: TrainConfig, data_root: Path):
         return None
 
     def validate(trainer) -> dict[str, float]:
-        from core.pipeline.estimate import load_model
+        from core.networks.build import load_model
         from train import eval as evaluation
         from core.evaluation.human_data import load_human_data
 
-        model = load_model(config.method, trainer.run_dir / f"epoch_{trainer.epoch}.pth", device=trainer.device)
+        model = load_model(trainer.run_dir / f"epoch_{trainer.epoch}.pth", config.method, device=trainer.device)
         bodies = evaluation.load_eval_bodies(config.method, trainer.device)
         result = evaluation.run_evaluation(model, config.method, load_human_data(path), bodies, trainer.device,
                                            batch_size=config.data.batch_size, workers=config.data.num_workers,

@@ -30,10 +30,11 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset
 
+from core.networks.build import build_network
 from core.networks.checkpoint import save_checkpoint
 from core.settings import distributed_settings, set_library_variable
 from train.config import TrainConfig, config_to_dict, save_config
-from train.networks import build_networks, checkpoint_state_dict, load_state_into
+from train.discriminator import SMPLDiscriminator
 
 CHECKPOINT_LATEST = "latest.pth"
 
@@ -115,6 +116,35 @@ def environment() -> dict:
         "world_size": distributed_settings().world_size, "argv": sys.argv, "git_commit": commit,
         "time": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
+
+
+# ------------------------------------------------------------------------------------------------
+# Networks in the official key layout
+# ------------------------------------------------------------------------------------------------
+def build_networks(config: TrainConfig) -> tuple[nn.Module, SMPLDiscriminator | None]:
+    """The method's network (core.networks.build: `backbone.*`, `head.*`) and HMR's discriminator, kept apart
+    (its own optimiser and DDP wrapper) and saved under `disc.*`."""
+    generator = build_network(config.method, config.model.backbone_depth)
+    disc = SMPLDiscriminator() if config.model.use_discriminator else None
+    return generator, disc
+
+
+def checkpoint_state_dict(generator: nn.Module, disc: nn.Module | None) -> dict[str, torch.Tensor]:
+    """Official key layout: backbone.*, head.* and (HMR) disc.*; tensors moved to the CPU."""
+    state = {k: v.detach().cpu() for k, v in generator.state_dict().items()}
+    if disc is not None:
+        state.update({f"disc.{k}": v.detach().cpu() for k, v in disc.state_dict().items()})
+    return state
+
+
+def load_state_into(generator: nn.Module, disc: nn.Module | None, state: dict, strict: bool = True) -> None:
+    """Inverse of checkpoint_state_dict; extra body-model keys (body_model_*, smpl.*) are ignored."""
+    gen_state = {k: v for k, v in state.items() if k.startswith(("backbone.", "head."))}
+    generator.load_state_dict(gen_state, strict=strict)
+    if disc is not None:
+        disc_state = {k[len("disc."):]: v for k, v in state.items() if k.startswith("disc.")}
+        if disc_state or strict:
+            disc.load_state_dict(disc_state, strict=strict)
 
 
 # ------------------------------------------------------------------------------------------------

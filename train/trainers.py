@@ -10,14 +10,10 @@ from __future__ import annotations
 import torch
 
 from core.geometry import aa_to_rotmat, rotmat_to_quat
-from core.networks.hybrik_head import uvd_to_camera
+from core.networks.hybrik_head import root_relative_skeleton
 from core.networks.hybrik_ik import inverse_kinematics, rest_skeleton
 from train import losses
 from train.trainer import BaseTrainer
-
-# HybrIK's root-relative skeleton comes out in units of depth_factor; mmhuman3d multiplies by 2 to get
-# metres (exact for 3DPW's depth_factor 2 m; h36m's 2000 mm gives the same 2 m unit).
-HYBRIK_SKELETON_TO_METRES = 2.0
 
 
 class MeshTrainer(BaseTrainer):
@@ -120,9 +116,8 @@ class HybrIKTrainer(BaseTrainer):
         """Back-project uvd with the sample's crop, K⁻¹ and root, solve the IK (training mode) → (B, 24, 4)."""
         assert self.body_model is not None, "HybrIK's theta loss needs a body model"
         depth_factor = batch["depth_factor"].float()[:, None]
-        xyz = uvd_to_camera(uvd, batch["trans_inv"].float(), batch["intrinsic_param"].float(),
-                            batch["joint_root"].float(), depth_factor)
-        skeleton = (xyz - xyz[:, :1]) * HYBRIK_SKELETON_TO_METRES  # (B, 29, 3) root-relative metres
+        skeleton = root_relative_skeleton(uvd, batch["trans_inv"].float(), batch["intrinsic_param"].float(),
+                                          batch["joint_root"].float(), depth_factor)  # (B, 29, 3) metres
         rest = rest_skeleton(self.body_model, betas)
         rotmats = inverse_kinematics(skeleton, phis, rest, train=True)
         return rotmat_to_quat(rotmats)

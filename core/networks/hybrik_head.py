@@ -22,6 +22,9 @@ DECONV_DIM = 256
 HIDDEN_DIM = 1024
 # The heatmap is 1/4 of the 256-pixel crop.
 HEATMAP_STRIDE = 4
+# uvd_to_camera gives joints in units of the depth_factor (2 m for 3DPW; h36m's 2000 mm is the same 2 m), and
+# mmhuman3d multiplies them by 2 before the IK: metres.
+SKELETON_TO_METRES = 2.0
 
 
 @dataclass
@@ -112,6 +115,16 @@ def uvd_to_camera(
     xyz = xyz * abs_z.unsqueeze(-1)
     xyz = xyz - joint_root.unsqueeze(1)
     return xyz / depth_factor.unsqueeze(-1)
+
+
+def root_relative_skeleton(
+    uvd: torch.Tensor, trans_inv: torch.Tensor, K_inv: torch.Tensor, joint_root: torch.Tensor,
+    depth_factor: torch.Tensor,
+) -> torch.Tensor:
+    """(B, 29, 3) float32 joints in metres relative to the pelvis, as HybrIK's IK takes them: `uvd_to_camera`,
+    re-centred on joint 0, times SKELETON_TO_METRES (mmhuman3d HybrIKHead.forward: `pred_xyz_jts_29 * 2`)."""
+    xyz = uvd_to_camera(uvd, trans_inv, K_inv, joint_root, depth_factor)
+    return (xyz - xyz[:, :1]).type(torch.float32) * SKELETON_TO_METRES
 
 
 def crop_uv_to_image(uvd: torch.Tensor, trans_inv: torch.Tensor) -> torch.Tensor:

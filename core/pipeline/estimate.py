@@ -19,23 +19,19 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch import nn
 
 from core import geometry
-from core.networks.backbone import build_backbone
 from core.body_models.base import BodyModel, BodyModelOutput
+from core.methods import network_method
+from core.networks.build import Network
 from core.networks.checkpoint import check_method, load_strict, read_checkpoint
-from core.networks.hmr_head import HMRHead, HMRHeadOutput
-from core.networks.hybrik_head import HybrIKHead, HybrIKHeadOutput, crop_uv_to_image, uvd_to_camera
+from core.networks.hmr_head import HMRHeadOutput
+from core.networks.hybrik_head import HybrIKHeadOutput, crop_uv_to_image, root_relative_skeleton
 from core.networks.hybrik_ik import HYBRIK_PARENTS, rest_skeleton, solve_pose
-from core.methods import NETWORK_METHODS, network_method
 from core.pipeline import crop
 
 H36M_REGRESSOR = "h36m_17"
-# HybrIK's relative depths and 3D joints are in units of a 2 m cube (3DPW's depth_factor = 2.0 and the
-# fixed "× 2" before the IK in mmhuman3d), so × 2 gives metres.
-HYBRIK_DEPTH_FACTOR = 2.0
-HYBRIK_SKELETON_SCALE = 2.0
+HYBRIK_DEPTH_FACTOR = 2.0  # metres per unit of HybrIK's relative depth in the wild: 3DPW's depth_factor
 
 
 @dataclass
@@ -72,17 +68,22 @@ def _numpy(tensor: torch.Tensor | None, index: int) -> np.ndarray | None:
     return None if tensor is None else tensor[index].detach().float().cpu().numpy()
 
 
-class _MethodModel(nn.Module):
+class _MethodModel(Network):
+    """A method's network (core.networks.build) with the body model it poses."""
+
     method: str = ""
     fast_network = None  # core.networks.onnx.OnnxNetwork once core.networks.onnx.accelerate ran: the same network, faster on CPU
 
-    def load_weights(self, checkpoint: str | Path | dict) -> None:
-        """Strictly load backbone.* and head.* from a checkpoint path or an mmcv-layout state_dict."""
+    def __init__(self, body_model: BodyModel, backbone_depth: int | None = None):
+        super().__init__(self.method, backbone_depth)
+        self.body_model = body_model
+
+    def load_weights(self, checkpoint: str | Path | dict, meta: dict | None = None, source: str = "state_dict") -> None:
+        """Strictly load backbone.* and head.* from a checkpoint file, or from an mmcv-layout state_dict (and meta)."""
         if isinstance(checkpoint, dict):
-            state_dict, meta, source = checkpoint, {}, "state_dict"
+            state_dict, meta = checkpoint, meta or {}
         else:
-            state_dict, meta = read_checkpoint(checkpoint)
-            source = str(checkpoint)
+            (state_dict, meta), source = read_checkpoint(checkpoint), str(checkpoint)
         expected = network_method(self.method).checkpoint
         check_method(state_dict, meta, self.method, source, expected)
         load_strict({"backbone": self.backbone, "head": self.head}, state_dict, source, expected)
@@ -97,15 +98,6 @@ class HMR(_MethodModel):
 
     method = "hmr"
     input_spec = crop.input_spec("hmr")
-
-    def __init__(self, body_model: BodyModel):
-        super().__init__()
-        self.backbone = build_backbone(network_method(self.method).backbone_depth)
-        self.head = HMRHead(feat_dim=self.backbone.out_channels)
-        self.body_model = body_model
-
-    def forward(self, images: torch.Tensor) -> HMRHeadOutput:
-        return self.head(self.backbone(images))
 
     def mesh(self, out: HMRHeadOutput) -> BodyModelOutput:
         """The body model posed by the predicted rotations (no translation)."""
@@ -171,15 +163,9 @@ class HybrIK(_MethodModel):
     method = "hybrik"
     input_spec = crop.input_spec("hybrik")
 
-    def __init__(self, body_model: BodyModel):
-        super().__init__()
-        self.backbone = build_backbone(network_method(self.method).backbone_depth)
-        self.head = HybrIKHead(feature_channels=self.backbone.out_channels)
-        self.body_model = body_model
-
     def network(self, images: torch.Tensor) -> HybrIKHeadOutput:
         """images (B, 3, 256, 256) → uvd, betas, twists."""
-        return self.head(self.backbone(images))
+        return Network.forward(self, images)
 
     def forward(
         self, images: torch.Tensor, trans_inv: torch.Tensor, intrinsic_inv: torch.Tensor, joint_root: torch.Tensor,
@@ -192,9 +178,7 @@ class HybrIK(_MethodModel):
     def solve(self, head: HybrIKHeadOutput, trans_inv, intrinsic_inv, joint_root, depth_factor) -> HybrIKOutput:
         """Back-project the uvd joints with the camera and root, then IK and skinning."""
         depth_factor = torch.as_tensor(depth_factor, device=head.uvd.device).reshape(-1, 1)
-        xyz = uvd_to_camera(head.uvd.float(), trans_inv, intrinsic_inv, joint_root, depth_factor)
-        xyz = xyz - xyz[:, :1]
-        skeleton = xyz.type(torch.float32) * HYBRIK_SKELETON_SCALE
+        skeleton = root_relative_skeleton(head.uvd.float(), trans_inv, intrinsic_inv, joint_root, depth_factor)
         betas = _betas_for(self.body_model, head.betas.float())
         pose = solve_pose(self.body_model, skeleton, betas, head.phis.float(), train=self.training)
         vertices = pose.output.vertices
@@ -262,28 +246,4 @@ def _run_network(model, images: torch.Tensor, autocast_dtype: torch.dtype | None
         return run(images)
 
 
-def build_model(method: str, body_model: BodyModel) -> HMR | SPIN_GTA | HybrIK:
-    """An untrained model of `method` ('hmr', 'spin_gta', 'hybrik')."""
-    if method == "hmr":
-        return HMR(body_model)
-    if method == "spin_gta":
-        return SPIN_GTA(body_model)
-    if method == "hybrik":
-        return HybrIK(body_model)
-    raise ValueError(f"unknown method {method!r}; valid: {', '.join(NETWORK_METHODS)}")
-
-
-def load_model(
-    method: str, checkpoint: str | Path | dict, body_model: BodyModel | None = None, device: str | torch.device = "cpu"
-) -> HMR | SPIN_GTA | HybrIK:
-    """Build `method`, load its checkpoint strictly, move it to `device`, eval mode.
-
-    body_model defaults to `load_body_model('auto')` (the user's SMPL, else the open model).
-    """
-    if body_model is None:
-        from core.body_models.load import load_body_model
-
-        body_model = load_body_model("auto")
-    model = build_model(method, body_model)
-    model.load_weights(checkpoint)
-    return model.to(device).eval()
+MODELS = {"hmr": HMR, "spin_gta": SPIN_GTA, "hybrik": HybrIK}  # built by core.networks.build.build_model

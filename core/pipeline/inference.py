@@ -19,7 +19,8 @@ from core.networks import onnx as fast
 from core.body_models.base import BodyModel
 from core.geometry import DEFAULT_FOV_DEG
 from core.methods import NETWORK_METHODS, checkpoint_path
-from core.pipeline.estimate import MeshPrediction, load_model
+from core.networks.build import load_model
+from core.pipeline.estimate import MeshPrediction
 
 PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 _MODELS: dict[tuple, torch.nn.Module] = {}
@@ -62,7 +63,7 @@ def get_model(method: str, body_model: BodyModel | None = None, device: torch.de
     device = default_device() if device is None else torch.device(device)
     key = (method, id(body_model), str(device))
     if key not in _MODELS:
-        model = load_model(method, require_checkpoint(method), body_model=body_model, device=device)
+        model = load_model(require_checkpoint(method), method, body_model=body_model, device=device)
         fast.accelerate(model)
         _MODELS[key] = model
     return _MODELS[key]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import torch
 
-from core.pipeline.estimate import build_model
+from core.networks.build import build_model
 
 
 def official_state_dict(method: str, body_model) -> dict[str, torch.Tensor]:

@@ -35,7 +35,7 @@ def test_checkpoint_names_carry_the_published_hash_and_live_in_the_checkpoint_fo
 
 @pytest.mark.parametrize("method_id", NETWORK_METHODS)
 def test_the_networks_are_built_with_the_table_s_depth_and_input_size(method_id):
-    from core.pipeline.estimate import build_model
+    from core.networks.build import build_model
     from core.testing.smpl import make_body_model
 
     model = build_model(method_id, make_body_model())

@@ -175,13 +175,13 @@ def test_two_process_ddp_matches_one_process_with_the_same_global_batch(tmp_path
 
 def test_training_checkpoint_loads_strictly_in_core(tmp_path):
     from core.networks.checkpoint import load_strict, looks_like, read_checkpoint
-    from train.networks import Generator
+    from core.networks.build import build_network
 
     trainer = make_trainer(tmp_path, ["runtime.epochs=1", "runtime.max_iters_per_epoch=1"])
     trainer.fit()
     state, meta = read_checkpoint(tmp_path / "epoch_1.pth")
     assert looks_like(state) == "hmr" and meta["method"] == "hmr" and meta["epoch"] == 1
     assert sum(k.startswith("disc.") for k in state) == 60
-    fresh = Generator("hmr", 50)
+    fresh = build_network("hmr", 50)
     load_strict({"backbone": fresh.backbone, "head": fresh.head}, state, "test", "epoch_1.pth")
     torch.testing.assert_close(fresh.head.fc1.weight, trainer.generator.head.fc1.weight)

@@ -9,7 +9,8 @@ from core.networks.checkpoint import save_checkpoint
 from core.networks.hybrik_head import HybrIKHeadOutput
 from core import settings
 from core.methods import checkpoint_path
-from core.pipeline.estimate import HybrIK, build_model
+from core.networks.build import build_model
+from core.pipeline.estimate import HybrIK
 from core.testing.checkpoints import official_state_dict, sane_hmr
 from core.testing.poses import synthetic_hybrik_scene
 from core.testing.smpl import make_body_model

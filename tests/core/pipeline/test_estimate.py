@@ -6,7 +6,8 @@ from core import geometry
 from core.pipeline import inference
 from core.networks.checkpoint import save_checkpoint
 from core.networks.hybrik_ik import rest_skeleton
-from core.pipeline.estimate import HMR, HybrIK, MeshPrediction, load_model
+from core.networks.build import load_model
+from core.pipeline.estimate import HMR, HybrIK, MeshPrediction
 from core.pipeline.crop import crop_people
 from core.testing.checkpoints import official_state_dict, sane_hmr
 from core.testing.poses import synthetic_hybrik_scene
@@ -143,6 +144,6 @@ def test_load_model_from_file_matches_state_dict(tmp_path, body_model):
     state = official_state_dict("hybrik", body_model)
     path = tmp_path / "h.pth"
     save_checkpoint(path, state, {"epoch": 1})
-    model = load_model("hybrik", path, body_model=body_model)
+    model = load_model(path, "hybrik", body_model=body_model)
     assert not model.training
     assert torch.equal(model.head.decphi.weight, state["head.decphi.weight"])
