@@ -11,6 +11,7 @@ from app.tabs import benchmark, setup as environment, compare as handlers, live,
 from app.settings import CACHE_SWEEP, SESSION_TTL_S, settings_from_env
 from app.state import close_session
 from core.pipeline import analyse as pipeline
+from core.body_models.smpl_files import SMPL_LICENSE_URL
 from core.methods import FIT, NETWORK_METHODS
 from core.methods import method as method_row
 from core.paths import EXAMPLES_DIR, data_root
@@ -217,7 +218,7 @@ def _setup_tab(c: dict) -> None:
             c[f"download_{method}"] = gr.Button(f"Download {method_row(method).label} checkpoint")
     gr.Markdown("### SMPL body model")
     c["smpl_license_checkbox"] = gr.Checkbox(False, label="I have read and accept the SMPL licence "
-                                             "(https://smpl.is.tue.mpg.de/modellicense.html): non-commercial research")
+                                             f"({SMPL_LICENSE_URL}): non-commercial research")
     c["smpl_download_button"] = gr.Button("Download the SMPL neutral model")
     c["download_status"] = gr.Markdown()
     c["weights_table"] = gr.Dataframe(label="Files", interactive=False, wrap=True)

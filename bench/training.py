@@ -16,7 +16,6 @@ from core.render.colors import method_label
 
 GROUP = "training"
 TRAIN_FILES = {"hmr": "synth_train.npz", "spin_gta": "synth_train.npz", "hybrik": "hybrik_synth_train.npz"}
-TEST_FILES = {"hmr": "pw3d_test.npz", "spin_gta": "pw3d_test.npz", "hybrik": "hybrik_pw3d_test.npz"}
 
 
 def run(results: Results, quick: bool, work: Path) -> None:
@@ -40,13 +39,13 @@ def synthetic_set(root: Path, num_train: int, num_test: int) -> Path:
 
 
 def evaluation(results: Results, root: Path, method: str, batch_size: int) -> None:
-    """train.eval.run_evaluation (decode, crop, network, body models, metrics) with the stand-in SMPL."""
+    """core.evaluation.pw3d.run_evaluation (decode, crop, network, body models, metrics) with the stand-in SMPL."""
     from core.networks.build import load_model
-    from train import eval as evaluation_module
+    from core.evaluation import pw3d as evaluation_module
     from core.evaluation.human_data import load_human_data
 
     device = torch.device("cpu")
-    data = load_human_data(root / "preprocessed_datasets" / TEST_FILES[method])
+    data = load_human_data(evaluation_module.test_file(method, root))
     model = load_model(inference.require_checkpoint(method), method, inference.default_body_model(), device)
     bodies = evaluation_module.load_eval_bodies(method, device)
     run_evaluation = evaluation_module.run_evaluation

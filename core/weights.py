@@ -43,13 +43,12 @@ from typing import Callable, Iterable
 from tqdm import tqdm
 
 from core import paths
+from core.body_models.smpl_files import SMPL_LICENSE_URL, SMPL_WEBSITE
 from core.methods import NETWORK_METHODS, network_method, published_sha256_prefix
 from core.settings import download_settings
 
 log = logging.getLogger(__name__)
 
-SMPL_LICENSE_URL = "https://smpl.is.tue.mpg.de/modellicense.html"
-SMPL_WEBSITE = "https://smpl.is.tue.mpg.de"
 TIMEOUT_S = 10.0  # connect and per-read: offline fails at once; a stalled transfer is resumed, not waited on
 DOWNLOAD_ATTEMPTS = 3  # tries per file within one fetch; each retry resumes from the .part
 CHUNK_BYTES = 1 << 20

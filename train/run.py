@@ -73,14 +73,14 @@ def build_trainer(config: TrainConfig, run_dir: Path, data_root: Path):
 
 
 def make_validation(config: TrainConfig, data_root: Path):
-    """3DPW-format validation with train.eval on the epoch's checkpoint; None when no test file is configured."""
+    """3DPW-format validation (core.evaluation.pw3d) of the epoch's checkpoint; None when no test file is configured."""
     path = data_root / "preprocessed_datasets" / config.data.test_ann_file
     if not config.data.test_ann_file or not path.is_file():
         return None
 
     def validate(trainer) -> dict[str, float]:
         from core.networks.build import load_model
-        from train import eval as evaluation
+        from core.evaluation import pw3d as evaluation
         from core.evaluation.human_data import load_human_data
 
         model = load_model(trainer.run_dir / f"epoch_{trainer.epoch}.pth", config.method, device=trainer.device)

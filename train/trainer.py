@@ -30,6 +30,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset
 
+from core.distributed import init_distributed, pick_device
 from core.networks.build import build_network
 from core.networks.checkpoint import save_checkpoint
 from core.settings import distributed_settings, set_library_variable
@@ -40,27 +41,8 @@ CHECKPOINT_LATEST = "latest.pth"
 
 
 # ------------------------------------------------------------------------------------------------
-# Processes, seeds, devices
+# Seeds, random states, the run's environment (processes and devices: core.distributed)
 # ------------------------------------------------------------------------------------------------
-def init_distributed(device: torch.device) -> tuple[int, int]:
-    """(rank, world size) from torchrun's env vars; initialises the process group when world size > 1."""
-    launch = distributed_settings()
-    rank, world_size = launch.rank, launch.world_size
-    if world_size > 1 and not dist.is_initialized():
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo", rank=rank, world_size=world_size)
-    return rank, world_size
-
-
-def pick_device(name: str) -> torch.device:
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    if name == "cuda":
-        local_rank = distributed_settings().local_rank
-        torch.cuda.set_device(local_rank)
-        return torch.device("cuda", local_rank)
-    return torch.device(name)
-
-
 def seed_everything(seed: int, deterministic: bool) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)

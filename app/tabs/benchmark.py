@@ -26,7 +26,7 @@ from core.methods import METHOD_IDS, METHODS
 from core.evaluation.metrics import J14_NAMES
 from core.render.colors import method_label
 from core.outputs.pictures import render_views
-from train.eval import EvalBodies, GroundTruth, Predictions, evaluate_batch
+from core.evaluation.pw3d import EvalBodies, GroundTruth, Predictions, evaluate_batch
 from core.evaluation.human_data import HumanData, load_human_data
 
 TEST_FILE = Path("preprocessed_datasets") / "pw3d_test.npz"

@@ -1,7 +1,9 @@
-"""Per-sample gender selection over the three SMPL models, as mmhuman3d's GenderedSMPL does.
+"""Per-sample gender over the SMPL models, as mmhuman3d's GenderedSMPL (mmhuman3d/models/body_models/smpl.py).
 
-mmhuman3d codes: -1 → neutral, 0 → male, 1 → female. For 3DPW ground truth (HumanImageDataset.evaluate)
-`meta['gender'] == 'm'` → male and anything else → female, so the GT uses gendered models.
+mmhuman3d codes: -1 → neutral, 0 → male, 1 → female. For 3DPW ground truth (HumanImageDataset._parse_result)
+`meta['gender'] == 'm'` → male and anything else → female, so the GT uses gendered models
+(core.evaluation.pw3d). Every model a batch needs poses the whole batch and each sample keeps the rows of
+its own model: the same values as posing each sample alone.
 """
 from __future__ import annotations
 
@@ -9,8 +11,9 @@ from pathlib import Path
 from typing import Sequence
 
 import torch
+from smplx.lbs import batch_rodrigues
 
-from core.body_models.base import BodyModel, BodyModelOutput
+from core.body_models.base import NUM_JOINTS, BodyModel, BodyModelOutput
 from core.body_models.smpl import GENDERS, load_smpl
 
 GENDER_CODES = {-1: "neutral", 0: "male", 1: "female"}
@@ -35,48 +38,46 @@ def genders_from_3dpw(meta_gender: Sequence[str]) -> list[str]:
     return ["male" if str(gender) == "m" else "female" for gender in meta_gender]
 
 
-def forward_gendered(
-    models: dict[str, BodyModel],
-    genders: Sequence[str],
-    betas: torch.Tensor,
-    global_orient: torch.Tensor,
-    body_pose: torch.Tensor,
+def pose_gendered(
+    models: dict[str, BodyModel], genders: Sequence[str], betas: torch.Tensor, rotmats: torch.Tensor,
     transl: torch.Tensor | None = None,
 ) -> BodyModelOutput:
-    """Pose each sample with the model of its gender, from axis-angle.
+    """Pose each sample with the model of its gender: betas (B, 10), rotmats (B, 24, 3, 3), transl (B, 3) or None."""
+    _check(models, genders, len(betas))
+    outputs = {gender: models[gender](betas, rotmats[:, :1], rotmats[:, 1:], transl) for gender in set(genders)}
+    return BodyModelOutput(**{name: _own_rows(genders, {g: getattr(o, name) for g, o in outputs.items()})
+                              for name in ("vertices", "joints", "rotmats")})
 
-    genders: B names ('neutral'|'male'|'female'); betas (B, 10); global_orient (B, 3);
-    body_pose (B, 69) or (B, 23, 3), radians; transl (B, 3) metres or None.
-    """
+
+def forward_gendered(
+    models: dict[str, BodyModel], genders: Sequence[str], betas: torch.Tensor, global_orient: torch.Tensor,
+    body_pose: torch.Tensor, transl: torch.Tensor | None = None,
+) -> BodyModelOutput:
+    """`pose_gendered` from axis-angle: global_orient (B, 3), body_pose (B, 69) or (B, 23, 3), radians."""
     batch = betas.shape[0]
-    assert len(genders) == batch, f"{len(genders)} genders for a batch of {batch}"
-    unknown = sorted(set(genders) - set(models))
-    if unknown:
-        raise ValueError(f"genders {unknown} have no model; models are {sorted(models)}")
-    parts = {}
-    for gender in sorted(set(genders)):
-        index = torch.tensor([i for i, g in enumerate(genders) if g == gender], device=betas.device)
-        part_transl = None if transl is None else transl[index]
-        parts[gender] = (index, models[gender].forward_axis_angle(
-            betas[index], global_orient[index], body_pose.reshape(batch, -1)[index], part_transl))
-    return _scatter(parts, batch)
+    full_pose = torch.cat([global_orient.reshape(batch, 3), body_pose.reshape(batch, 69)], 1)
+    rotmats = batch_rodrigues(full_pose.reshape(-1, 3)).reshape(batch, NUM_JOINTS, 3, 3)
+    return pose_gendered(models, genders, betas, rotmats, transl)
 
 
 def regress_gendered(models: dict[str, BodyModel], genders: Sequence[str], vertices: torch.Tensor,
                      name: str) -> torch.Tensor:
     """(B, V, 3) vertices → (B, K, 3) with each sample's own model's regressor `name`."""
-    rows = [models[gender].regress(vertices[i:i + 1], name) for i, gender in enumerate(genders)]
-    return torch.cat(rows, 0)
+    _check(models, genders, len(vertices))
+    return _own_rows(genders, {gender: models[gender].regress(vertices, name) for gender in set(genders)})
 
 
-def _scatter(parts: dict, batch: int) -> BodyModelOutput:
-    """Put each gender's outputs back at their batch positions."""
-    first = next(iter(parts.values()))[1]
-    fields = {}
-    for field in ("vertices", "joints", "rotmats"):
-        sample = getattr(first, field)
-        merged = sample.new_zeros((batch, *sample.shape[1:]))
-        for index, output in parts.values():
-            merged[index] = getattr(output, field)
-        fields[field] = merged
-    return BodyModelOutput(**fields)
+def _check(models: dict, genders: Sequence[str], batch: int) -> None:
+    assert len(genders) == batch, f"{len(genders)} genders for a batch of {batch}"
+    unknown = sorted(set(genders) - set(models))
+    if unknown:
+        raise ValueError(f"genders {unknown} have no model; models are {sorted(models)}")
+
+
+def _own_rows(genders: Sequence[str], per_gender: dict[str, torch.Tensor]) -> torch.Tensor:
+    """One tensor whose row i is per_gender[genders[i]][i]."""
+    merged = next(iter(per_gender.values())).clone()
+    for gender, values in per_gender.items():
+        rows = torch.tensor([g == gender for g in genders], device=values.device)
+        merged[rows] = values[rows]
+    return merged

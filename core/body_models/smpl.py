@@ -19,7 +19,7 @@ import numpy as np
 
 from core import paths
 from core.body_models.base import NUM_BETAS, NUM_JOINTS, SMPL_PARENTS, BodyModel
-from core.body_models.smpl_files import read_smpl_file
+from core.body_models.smpl_files import SMPL_WEBSITE, read_smpl_file
 from core.body_models.landmarks import (
     NUM_SMPL_VERTICES,
     hybrik_leaf_5_regressor,
@@ -28,7 +28,6 @@ from core.body_models.landmarks import (
 )
 
 GENDERS = ("neutral", "male", "female")
-SMPL_WEBSITE = "https://smpl.is.tue.mpg.de"
 NEUTRAL_FALLBACK = "basicModel_neutral_lbs_10_207_0_v1.0.0.pkl"
 FOLDER_HINT = "The body-model folder is $HMRC_BODY_MODELS, else $HMRC_DATA/body_models (HMRC_DATA defaults to <repo>/data)."
 

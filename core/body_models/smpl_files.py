@@ -20,6 +20,9 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse
 
+SMPL_WEBSITE = "https://smpl.is.tue.mpg.de"  # SMPL's files, after registering
+SMPL_LICENSE_URL = "https://smpl.is.tue.mpg.de/modellicense.html"
+
 SAFE_GLOBALS = {
     ("numpy.core.multiarray", "_reconstruct"): np.core.multiarray._reconstruct,
     ("numpy._core.multiarray", "_reconstruct"): np.core.multiarray._reconstruct,
@@ -73,7 +76,7 @@ class SMPLUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(
             f"refused global '{module}.{name}' while reading an SMPL model file: such files only need "
             "numpy arrays, scipy sparse matrices and chumpy arrays. The file is not an official SMPL "
-            "model file (or is corrupted); download it again from https://smpl.is.tue.mpg.de"
+            f"model file (or is corrupted); download it again from {SMPL_WEBSITE}"
         )
 
 

@@ -1,7 +1,8 @@
 """Errors between 3D joints, meshes and 2D keypoints: one implementation for the app and for train/.
 
-The 3DPW protocol follows mmhuman3d's `HumanImageDataset._parse_result` and `keypoint_mpjpe`
-(reference §4): subtract the H36M pelvis (joint 0), keep the 14 LSP joints `H36M_TO_J14`, convert
+The 3DPW protocol follows mmhuman3d's `HumanImageDataset.evaluate` / `_parse_result`
+(mmhuman3d/data/datasets/human_image_dataset.py) and `keypoint_mpjpe` (mmhuman3d/core/evaluation/eval_utils.py):
+subtract the H36M pelvis (joint 0), keep the 14 LSP joints (`core.joints.H36M_TO_LSP_14`), convert
 metres to millimetres, then MPJPE = mean L2 distance and PA-MPJPE = the same after a per-sample
 similarity Procrustes alignment with reflection fix (`core.geometry.similarity_transform_np`, the
 same steps as mmhuman3d's `compute_similarity_transform`, itself from akanazawa/hmr).
@@ -18,16 +19,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.geometry import similarity_transform_np
+from core.joints import H36M_TO_LSP_14, LSP_14
 
 H36M_PELVIS = 0
-# LSP-14 order picked from the 17 H36M joints: right_ankle, right_knee, right_hip_extra, left_hip_extra,
-# left_knee, left_ankle, right_wrist, right_elbow, right_shoulder, left_shoulder, left_elbow,
-# left_wrist, neck_extra, headtop.
-H36M_TO_J14 = (6, 5, 4, 1, 2, 3, 16, 15, 14, 11, 12, 13, 8, 10)
-J14_NAMES = (
-    "right_ankle", "right_knee", "right_hip", "left_hip", "left_knee", "left_ankle", "right_wrist",
-    "right_elbow", "right_shoulder", "left_shoulder", "left_elbow", "left_wrist", "neck", "headtop",
-)
+J14_NAMES = tuple(name.removesuffix("_extra") for name in LSP_14)  # in tables: 'right_hip', 'neck', 'headtop'
 MM_PER_M = 1000.0
 
 
@@ -54,7 +49,7 @@ def h36m_to_j14_mm(h36m_joints: np.ndarray) -> np.ndarray:
     joints = np.asarray(h36m_joints, dtype=np.float64)
     assert joints.shape[1:] == (17, 3), f"expected (B, 17, 3) H36M joints, got {joints.shape}"
     relative = joints - joints[:, H36M_PELVIS : H36M_PELVIS + 1]
-    return relative[:, list(H36M_TO_J14)] * MM_PER_M
+    return relative[:, list(H36M_TO_LSP_14)] * MM_PER_M
 
 
 @dataclass

@@ -4,7 +4,7 @@ Names and orders follow mmhuman3d's `keypoints_mapping` (reference §5): `smpl_5
 21 vertex picks (`smpl_45`) + 9 rows of J_regressor_extra; `smpl_49` is SPIN's order; mmhuman3d's
 `smpl_24` is the last 24 of smpl_49 (SPIN's 24 "part" joints: right_ankle, ..., right_ear), NOT the
 24 SMPL kinematic joints, which are `SMPL_JOINTS` here. `h36m_17` is the row order of
-J_regressor_h36m.npy; `lsp_14` the 14 joints of the 3DPW protocol (H36M_TO_J14); `hybrik_29` HybrIK's
+J_regressor_h36m.npy; `lsp_14` the 14 joints of the 3DPW protocol (H36M_TO_LSP_14); `hybrik_29` HybrIK's
 tree with mmhuman3d's names (15 'jaw' is SMPL's head joint, 22/23 'left/right_thumb' are SMPL's hand
 joints, 24 'head' is the head-top vertex); `mediapipe_33` MediaPipe Pose's landmarks in index order.
 `human_data` (190) lives in core.joints.human_data.

@@ -8,7 +8,7 @@ from smplx.lbs import batch_rodrigues
 
 from core.body_models import BodyModel
 from core.testing.smpl import standin_smpl_arrays
-from train import eval as evaluation
+from core.evaluation import pw3d as evaluation
 from train import synth
 from core.evaluation.human_data import load_human_data
 

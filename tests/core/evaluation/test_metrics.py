@@ -3,6 +3,7 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from core.evaluation import metrics
+from core.joints import H36M_TO_LSP_14
 
 
 def _skeleton(batch=2, seed=0):
@@ -29,7 +30,7 @@ def test_rotation_scale_offset_give_zero_pa_and_expected_mpjpe():
     errors = metrics.pw3d_joint_errors(pred, gt)
     np.testing.assert_allclose(errors.pa_mpjpe, 0.0, atol=1e-6)
     # After pelvis alignment the pred is q = 1.7·Rz(180°)·p, so |q − p| = sqrt((2.7 x)² + (2.7 y)² + (0.7 z)²).
-    rel = (gt - pelvis)[:, list(metrics.H36M_TO_J14)] * 1000
+    rel = (gt - pelvis)[:, list(H36M_TO_LSP_14)] * 1000
     expected = np.sqrt((2.7 * rel[..., 0]) ** 2 + (2.7 * rel[..., 1]) ** 2 + (0.7 * rel[..., 2]) ** 2)
     np.testing.assert_allclose(errors.mpjpe, expected, rtol=1e-12)
 

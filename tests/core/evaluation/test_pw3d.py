@@ -7,8 +7,9 @@ from scipy.spatial.transform import Rotation
 from smplx.lbs import batch_rodrigues
 
 from core.body_models import BodyModel
-from train import eval as evaluation
-from train.eval import EvalBodies, GroundTruth, Predictions, evaluate_batch
+from core.evaluation import pw3d as evaluation
+from core.evaluation.pw3d import EvalBodies, GroundTruth, Predictions, evaluate_batch
+from core.joints import H36M_TO_LSP_14
 
 NUM_VERTS = 60
 
@@ -82,7 +83,7 @@ def test_known_global_rotation_gives_expected_numbers():
     # vertices by `turn` about the shaped root.
     posed = body.forward_axis_angle(gt.betas, gt.global_orient, gt.body_pose)
     h36m = body.regress(posed.vertices, "h36m_17").double().numpy()
-    rel = (h36m - h36m[:, :1])[:, list(evaluation.metrics.H36M_TO_J14)] * 1000
+    rel = (h36m - h36m[:, :1])[:, list(H36M_TO_LSP_14)] * 1000
     turn64 = turn.double().numpy()
     np.testing.assert_allclose(errors.mpjpe, np.linalg.norm(rel @ turn64.T - rel, axis=-1), atol=2e-3)
     root = body.shape(gt.betas)[1][:, :1].double().numpy()
@@ -101,7 +102,7 @@ def test_hybrik_ground_truth_joints_come_from_the_file():
     np.testing.assert_allclose(errors.mpjpe, 0.0, atol=1e-3)
     gt.h36m_relative = gt.h36m_relative * 1.1  # a 10 % bigger GT skeleton
     errors = evaluate_batch(Predictions(_rotmats(gt), gt.betas), gt, EvalBodies(neutral=body))
-    rel = (h36m - h36m[:, :1]).double().numpy()[:, list(evaluation.metrics.H36M_TO_J14)] * 1000
+    rel = (h36m - h36m[:, :1]).double().numpy()[:, list(H36M_TO_LSP_14)] * 1000
     np.testing.assert_allclose(errors.mpjpe, 0.1 * np.linalg.norm(rel, axis=-1), atol=2e-3)
     np.testing.assert_allclose(errors.pa_mpjpe, 0.0, atol=1e-3)
 
