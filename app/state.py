@@ -48,7 +48,7 @@ class Session:
     frame_times: list[float] = field(default_factory=list)  # live mode: when recent frames finished
     live_person: object | None = None  # live mode: core.pipeline.detect.Person of the last frame, followed in the next
     live_drawing: object | None = None  # live mode: Future of the last frame's (overlay, status), returned next call
-    benchmark: object | None = None  # app.tabs.benchmark.BenchmarkSet the Benchmark tab has open
+    benchmark: object | None = None  # core.evaluation.benchmark.BenchmarkSet the Benchmark tab has open
 
     def new_file(self, name: str) -> Path:
         """A fresh path in the session's folder (unique, so the browser never shows a stale file)."""

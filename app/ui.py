@@ -170,7 +170,7 @@ def _benchmark_tab(c: dict, settings: AppSettings) -> None:
                                                       label="Methods")
             with gr.Row():
                 c["benchmark_run_button"] = gr.Button("Score this sample", variant="primary")
-                c["benchmark_all_button"] = gr.Button("Score all listed (up to 24)")
+                c["benchmark_all_button"] = gr.Button(f"Score all listed (up to {benchmark.sets.MAX_SCORED_AT_ONCE})")
             c["benchmark_status"] = gr.Markdown()
             with gr.Accordion("Protocol card", open=True):
                 gr.Markdown(benchmark.PROTOCOL_CARD)
