@@ -22,18 +22,6 @@ def method_hex(method: str) -> str:
     return "#{:02x}{:02x}{:02x}".format(*to_uint8(method_color(method)))
 
 
-def person_label(index: int) -> str:
-    """People are numbered from 1 in the page, left to right (index 0 → 'Person 1')."""
-    return f"Person {index + 1}"
-
-
-def person_index(label: str | None) -> int | None:
-    """'Person 3' → 2; None or '' → None."""
-    if not label:
-        return None
-    return int(str(label).split()[-1]) - 1
-
-
 def people_picture(result: ImageResult) -> np.ndarray:
     """The processing image (H, W, 3) uint8 with every detected person's box and number drawn on it."""
     canvas = result.image.rgb.copy()

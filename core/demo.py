@@ -1,4 +1,5 @@
-"""Compare the methods on photos from the command line.
+"""Compare the methods on photos from the command line (the photo command: analyse, draw and write each bundle
+with core.outputs.bundle.bundle_photo).
 
     python -m core.demo PHOTO [PHOTO ...] --methods hmr,hybrik,spin_gta,fit --out DIR
         [--fov DEGREES] [--refine] [--opacity 0.8] [--keypoints] [--top-view] [--body-model auto]
@@ -19,14 +20,14 @@ from pathlib import Path
 
 import numpy as np
 
-from core.outputs.bundle import write_bundle
+from core.cli import log_to_stderr
+from core.outputs.bundle import bundle_photo
 from core.geometry import DEFAULT_FOV_DEG
 from core.pipeline.inference import default_body_model
 from core.image_io import ImageError, LoadedImage, load_image
 from core.methods import METHOD_IDS
-from core.pipeline.analyse import ImageResult, PipelineOptions, analyse
+from core.pipeline.analyse import ImageResult, PipelineOptions, person_label
 from core.render.colors import method_label
-from core.outputs.pictures import render_views
 
 log = logging.getLogger("core.demo")
 
@@ -90,13 +91,11 @@ def process_photo(path: Path, args: argparse.Namespace, folder: Path, reported: 
     except OSError as error:  # Pillow's own errors for damaged files that it started to parse
         log.error("%s: skipped, the file is damaged or not an image (%s). Use a JPEG or PNG photo.", path, error)
         return False
-    result = analyse(image, options_for(args, image))
+    result, files = bundle_photo(image, options_for(args, image), folder, args.opacity, args.keypoints, args.top_view)
     _report_unavailable(result, reported)
     if not result.people:
         log.warning("%s: no person reconstructed. %s", path, result.message)
         return False
-    views = render_views(result, opacity=args.opacity, show_keypoints=args.keypoints, top_view=args.top_view)
-    files = write_bundle(result, views, folder)
     log.info("%s: %d %s, %s; wrote %d files to %s (see comparison.png)", path, len(result.people),
              "person" if len(result.people) == 1 else "people",
              ", ".join(method_label(m) for m in result.methods), len(files), folder)
@@ -111,7 +110,7 @@ def error_summary(result: ImageResult) -> list[str]:
     for person in result.people:
         errors = ", ".join(f"{method_label(m)} {e.mean_pixels:.1f} px ({e.mean_percent:.1f} %)"
                            for m, e in person.errors_2d.items())
-        lines.append(f"person {person.index}: mean distance to MediaPipe's landmarks: {errors}")
+        lines.append(f"{person_label(person.index)}: mean distance to MediaPipe's landmarks: {errors}")
     return lines
 
 
@@ -143,15 +142,6 @@ def main(argv: list[str] | None = None) -> int:
         succeeded += process_photo(photo, args, folder, reported)
     log.info("done: %d of %d photos gave results in %s", succeeded, len(args.photos), args.out)
     return 0 if succeeded else 1
-
-
-def log_to_stderr(logger: logging.Logger) -> None:
-    """`logger`'s lines on stderr; other libraries keep their own (quieter) levels."""
-    if not logger.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
 
 
 def _report_unavailable(result: ImageResult, reported: set[str]) -> None:

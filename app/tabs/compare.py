@@ -23,9 +23,9 @@ from core import paths
 from core.pipeline import analyse as pipeline
 from core.image_io import ImageError, LoadedImage, exif_fov_deg, load_image
 from core.methods import METHOD_IDS, METHODS
-from core.pipeline.analyse import ImageResult, PipelineOptions
+from core.pipeline.analyse import ImageResult, PipelineOptions, person_index, person_label
 from core.outputs.meshes import export_glb
-from core.render import MeshToDraw, method_color
+from core.outputs.pictures import method_meshes
 from core.render.colors import method_label
 from core.weights import smpl_neutral_present
 
@@ -78,7 +78,7 @@ def controls_from(methods, fov_deg, opacity, show_keypoints, side_view, refine, 
         view=ViewOptions(opacity=defaults.view.opacity if opacity is None else float(opacity),
                          show_keypoints=bool(show_keypoints), side_view=True if side_view is None else bool(side_view)),
         refine=bool(refine),
-        people=tuple(sorted(report.person_index(label) for label in people)) if people else None,
+        people=tuple(sorted(person_index(label) for label in people)) if people else None,
         box=parse_box(box_text),
     )
 
@@ -195,8 +195,8 @@ def views_of(analysis: Analysis, view: ViewOptions):
 def analysis_outputs(session: Session, analysis: Analysis, controls: Controls) -> tuple:
     result = analysis.result
     views = views_of(analysis, controls.view) if result.people else None
-    detected = [report.person_label(i) for i in range(len(result.detected))]
-    chosen = [report.person_label(p.index) for p in result.people]
+    detected = [person_label(i) for i in range(len(result.detected))]
+    chosen = [person_label(p.index) for p in result.people]
     first = chosen[0] if chosen else None
     return (
         report.status_text(result),
@@ -253,7 +253,7 @@ def heatmap(analysis: Analysis, index: int, method_a: str | None, method_b: str 
 
 
 def _person(result: ImageResult, label: str | None):
-    index = report.person_index(label)
+    index = person_index(label)
     return next((p for p in result.people if p.index == index), None)
 
 
@@ -288,10 +288,7 @@ def show_in_3d(image, methods, fov_deg, opacity, show_keypoints, side_view, refi
 
 def export_scene(session: Session, result: ImageResult, methods: tuple[str, ...]) -> str:
     """GLB of the chosen methods' meshes, the camera and the photo plane, in the session's folder."""
-    faces = np.asarray(result.body_model.faces)
-    meshes = [MeshToDraw(p.predictions[m].vertices + p.predictions[m].cam_t, faces, method_color(m),
-                         name=f"{m}_person{p.index + 1}")
-              for m in methods for p in result.people if m in p.predictions]
+    meshes = [mesh for method in methods for mesh in method_meshes(result, method)]
     return str(export_glb(meshes, result.K, result.image.rgb, session.new_file("scene.glb")))
 
 

@@ -16,7 +16,8 @@ import gradio as gr
 from app.tabs.compare import upload_path
 from app.state import session_of
 from core.methods import FIT, METHOD_IDS
-from core import video
+from core.outputs.motion import process_video
+from core.pipeline.tracking import DEFAULT_SMOOTHING, VideoError
 from core.render.colors import method_label
 
 log = logging.getLogger("app.tabs.video")
@@ -30,14 +31,14 @@ def run_video(clip, method, smooth, max_frames, session, progress=gr.Progress(tr
     if not path:
         return None, None, "**Upload a video first.**", session
     method = method if method in METHOD_IDS else FIT
-    smooth = max(1, int(smooth or video.DEFAULT_SMOOTHING))
+    smooth = max(1, int(smooth or DEFAULT_SMOOTHING))
     max_frames = max(1, int(max_frames or DEFAULT_MAX_FRAMES))
     session.folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=session.folder) as scratch:
         try:
-            written, motion = video.process_video(path, method, Path(scratch), smooth=smooth,
+            written, motion = process_video(path, method, Path(scratch), smooth=smooth,
                                                   max_frames=max_frames)
-        except video.VideoError as problem:
+        except VideoError as problem:
             return None, None, f"**{problem}**", session
         kept = [str(shutil.move(str(file), session.new_file(file.name))) for file in written]
     found = int(motion.found.sum())

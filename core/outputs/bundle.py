@@ -25,7 +25,7 @@ from core.outputs.bvh import prediction_bvh
 from core.outputs.meshes import export_glb, export_mesh
 from core.render import renderer_info
 from core.render.colors import method_label
-from core.outputs.pictures import COMBINED, Views, comparison_image, method_meshes
+from core.outputs.pictures import COMBINED, Views, comparison_image, mesh_name, method_meshes, render_views
 
 SCHEMA_VERSION = 2
 
@@ -73,7 +73,7 @@ def write_bundle(result, views: Views, folder: str | Path) -> list[Path]:
     for person in result.people:
         for method, prediction in person.predictions.items():
             stem = f"person{person.index}_{file_stem(method)}"
-            mesh = next(m for m in method_meshes(result, method) if m.name == f"{method}_person{person.index}")
+            mesh = next(m for m in method_meshes(result, method) if m.name == mesh_name(method, person.index))
             written += [export_mesh(mesh, folder / "meshes" / f"{stem}.{suffix}") for suffix in ("obj", "ply")]
             written += write_parameters(parameters(result, person, prediction), folder / "parameters" / stem)
             written.append(write_bvh(prediction, result.body_model, folder / "skeletons" / f"{stem}.bvh"))
@@ -82,6 +82,19 @@ def write_bundle(result, views: Views, folder: str | Path) -> list[Path]:
     written.append(write_error_table(result, folder / "errors_2d.csv"))
     written.append(_write_summary(result, views, folder / "summary.json"))
     return written
+
+
+def bundle_photo(image, options, folder: str | Path, opacity: float = 0.8, show_keypoints: bool = False,
+                 top_view: bool = False) -> tuple:
+    """Analyse one photo (`core.pipeline.analyse.analyse(image, options)`), draw it and write its bundle into
+    `folder`; returns (result, written paths), no paths when nobody was reconstructed."""
+    from core.pipeline.analyse import analyse
+
+    result = analyse(image, options)
+    if not result.people:
+        return result, []
+    views = render_views(result, opacity=opacity, show_keypoints=show_keypoints, top_view=top_view)
+    return result, write_bundle(result, views, folder)
 
 
 def write_bvh(prediction, body_model, path: Path) -> Path:

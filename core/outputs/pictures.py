@@ -19,6 +19,7 @@ import numpy as np
 from core import joints as joint_sets
 from core.body_models import SMPL_PARENTS
 from core.evaluation.metrics import MM_PER_M, method_vertex_distances
+from core.pipeline.analyse import person_label
 from core.render import MeshToDraw, draw_keypoints, method_color, render_overlay, render_side_view, render_top_view
 from core.render.camera import project
 from core.render.colors import method_label, to_uint8
@@ -115,13 +116,18 @@ def render_views(result, opacity: float = 0.8, show_keypoints: bool = False, sid
 
 
 def method_meshes(result, method: str) -> list[MeshToDraw]:
-    """Each person's mesh of `method` in the camera frame (vertices + cam_t), named like 'hmr_person0'."""
+    """Each person's mesh of `method` in the camera frame (vertices + cam_t), named `mesh_name(method, index)`."""
     faces = np.asarray(result.body_model.faces)
     return [
         MeshToDraw(person.predictions[method].vertices + person.predictions[method].cam_t, faces,
-                   method_color(method), name=f"{method}_person{person.index}")
+                   method_color(method), name=mesh_name(method, person.index))
         for person in result.people if method in person.predictions
     ]
+
+
+def mesh_name(method: str, person_index: int) -> str:
+    """'hmr_person0': the name of a person's mesh in pictures, GLB scenes and bundles (0-based index)."""
+    return f"{method}_person{person_index}"
 
 
 def projected_joints(prediction) -> np.ndarray:
@@ -167,7 +173,7 @@ def vertex_difference_heatmap(result, person_index: int, method_a: str, method_b
     top = max(float(np.percentile(per_vertex_mm, HEATMAP_SCALE_PERCENTILE)), 1.0)
     meshes = heatmap_meshes(b.vertices + b.cam_t, np.asarray(result.body_model.faces), per_vertex_mm / top)
     picture = render_overlay(result.image.rgb, meshes, result.K, opacity)
-    title = f"{method_label(method_a)} vs {method_label(method_b)}, person {person_index + 1}"  # numbered as the app numbers people
+    title = f"{method_label(method_a)} vs {method_label(method_b)}, {person_label(person_index).lower()}"
     return draw_colorbar(picture, top, title), per_vertex_mm
 
 

@@ -45,6 +45,19 @@ class PipelineOptions:
     fit: FitConfig = field(default_factory=FitConfig)
 
 
+def person_label(index: int) -> str:
+    """People are numbered from 1 wherever they are named, left to right (index 0 → 'Person 1'); files and
+    parameters keep the 0-based index."""
+    return f"Person {index + 1}"
+
+
+def person_index(label: str | None) -> int | None:
+    """'Person 3' → 2; None or '' → None."""
+    if not label:
+        return None
+    return int(str(label).split()[-1]) - 1
+
+
 @dataclass
 class PersonResult:
     index: int  # position among the detected people, left to right

@@ -1,10 +1,13 @@
-"""Video: one person followed through the example clip, the motion smoothed, written as MP4, BVH and npz."""
+"""Video: one person followed through the example clip (core.pipeline.tracking), the motion smoothed, written
+as WebM, BVH and npz (core.outputs.motion), and the command line (core.video)."""
 import cv2
 import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
 from core import video
+from core.outputs.motion import process_video
+from core.pipeline import tracking
 from core.testing.bvh import parse_bvh
 from core.testing.examples import PERSON_IN_CLIP, example_image
 
@@ -26,21 +29,21 @@ def test_smoothing_brings_noisy_rotations_closer_to_the_truth_and_skips_missing_
     found = np.ones(frames, bool)
     found[10] = False
     noisy[10] = Rotation.from_rotvec([0.0, 3.0, 0.0]).as_matrix()  # garbage where nobody was found
-    smoothed = video.smooth_rotations(noisy, found, window=7)
+    smoothed = tracking.smooth_rotations(noisy, found, window=7)
     kept = found.copy()
     assert _angles(smoothed[kept], truth[kept]).mean() < 0.6 * _angles(noisy[kept], truth[kept]).mean()
     assert np.array_equal(smoothed[10], noisy[10])  # left as it was
     assert _angles(smoothed[9:12:2], truth[9:12:2]).max() < 0.15  # its neighbours ignore it
-    assert np.array_equal(video.smooth_rotations(noisy, found, window=1), noisy)
+    assert np.array_equal(tracking.smooth_rotations(noisy, found, window=1), noisy)
     flipped = Rotation.from_matrix(noisy.reshape(-1, 3, 3)).as_quat().reshape(frames, joints, 4)
     flipped[::2] *= -1  # the same rotations written with the other quaternion sign
     same = Rotation.from_quat(flipped.reshape(-1, 4)).as_matrix().reshape(noisy.shape)
-    np.testing.assert_allclose(video.smooth_rotations(same, found, 7), smoothed, atol=1e-9)
+    np.testing.assert_allclose(tracking.smooth_rotations(same, found, 7), smoothed, atol=1e-9)
 
 
 @pytest.mark.slow
 def test_the_clip_gives_an_overlay_video_a_bvh_and_parameters(tmp_path):
-    written, _ = video.process_video(CLIP, "fit", tmp_path, smooth=3, start=PERSON_IN_CLIP, max_frames=6,
+    written, _ = process_video(CLIP, "fit", tmp_path, smooth=3, start=PERSON_IN_CLIP, max_frames=6,
                                      body_model="open")
     assert [p.name for p in written] == ["overlay.webm", "motion.bvh", "motion.npz"]
     capture = cv2.VideoCapture(str(tmp_path / "overlay.webm"))
@@ -48,7 +51,7 @@ def test_the_clip_gives_an_overlay_video_a_bvh_and_parameters(tmp_path):
     while (grabbed := capture.read())[0]:
         frames.append(grabbed[1])
     assert len(frames) == 6 and frames[0].shape == (432, 768, 3)
-    original = next(video.read_frames(CLIP, PERSON_IN_CLIP, 1))[..., ::-1]
+    original = next(tracking.read_frames(CLIP, PERSON_IN_CLIP, 1))[..., ::-1]
     assert np.abs(frames[0].astype(int) - original).mean() > 3  # the mesh is drawn over the frame
 
     motion = np.load(tmp_path / "motion.npz")
@@ -61,13 +64,13 @@ def test_the_clip_gives_an_overlay_video_a_bvh_and_parameters(tmp_path):
 
 
 def test_unreadable_videos_and_missing_methods_are_explained(tmp_path, capsys):
-    with pytest.raises(video.VideoError, match="No video file"):
-        video.video_info(tmp_path / "missing.mp4")
+    with pytest.raises(tracking.VideoError, match="No video file"):
+        tracking.video_info(tmp_path / "missing.mp4")
     not_video = tmp_path / "notes.mp4"
     not_video.write_text("not a video")
-    with pytest.raises(video.VideoError, match="cannot be read as a video"):
-        video.video_info(not_video)
-    with pytest.raises(video.VideoError, match="python -m core.weights fetch hmr"):
-        video.track_video(CLIP, "hmr", start=PERSON_IN_CLIP, max_frames=1, body_model="open")
+    with pytest.raises(tracking.VideoError, match="cannot be read as a video"):
+        tracking.video_info(not_video)
+    with pytest.raises(tracking.VideoError, match="python -m core.weights fetch hmr"):
+        tracking.track_video(CLIP, "hmr", start=PERSON_IN_CLIP, max_frames=1, body_model="open")
     assert video.main([str(tmp_path / "missing.mp4"), "--out", str(tmp_path / "out")]) == 1
     assert video.main([str(CLIP), "--out", str(tmp_path / "out"), "--smooth", "0"]) == 2
