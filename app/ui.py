@@ -1,13 +1,18 @@
 """The page: `build_demo()` lays out the tabs, then wires each event to a handler with a stable api_name.
 
-Layout only; what happens on a click lives in app/handlers.py, app/benchmark.py, app/live.py and
-app/environment.py. Launch settings (host, port, queue, served files) come from app/settings.py.
+Layout only; what happens on a click lives in app/tabs/ (compare, benchmark, live, video, setup). Every
+component a handler reads or writes has a name in one dict; a handler returns {name: value} and `_wire`
+gives Gradio the values in the order of the outputs it lists. Launch settings come from app/settings.py.
 """
 from __future__ import annotations
 
+import functools
+
 import gradio as gr
 
-from app.tabs import benchmark, setup as environment, compare as handlers, live, video
+from app.tabs import benchmark, live, video
+from app.tabs import compare as handlers
+from app.tabs import setup as environment
 from app.settings import CACHE_SWEEP, SESSION_TTL_S, settings_from_env
 from app.state import close_session
 from core.pipeline import analyse as pipeline
@@ -58,9 +63,9 @@ def example_rows() -> tuple[list[list[str]], list[str]]:
 
 def build_demo(settings: AppSettings | None = None) -> gr.Blocks:
     settings = settings or settings_from_env()
-    c: dict[str, gr.components.Component] = {}  # every component a handler reads or writes, by role
+    c: dict[str, gr.components.Component] = {}  # every component a handler reads or writes, by name
     with gr.Blocks(title="hmr-compare", delete_cache=CACHE_SWEEP, fill_width=True) as demo:
-        session = gr.State(None, time_to_live=SESSION_TTL_S, delete_callback=close_session)
+        c["session"] = gr.State(None, time_to_live=SESSION_TTL_S, delete_callback=close_session)
         gr.Markdown(f"## {TITLE}\n{INTRO}")
         gr.HTML(legend_html())
         with gr.Tabs():
@@ -74,10 +79,10 @@ def build_demo(settings: AppSettings | None = None) -> gr.Blocks:
                 _video_tab(c)
             with gr.Tab("Setup", id="setup"):
                 _setup_tab(c)
-        _wire_compare(demo, c, session, settings)
-        _wire_benchmark(c, session)
-        _wire_live(c, session)
-        _wire_video(c, session)
+        _wire_compare(c)
+        _wire_benchmark(c)
+        _wire_live(c)
+        _wire_video(c)
         _wire_setup(demo, c)
     return demo
 
@@ -152,7 +157,7 @@ def _examples_block(c: dict, settings: AppSettings) -> None:
         return
     cache = settings.examples != "off"
     gr.Examples(rows, inputs=[c["image_input"]], outputs=[c[name] for name in handlers.EXAMPLE_OUTPUTS],
-                fn=handlers.analyse_example, cache_examples=cache, cache_mode=settings.examples if cache else None,
+                fn=by_position(handlers.analyse_example, handlers.EXAMPLE_OUTPUTS), cache_examples=cache, cache_mode=settings.examples if cache else None,
                 example_labels=labels, label="Examples (results cached: click one)", examples_per_page=10)
 
 
@@ -227,71 +232,87 @@ def _setup_tab(c: dict) -> None:
 # --------------------------------------------------------------------------- events
 
 
-def _analysis_inputs(c: dict) -> list:
-    names = ("image_input", "method_checkboxes", "fov_slider", "opacity_slider", "keypoints_checkbox",
-             "side_view_checkbox", "refine_checkbox", "people_picker", "box_text")
-    return [c[name] for name in names]
+def by_position(handler, outputs: tuple[str, ...]):
+    """`handler` returns {component name: value}; Gradio wants the values in the order of `outputs`. A handler
+    that leaves out a name or adds one fails at once, naming them. The signature stays the handler's (the API's
+    parameter names, gr.Progress and event-data arguments)."""
+
+    @functools.wraps(handler)
+    def run(*args, **kwargs):
+        values = handler(*args, **kwargs)
+        if set(values) != set(outputs):
+            raise KeyError(f"{handler.__name__} returned {sorted(values)}; the page expects {sorted(outputs)}")
+        return values[outputs[0]] if len(outputs) == 1 else tuple(values[name] for name in outputs)
+
+    return run
 
 
-def _wire_compare(demo: gr.Blocks, c: dict, session: gr.State, settings: AppSettings) -> None:
-    inputs = _analysis_inputs(c)
-    analysis_outputs = [c[name] for name in handlers.ANALYSE_OUTPUTS] + [session]
+def _wire(c: dict, event, handler, inputs: tuple[str, ...], outputs: tuple[str, ...], **options) -> None:
+    event(by_position(handler, outputs), [c[name] for name in inputs], [c[name] for name in outputs], **options)
+
+
+ANALYSIS_INPUTS = ("image_input", "method_checkboxes", "fov_slider", "opacity_slider", "keypoints_checkbox",
+                   "side_view_checkbox", "refine_checkbox", "people_picker", "box_text")
+
+
+def _wire_compare(c: dict) -> None:
+    inputs, session = ANALYSIS_INPUTS, ("session",)
     # preprocess=False: the handler reads the uploaded file itself, so a broken upload gets core.image_io's
     # message instead of Gradio's generic error.
-    c["run_button"].click(handlers.analyse_photo, inputs + [session], analysis_outputs, api_name="compare",
-                          preprocess=False)
-    c["image_input"].change(handlers.photo_field_of_view, [c["image_input"]], [c["fov_slider"]], preprocess=False,
-                            api_visibility="private")
-    c["image_input"].input(handlers.new_photo, [session], [c["people_picker"], c["box_text"], session],
-                           api_visibility="private")
-    c["people_image"].select(handlers.pick_corner, [session], [c["box_text"], c["status"], session],
-                             api_visibility="private")
-    c["clear_box_button"].click(handlers.clear_box, [session], [c["box_text"], c["status"], session],
-                                api_visibility="private")
-    c["model_methods"].input(handlers.show_in_3d, inputs + [c["model_methods"], session], [c["model_3d"], session],
-                             api_name="show_in_3d", preprocess=False)
-    c["detail_person"].input(handlers.show_person, inputs + [c["detail_person"], session],
-                             [c[name] for name in handlers.DETAIL_OUTPUTS] + [session], api_name="person_details",
-                             preprocess=False)
-    gr.on([c["heatmap_a"].input, c["heatmap_b"].input], handlers.show_heatmap,
-          inputs + [c["detail_person"], c["heatmap_a"], c["heatmap_b"], session],
-          [c["heatmap_image"], c["heatmap_note"], session], api_name="heatmap", preprocess=False)
-    c["bundle_button"].click(handlers.make_bundle, inputs + [session], [c["bundle_file"], session], api_name="bundle",
-                             preprocess=False)
+    _wire(c, c["run_button"].click, handlers.analyse_photo, inputs + session, handlers.ANALYSE_OUTPUTS + session,
+          api_name="compare", preprocess=False)
+    _wire(c, c["image_input"].change, handlers.photo_field_of_view, ("image_input",), ("fov_slider",),
+          preprocess=False, api_visibility="private")
+    _wire(c, c["image_input"].input, handlers.new_photo, session, ("people_picker", "box_text") + session,
+          api_visibility="private")
+    _wire(c, c["people_image"].select, handlers.pick_corner, session, ("box_text", "status") + session,
+          api_visibility="private")
+    _wire(c, c["clear_box_button"].click, handlers.clear_box, session, ("box_text", "status") + session,
+          api_visibility="private")
+    _wire(c, c["model_methods"].input, handlers.show_in_3d, inputs + ("model_methods",) + session,
+          ("model_3d",) + session, api_name="show_in_3d", preprocess=False)
+    _wire(c, c["detail_person"].input, handlers.show_person, inputs + ("detail_person",) + session,
+          handlers.DETAIL_OUTPUTS + session, api_name="person_details", preprocess=False)
+    heatmap_pair = functools.partial(gr.on, [c["heatmap_a"].input, c["heatmap_b"].input])
+    _wire(c, heatmap_pair, handlers.show_heatmap, inputs + ("detail_person", "heatmap_a", "heatmap_b") + session,
+          ("heatmap_image", "heatmap_note") + session, api_name="heatmap", preprocess=False)
+    _wire(c, c["bundle_button"].click, handlers.make_bundle, inputs + session, ("bundle_file",) + session,
+          api_name="bundle", preprocess=False)
 
 
-def _wire_benchmark(c: dict, session: gr.State) -> None:
-    c["benchmark_load_button"].click(benchmark.load_benchmark, [c["benchmark_source"], c["pw3d_folder"], session],
-                                     [c["benchmark_sample"], c["benchmark_status"], session], api_name="benchmark_load")
-    c["benchmark_run_button"].click(
-        benchmark.run_benchmark, [c["benchmark_sample"], c["benchmark_methods"], c["fov_slider"], session],
-        [c["benchmark_gallery"], c["benchmark_summary"], c["benchmark_joints"], c["benchmark_status"], session],
-        api_name="benchmark_score")
-    c["benchmark_all_button"].click(benchmark.run_all, [c["benchmark_methods"], c["fov_slider"], session],
-                                    [c["benchmark_summary"], c["benchmark_status"], session], api_name="benchmark_all")
+def _wire_benchmark(c: dict) -> None:
+    session = ("session",)
+    _wire(c, c["benchmark_load_button"].click, benchmark.load_benchmark, ("benchmark_source", "pw3d_folder") + session,
+          ("benchmark_sample", "benchmark_status") + session, api_name="benchmark_load")
+    _wire(c, c["benchmark_run_button"].click, benchmark.run_benchmark,
+          ("benchmark_sample", "benchmark_methods", "fov_slider") + session,
+          ("benchmark_gallery", "benchmark_summary", "benchmark_joints", "benchmark_status") + session,
+          api_name="benchmark_score")
+    _wire(c, c["benchmark_all_button"].click, benchmark.run_all, ("benchmark_methods", "fov_slider") + session,
+          ("benchmark_summary", "benchmark_status") + session, api_name="benchmark_all")
 
 
-def _wire_live(c: dict, session: gr.State) -> None:
-    c["webcam_input"].stream(live.live_frame, [c["webcam_input"], c["live_method"], session],
-                             [c["live_output"], c["live_status"], session], stream_every=LIVE_STREAM_EVERY_S,
-                             time_limit=300, concurrency_limit=1, api_name="live_frame")
+def _wire_live(c: dict) -> None:
+    _wire(c, c["webcam_input"].stream, live.live_frame, ("webcam_input", "live_method", "session"),
+          ("live_output", "live_status", "session"), stream_every=LIVE_STREAM_EVERY_S, time_limit=300,
+          concurrency_limit=1, api_name="live_frame")
 
 
-def _wire_video(c: dict, session: gr.State) -> None:
-    c["video_button"].click(video.run_video, [c["video_input"], c["video_method"], c["video_smooth"],
-                                              c["video_max_frames"], session],
-                            [c["video_output"], c["video_files"], c["video_status"], session], api_name="video",
-                            concurrency_limit=1)  # a clip holds the CPU for minutes: one at a time
+def _wire_video(c: dict) -> None:
+    _wire(c, c["video_button"].click, video.run_video,
+          ("video_input", "video_method", "video_smooth", "video_max_frames", "session"),
+          ("video_output", "video_files", "video_status", "session"), api_name="video",
+          concurrency_limit=1)  # a clip holds the CPU for minutes: one at a time
 
 
 def _wire_setup(demo: gr.Blocks, c: dict) -> None:
-    refreshed = [c["environment_md"], c["methods_md"], c["weights_table"], c["method_checkboxes"]]
-    demo.load(environment.refresh, None, refreshed, api_name="setup_refresh")
+    refreshed = environment.REFRESHED
+    _wire(c, demo.load, environment.refresh, (), refreshed, api_name="setup_refresh")
     for method in NETWORK_METHODS:
-        c[f"download_{method}"].click(environment.download_handler(method), None, [c["download_status"], *refreshed],
-                                      api_name=f"download_{method}")
-    c["smpl_download_button"].click(environment.download_smpl, [c["smpl_license_checkbox"]],
-                                    [c["download_status"], *refreshed], api_name="download_smpl")
+        _wire(c, c[f"download_{method}"].click, environment.download_handler(method), (),
+              ("download_status",) + refreshed, api_name=f"download_{method}")
+    _wire(c, c["smpl_download_button"].click, environment.download_smpl, ("smpl_license_checkbox",),
+          ("download_status",) + refreshed, api_name="download_smpl")
 
 
 def queue_options(settings: AppSettings) -> dict:

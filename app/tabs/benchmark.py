@@ -36,11 +36,13 @@ def load_benchmark(source: str, folder: str | None, session):
         benchmark = sets.bundled_set() if source == SOURCES[0] else sets.pw3d_set(folder or "")
     except (FileNotFoundError, ValueError) as problem:
         gr.Warning(str(problem))
-        return gr.update(choices=[], value=None), f"**{problem}**", session
+        return {"benchmark_sample": gr.update(choices=[], value=None), "benchmark_status": f"**{problem}**",
+                "session": session}
     session.benchmark = benchmark
     choices = sets.sample_choices(benchmark)
-    return (gr.update(choices=choices, value=choices[0][1]),
-            f"{benchmark.name}: {len(benchmark)} samples ({len(choices)} listed). {benchmark.note}", session)
+    return {"benchmark_sample": gr.update(choices=choices, value=choices[0][1]),
+            "benchmark_status": f"{benchmark.name}: {len(benchmark)} samples ({len(choices)} listed). {benchmark.note}",
+            "session": session}
 
 
 def run_benchmark(index, methods, fov_deg, session):
@@ -48,12 +50,14 @@ def run_benchmark(index, methods, fov_deg, session):
     session = session_of(session)
     benchmark = session.benchmark
     if benchmark is None or index is None:
-        return [], None, None, "Load a sample set and pick a sample first.", session
+        return {"benchmark_gallery": [], "benchmark_summary": None, "benchmark_joints": None,
+                "benchmark_status": "Load a sample set and pick a sample first.", "session": session}
     chosen = tuple(methods or ()) or METHOD_IDS
     scores = sets.evaluate_sample(benchmark, int(index), chosen, float(fov_deg or DEFAULT_FOV_DEG))
     views = render_views(scores.result, side_view=False) if scores.result.people else None
     gallery = [(picture, method_label(m)) for m, picture in views.overlays.items()] if views else []
-    return gallery, scores.summary, scores.per_joint, scores.message, session
+    return {"benchmark_gallery": gallery, "benchmark_summary": scores.summary, "benchmark_joints": scores.per_joint,
+            "benchmark_status": scores.message, "session": session}
 
 
 def run_all(methods, fov_deg, session):
@@ -61,9 +65,9 @@ def run_all(methods, fov_deg, session):
     session = session_of(session)
     benchmark = session.benchmark
     if benchmark is None:
-        return None, "Load a sample set first.", session
+        return {"benchmark_summary": None, "benchmark_status": "Load a sample set first.", "session": session}
     chosen = tuple(methods or ()) or METHOD_IDS
     summary, scored, tried = sets.score_listed(benchmark, chosen, float(fov_deg or DEFAULT_FOV_DEG))
-    if summary is None:
-        return None, "No sample could be scored (nobody found in the boxes).", session
-    return summary, f"{benchmark.name}: means over {scored} of {tried} samples.", session
+    message = (f"{benchmark.name}: means over {scored} of {tried} samples." if summary is not None
+               else "No sample could be scored (nobody found in the boxes).")
+    return {"benchmark_summary": summary, "benchmark_status": message, "session": session}

@@ -3,7 +3,8 @@
 Every handler gets the tab's `Session` (a gr.State) and returns it, so results never mix between users.
 Follow-up clicks (3D toggles, person, heat-map pair, zip) reuse the session's analysis when the photo
 and pipeline options are unchanged, and otherwise run it again (e.g. after a cached example was shown).
-The tuple a handler returns follows the matching *_OUTPUTS names, which app/ui.py maps to components.
+A handler returns {component name: value} (with the session under "session"); app/ui.py maps the names onto
+the page's components, and *_OUTPUTS give the order in which the API lists them.
 """
 from __future__ import annotations
 
@@ -119,26 +120,26 @@ def analyse_photo(image, methods, fov_deg, opacity, show_keypoints, side_view, r
         analysis = current_analysis(session, image, controls)
     except (ImageError, ValueError) as problem:
         gr.Warning(str(problem))
-        return (*empty_outputs(f"**{problem}**"), session)
+        return {**empty_outputs(f"**{problem}**"), "session": session}
     except OSError as problem:  # a file Pillow cannot even open (e.g. a JPEG header cut short)
         message = (f"The image data is damaged or cut short ({problem}). Re-export the photo as JPEG or PNG "
                    "and try again.")
         gr.Warning(message)
-        return (*empty_outputs(f"**{message}**"), session)
+        return {**empty_outputs(f"**{message}**"), "session": session}
     outputs = analysis_outputs(session, analysis, controls)
     log.info("compare: %d people, methods %s, %.1f s (%s)", len(analysis.result.people),
              ",".join(analysis.result.methods), time.perf_counter() - start,
              ", ".join(f"{k} {v:.1f}" for k, v in analysis.result.timings.items()))
-    return (*outputs, session)
+    return {**outputs, "session": session}
 
 
 def analyse_example(image):
     """The examples' cached run: default options, a throw-away session (cached outputs are shared)."""
-    outputs = dict(zip(ANALYSE_OUTPUTS, analyse_photo(image, None, None, None, None, None, None, None, None, None)))
+    outputs = analyse_photo(image, None, None, None, None, None, None, None, None, None)
     outputs["status"] += EXAMPLE_NOTE
     if outputs["heatmap_image"] is None:
         outputs["heatmap_image"] = BLANK_PICTURE
-    return tuple(outputs[name] for name in EXAMPLE_OUTPUTS)
+    return {name: outputs[name] for name in EXAMPLE_OUTPUTS}
 
 
 def current_analysis(session: Session, image, controls: Controls) -> Analysis:
@@ -192,31 +193,34 @@ def views_of(analysis: Analysis, view: ViewOptions):
     return analysis.views
 
 
-def analysis_outputs(session: Session, analysis: Analysis, controls: Controls) -> tuple:
+def analysis_outputs(session: Session, analysis: Analysis, controls: Controls) -> dict:
+    """The ANALYSE_OUTPUTS of one analysis, by component name."""
     result = analysis.result
     views = views_of(analysis, controls.view) if result.people else None
     detected = [person_label(i) for i in range(len(result.detected))]
     chosen = [person_label(p.index) for p in result.people]
     first = chosen[0] if chosen else None
-    return (
-        report.status_text(result),
-        report.people_picture(result),
-        gr.update(choices=detected, value=chosen),
-        _gallery(views.overlays if views else {}),
-        _gallery({m: views.side[m] for m in result.methods if m in views.side} if views else {}),
-        export_scene(session, result, result.methods) if result.people else None,
-        gr.update(choices=[(method_label(m), m) for m in result.methods], value=list(result.methods)),
-        gr.update(choices=chosen, value=first),
-        *person_details(analysis, first),
-        report.timings_table(result, views.seconds if views else None),
-    )
+    return {
+        "status": report.status_text(result),
+        "people_image": report.people_picture(result),
+        "people_picker": gr.update(choices=detected, value=chosen),
+        "overlay_gallery": _gallery(views.overlays if views else {}),
+        "side_gallery": _gallery({m: views.side[m] for m in result.methods if m in views.side} if views else {}),
+        "model_3d": export_scene(session, result, result.methods) if result.people else None,
+        "model_methods": gr.update(choices=[(method_label(m), m) for m in result.methods], value=list(result.methods)),
+        "detail_person": gr.update(choices=chosen, value=first),
+        **person_details(analysis, first),
+        "timings_table": report.timings_table(result, views.seconds if views else None),
+    }
 
 
-def empty_outputs(status: str) -> tuple:
-    """ANALYSE_OUTPUTS values when nothing could be analysed (the message says why)."""
-    return (status, None, gr.update(choices=[], value=[]), [], [], None, gr.update(choices=[], value=[]),
-            gr.update(choices=[], value=None), None, None, None, gr.update(choices=[], value=None),
-            gr.update(choices=[], value=None), None, "", None)
+def empty_outputs(status: str) -> dict:
+    """ANALYSE_OUTPUTS when nothing could be analysed (the status says why): every picture, table and picker empty."""
+    pickers = ("people_picker", "model_methods")
+    choosers = ("detail_person", "heatmap_a", "heatmap_b")
+    return {**{name: None for name in ANALYSE_OUTPUTS}, "status": status, "overlay_gallery": [], "side_gallery": [],
+            "heatmap_note": "", **{name: gr.update(choices=[], value=[]) for name in pickers},
+            **{name: gr.update(choices=[], value=None) for name in choosers}}
 
 
 def _gallery(pictures: dict[str, np.ndarray]) -> list[tuple[np.ndarray, str]]:
@@ -226,18 +230,21 @@ def _gallery(pictures: dict[str, np.ndarray]) -> list[tuple[np.ndarray, str]]:
 # --------------------------------------------------------------------------- follow-ups
 
 
-def person_details(analysis: Analysis, label: str | None) -> tuple:
+def person_details(analysis: Analysis, label: str | None) -> dict:
     """DETAIL_OUTPUTS for one person: error chart and table, disagreement matrix, heat-map of the first pair."""
     person = _person(analysis.result, label)
     if person is None:
-        return None, None, None, gr.update(choices=[], value=None), gr.update(choices=[], value=None), None, ""
+        return {"error_plot": None, "error_table": None, "disagreement_table": None,
+                "heatmap_a": gr.update(choices=[], value=None), "heatmap_b": gr.update(choices=[], value=None),
+                "heatmap_image": None, "heatmap_note": ""}
     methods = tuple(m for m in analysis.result.methods if m in person.predictions)
     choices = [(method_label(m), m) for m in methods]
     pair = (methods[0], methods[1]) if len(methods) > 1 else (None, None)
     picture, note = heatmap(analysis, person.index, *pair)
-    return (report.error_figure(person, methods), report.error_table(person, methods),
-            report.disagreement_table(person, methods), gr.update(choices=choices, value=pair[0]),
-            gr.update(choices=choices, value=pair[1]), picture, note)
+    return {"error_plot": report.error_figure(person, methods), "error_table": report.error_table(person, methods),
+            "disagreement_table": report.disagreement_table(person, methods),
+            "heatmap_a": gr.update(choices=choices, value=pair[0]), "heatmap_b": gr.update(choices=choices, value=pair[1]),
+            "heatmap_image": picture, "heatmap_note": note}
 
 
 def heatmap(analysis: Analysis, index: int, method_a: str | None, method_b: str | None):
@@ -261,7 +268,7 @@ def show_person(image, methods, fov_deg, opacity, show_keypoints, side_view, ref
                 session):
     session = session_of(session)
     controls = controls_from(methods, fov_deg, opacity, show_keypoints, side_view, refine, people, box_text)
-    return (*person_details(current_analysis(session, image, controls), person), session)
+    return {**person_details(current_analysis(session, image, controls), person), "session": session}
 
 
 def show_heatmap(image, methods, fov_deg, opacity, show_keypoints, side_view, refine, people, box_text, person,
@@ -270,9 +277,9 @@ def show_heatmap(image, methods, fov_deg, opacity, show_keypoints, side_view, re
     controls = controls_from(methods, fov_deg, opacity, show_keypoints, side_view, refine, people, box_text)
     analysis = current_analysis(session, image, controls)
     found = _person(analysis.result, person)
-    if found is None:
-        return None, "Run the comparison first.", session
-    return (*heatmap(analysis, found.index, method_a, method_b), session)
+    picture, note = (None, "Run the comparison first.") if found is None else heatmap(analysis, found.index, method_a,
+                                                                                       method_b)
+    return {"heatmap_image": picture, "heatmap_note": note, "session": session}
 
 
 def show_in_3d(image, methods, fov_deg, opacity, show_keypoints, side_view, refine, people, box_text, shown,
@@ -281,9 +288,8 @@ def show_in_3d(image, methods, fov_deg, opacity, show_keypoints, side_view, refi
     session = session_of(session)
     controls = controls_from(methods, fov_deg, opacity, show_keypoints, side_view, refine, people, box_text)
     result = current_analysis(session, image, controls).result
-    if not result.people:
-        return None, session
-    return export_scene(session, result, tuple(m for m in result.methods if m in (shown or []))), session
+    scene = export_scene(session, result, tuple(m for m in result.methods if m in (shown or []))) if result.people else None
+    return {"model_3d": scene, "session": session}
 
 
 def export_scene(session: Session, result: ImageResult, methods: tuple[str, ...]) -> str:
@@ -302,7 +308,7 @@ def make_bundle(image, methods, fov_deg, opacity, show_keypoints, side_view, ref
     if not analysis.result.people:
         raise gr.Error("Nothing to download: no person was reconstructed.")
     path = zip_bundle(analysis.result, views_of(analysis, controls.view), session.new_file("hmr-compare.zip"))
-    return str(path), session
+    return {"bundle_file": str(path), "session": session}
 
 
 def pick_corner(session, event: gr.SelectData):
@@ -311,16 +317,18 @@ def pick_corner(session, event: gr.SelectData):
     x, y = (float(v) for v in event.index)
     if session.pending_corner is None:
         session.pending_corner = (x, y)
-        return gr.update(), f"First corner at ({x:.0f}, {y:.0f}): click the opposite corner.", session
+        return {"box_text": gr.update(), "status": f"First corner at ({x:.0f}, {y:.0f}): click the opposite corner.",
+                "session": session}
     (x0, y0), session.pending_corner = session.pending_corner, None
     box = f"{min(x0, x):.0f}, {min(y0, y):.0f}, {max(x0, x):.0f}, {max(y0, y):.0f}"
-    return box, f"Box {box} set: press Compare to reconstruct the person inside it.", session
+    return {"box_text": box, "status": f"Box {box} set: press Compare to reconstruct the person inside it.",
+            "session": session}
 
 
 def clear_box(session):
     session = session_of(session)
     session.pending_corner = None
-    return "", "Box cleared: people are found by the detector again.", session
+    return {"box_text": "", "status": "Box cleared: people are found by the detector again.", "session": session}
 
 
 def photo_field_of_view(image):
@@ -334,13 +342,13 @@ def photo_field_of_view(image):
         except (OSError, ValueError):  # unreadable: the comparison itself will say why
             fov_deg = None
     if fov_deg is None:
-        return gr.update(value=round(pipeline.DEFAULT_FOV_DEG, 1), label=FOV_LABEL)
-    return gr.update(value=round(float(np.clip(fov_deg, *FOV_RANGE)), 1),
-                     label=f"{FOV_LABEL} (from the photo's EXIF: {fov_deg:.1f}°)")
+        return {"fov_slider": gr.update(value=round(pipeline.DEFAULT_FOV_DEG, 1), label=FOV_LABEL)}
+    return {"fov_slider": gr.update(value=round(float(np.clip(fov_deg, *FOV_RANGE)), 1),
+                                    label=f"{FOV_LABEL} (from the photo's EXIF: {fov_deg:.1f}°)")}
 
 
 def new_photo(session):
     """A new photo: forget the previous people, box and corner."""
     session = session_of(session)
     session.pending_corner = None
-    return gr.update(choices=[], value=[]), "", session
+    return {"people_picker": gr.update(choices=[], value=[]), "box_text": "", "session": session}

@@ -30,11 +30,11 @@ _drawing = ThreadPoolExecutor(max_workers=2, thread_name_prefix="hmrc-live-draw"
 
 
 def live_frame(frame: np.ndarray | None, method: str, session):
-    """(H, W, 3) uint8 webcam frame → (overlay of the previous frame, status line, session)."""
+    """(H, W, 3) uint8 webcam frame → the overlay of the previous frame, a status line and the session."""
     session = session_of(session)
     if frame is None:
         session.live_drawing = None
-        return None, "Waiting for the webcam…", session
+        return {"live_output": None, "live_status": "Waiting for the webcam…", "session": session}
     method = method if method in METHOD_IDS else FIT
     start = time.perf_counter()
     options = pipeline.PipelineOptions(methods=(method,), max_people=1, follow=session.live_person)
@@ -43,7 +43,8 @@ def live_frame(frame: np.ndarray | None, method: str, session):
     drawing = _drawing.submit(_draw, result, method, time.perf_counter() - start)
     previous, session.live_drawing = session.live_drawing, drawing
     overlay, status = (previous or drawing).result()  # the first frame waits for its own picture
-    return overlay, f"**{session.frame_done():.1f} frames/s** · {status}", session
+    return {"live_output": overlay, "live_status": f"**{session.frame_done():.1f} frames/s** · {status}",
+            "session": session}
 
 
 def _draw(result: pipeline.ImageResult, method: str, analysis_seconds: float) -> tuple[np.ndarray, str]:

@@ -75,18 +75,22 @@ def methods_markdown() -> str:
     return "\n".join(lines)
 
 
-def refresh():
-    """Setup tab contents and the method checkbox labels (after a download, or on page load)."""
-    return environment_markdown(), methods_markdown(), weights_table(), gr.update(choices=method_choices())
+REFRESHED = ("environment_md", "methods_md", "weights_table", "method_checkboxes")
 
 
-def download_method(method: str, progress) -> tuple:
+def refresh() -> dict:
+    """Setup tab contents and the method checkbox labels (after a download, or on page load), REFRESHED by name."""
+    return {"environment_md": environment_markdown(), "methods_md": methods_markdown(),
+            "weights_table": weights_table(), "method_checkboxes": gr.update(choices=method_choices())}
+
+
+def download_method(method: str, progress) -> dict:
     """Fetch a method's checkpoint and regressors; returns a message and the refreshed Setup tab."""
     if method not in NETWORK_METHODS:
         raise gr.Error(f"Unknown method {method!r}: choose one of {', '.join(NETWORK_METHODS)}.")
     message = _fetch(method, False, progress)
     inference.clear_cache()
-    return (message, *refresh())
+    return {"download_status": message, **refresh()}
 
 
 def download_handler(method: str):
@@ -104,10 +108,10 @@ def download_smpl(accepted: bool, progress=gr.Progress()):
     if not accepted:
         message = "Tick the box to accept the SMPL licence first. " + weights.smpl_license_message()
         gr.Warning("Accept the SMPL licence first.")
-        return (message, *refresh())
+        return {"download_status": message, **refresh()}
     message = _fetch(weights.SMPL_NEUTRAL_DOWNLOAD, True, progress)
     inference.clear_cache()  # the next analysis loads SMPL instead of the open model
-    return (message, *refresh())
+    return {"download_status": message, **refresh()}
 
 
 def _fetch(name: str, accept_smpl_license: bool, progress) -> str:

@@ -25,11 +25,11 @@ DEFAULT_MAX_FRAMES = 150
 
 
 def run_video(clip, method, smooth, max_frames, session, progress=gr.Progress(track_tqdm=True)):
-    """→ (overlay video path, [BVH, npz] paths, status line, session)."""
+    """→ the overlay video's path, the [BVH, npz] paths, a status line and the session."""
     session = session_of(session)
     path = upload_path(clip)
     if not path:
-        return None, None, "**Upload a video first.**", session
+        return _outputs(None, None, "**Upload a video first.**", session)
     method = method if method in METHOD_IDS else FIT
     smooth = max(1, int(smooth or DEFAULT_SMOOTHING))
     max_frames = max(1, int(max_frames or DEFAULT_MAX_FRAMES))
@@ -39,10 +39,14 @@ def run_video(clip, method, smooth, max_frames, session, progress=gr.Progress(tr
             written, motion = process_video(path, method, Path(scratch), smooth=smooth,
                                                   max_frames=max_frames)
         except VideoError as problem:
-            return None, None, f"**{problem}**", session
+            return _outputs(None, None, f"**{problem}**", session)
         kept = [str(shutil.move(str(file), session.new_file(file.name))) for file in written]
     found = int(motion.found.sum())
     status = (f"{method_label(method)}: the person was reconstructed in {found} frames, smoothed over {smooth} "
               f"frame{'s' if smooth > 1 else ''}. Download the BVH for Blender or other animation tools.")
     log.info("video: %s, %d frames with the person", method, found)
-    return kept[0], kept[1:], status, session
+    return _outputs(kept[0], kept[1:], status, session)
+
+
+def _outputs(overlay, files, status: str, session) -> dict:
+    return {"video_output": overlay, "video_files": files, "video_status": status, "session": session}

@@ -3,15 +3,16 @@ from app.tabs import benchmark
 
 
 def test_tab_handlers_load_score_and_average():
-    picker, message, session = benchmark.load_benchmark(benchmark.SOURCES[0], None, None)
-    assert picker["value"] == 0 and "6 samples" in message
-    gallery, summary, joints, message, session = benchmark.run_benchmark(0, ["fit"], 53.0, session)
+    loaded = benchmark.load_benchmark(benchmark.SOURCES[0], None, None)
+    assert loaded["benchmark_sample"]["value"] == 0 and "6 samples" in loaded["benchmark_status"]
+    scored = benchmark.run_benchmark(0, ["fit"], 53.0, loaded["session"])
+    gallery = scored["benchmark_gallery"]
     assert [caption for _, caption in gallery] == ["Fit"] and gallery[0][0].shape == (480, 360, 3)
-    means, message, session = benchmark.run_all(["fit"], 53.0, session)
-    assert means.loc[0, "samples"] == 6 and "means over 6 of 6" in message
+    averaged = benchmark.run_all(["fit"], 53.0, scored["session"])
+    assert averaged["benchmark_summary"].loc[0, "samples"] == 6 and "means over 6 of 6" in averaged["benchmark_status"]
 
 
 def test_missing_3dpw_folder_says_where_to_point(tmp_path):
-    picker, message, session = benchmark.load_benchmark(benchmark.SOURCES[1], str(tmp_path), None)
-    assert picker["choices"] == [] and "preprocessed_datasets/pw3d_test.npz" in message
-    assert session.benchmark is None
+    loaded = benchmark.load_benchmark(benchmark.SOURCES[1], str(tmp_path), None)
+    assert loaded["benchmark_sample"]["choices"] == [] and "preprocessed_datasets/pw3d_test.npz" in loaded["benchmark_status"]
+    assert loaded["session"].benchmark is None

@@ -39,7 +39,8 @@ def body_models(drawable_folder, monkeypatch):
 def compare(path, methods=("fit",), session=None, box_text=""):
     out = handlers.analyse_photo({"path": str(path)}, list(methods), 53.0, 0.8, False, True, False, [], box_text,
                                  session)
-    return dict(zip(handlers.ANALYSE_OUTPUTS + ("session",), out))
+    assert set(out) == set(handlers.ANALYSE_OUTPUTS) | {"session"}
+    return out
 
 
 def test_build_demo_without_launching_has_stable_api_names():
@@ -85,10 +86,10 @@ def test_a_new_photo_sets_the_field_of_view_from_its_exif(tmp_path):
     Image.new("RGB", (64, 48)).save(phone, "JPEG", exif=exif.tobytes())
     Image.new("RGB", (64, 48)).save(plain, "JPEG")
     broken.write_bytes(b"\xff\xd8 not really")
-    from_exif = handlers.photo_field_of_view({"path": str(phone)})
+    from_exif = handlers.photo_field_of_view({"path": str(phone)})["fov_slider"]
     assert from_exif["value"] == 79.5 and "EXIF: 79.5°" in from_exif["label"]
     for upload in ({"path": str(plain)}, {"path": str(broken)}, None):
-        reset = handlers.photo_field_of_view(upload)
+        reset = handlers.photo_field_of_view(upload)["fov_slider"]
         assert reset["value"] == round(handlers.pipeline.DEFAULT_FOV_DEG, 1) and reset["label"] == handlers.FOV_LABEL
 
 
@@ -103,10 +104,10 @@ def test_two_clicks_draw_a_box():
         def __init__(self, x, y):
             self.index = [x, y]
 
-    box, message, session = handlers.pick_corner(None, Click(500, 40))
-    assert "opposite corner" in message and session.pending_corner == (500, 40)
-    box, message, session = handlers.pick_corner(session, Click(300, 410))
-    assert box == "300, 40, 500, 410" and session.pending_corner is None
+    first = handlers.pick_corner(None, Click(500, 40))
+    assert "opposite corner" in first["status"] and first["session"].pending_corner == (500, 40)
+    second = handlers.pick_corner(first["session"], Click(300, 410))
+    assert second["box_text"] == "300, 40, 500, 410" and second["session"].pending_corner is None
 
 
 def _odd_uploads(folder: Path) -> dict[str, Path]:
@@ -146,7 +147,7 @@ def test_broken_uploads_get_a_message_not_an_exception(tmp_path, content, expect
 
 def test_no_photo_yet():
     out = handlers.analyse_photo(None, ["fit"], 53.0, 0.8, False, True, False, [], "", None)
-    assert "No photo yet" in out[0]
+    assert "No photo yet" in out["status"]
 
 
 def test_huge_photo_is_downscaled_not_refused(body_models, tmp_path):
@@ -165,13 +166,15 @@ def test_fit_on_a_person_then_follow_ups_reuse_the_session(body_models):
     assert [caption for _, caption in out["overlay_gallery"]] == ["Fit"]
     assert Path(out["model_3d"]).is_relative_to(session.folder)
     args = ({"path": str(skier)}, ["fit"], 53.0, 0.8, False, True, False, ["Person 1"], "")
-    glb, session = handlers.show_in_3d(*args, [], session)
+    shown = handlers.show_in_3d(*args, [], session)
+    glb, session = shown["model_3d"], shown["session"]
     assert session.analysis is analysis and Path(glb).stat().st_size > 0  # ticking everyone = the same run
     details = handlers.show_person(*args, "Person 1", session)
-    assert details[-1].analysis is analysis and details[1]["Fit"].iloc[0] > 0  # mean error in pixels
-    note = handlers.show_heatmap(*args, "Person 1", "fit", "fit", session)[1]
+    assert details["session"].analysis is analysis and details["error_table"]["Fit"].iloc[0] > 0  # mean error, pixels
+    note = handlers.show_heatmap(*args, "Person 1", "fit", "fit", session)["heatmap_note"]
     assert "two different methods" in note
-    zip_path, session = handlers.make_bundle(*args, session)
+    bundle = handlers.make_bundle(*args, session)
+    zip_path, session = bundle["bundle_file"], bundle["session"]
     assert zip_path.endswith(".zip") and Path(zip_path).is_relative_to(session.folder)
     folder = session.folder
     close_session(session)
@@ -190,14 +193,14 @@ def test_setup_tab_marks_missing_checkpoints_and_explains_offline_downloads(monk
     assert labels["hmr"].endswith("(no checkpoint: see Setup)") and labels["fit"] == "Keypoint fit"
     assert "unavailable" in environment.methods_markdown()
     monkeypatch.setenv(settings.WEIGHTS_BASE_URL, "http://127.0.0.1:9")  # nothing listens there: offline
-    message = environment.download_method("hmr", lambda *args, **kwargs: None)[0]
+    message = environment.download_method("hmr", lambda *args, **kwargs: None)["download_status"]
     assert "Download failed" in message and "put it at" in message and str(checkpoint_path("hmr")) in message
 
 
 def test_smpl_download_waits_for_the_licence(monkeypatch):
     fetched = []
     monkeypatch.setattr(weights, "fetch", lambda *args, **kwargs: fetched.append(kwargs) or [])
-    message = environment.download_smpl(False, lambda *args, **kwargs: None)[0]
+    message = environment.download_smpl(False, lambda *args, **kwargs: None)["download_status"]
     assert "accept the SMPL licence" in message and fetched == []
     environment.download_smpl(True, lambda *args, **kwargs: None)
     assert fetched == [{"progress": fetched[0]["progress"], "accept_smpl_license": True}]
@@ -215,33 +218,52 @@ def test_a_video_gives_an_overlay_a_bvh_and_parameters_in_the_session_folder(tmp
     from app.tabs import video
 
     clip = write_test_clip(tmp_path / "walking.webm")
-    overlay, files, status, session = video.run_video(str(clip), "fit", 3, 10, None)
+    out = video.run_video(str(clip), "fit", 3, 10, None)
+    overlay, files, status, session = out["video_output"], out["video_files"], out["video_status"], out["session"]
     assert Path(overlay).parent == session.folder and Path(overlay).name.endswith("overlay.webm")
     assert all(isinstance(f, str) for f in [overlay, *files])  # what Gradio's File and Video accept
     assert sorted(Path(f).suffix for f in files) == [".bvh", ".npz"]
     assert "reconstructed in 4 frames" in status and not list(session.folder.glob("tmp*"))  # scratch removed
-    assert "Upload a video" in video.run_video(None, "fit", 3, 10, session)[2]
+    assert "Upload a video" in video.run_video(None, "fit", 3, 10, session)["video_status"]
     broken = tmp_path / "broken.mp4"
     broken.write_bytes(b"\x00" * 64)
-    assert "cannot be read as a video" in video.run_video(str(broken), "fit", 3, 10, session)[2]
+    assert "cannot be read as a video" in video.run_video(str(broken), "fit", 3, 10, session)["video_status"]
+
+
+def _live(frame, session, method="fit"):
+    from app.tabs import live
+
+    out = live.live_frame(frame, method, session)
+    return out["live_output"], out["live_status"], out["session"]
 
 
 def test_live_frames_come_back_with_the_method_and_a_frame_rate(body_models):
-    from app.tabs import live
-
     frame = np.asarray(Image.open(example_image("small_skier_crop")).convert("RGB"))
     blank = np.full_like(frame, 128)
-    overlay, status, session = live.live_frame(frame, "fit", None)  # the first frame waits for its own picture
+    overlay, status, session = _live(frame, None)  # the first frame waits for its own picture
     assert session.live_person.source == "detector"
     assert overlay.shape == frame.shape and (overlay != frame).any()  # the fit's mesh is drawn
-    overlay, status, session = live.live_frame(frame, "fit", session)
+    overlay, status, session = _live(frame, session)
     assert session.live_person.source == "track"  # followed, not detected again
     assert "frames/s" in status and "Fit:" in status and float(status.split("**")[1].split()[0]) > 0
     # Each call returns the previous frame, drawn while this one was analysed.
-    overlay, status, session = live.live_frame(blank, "fit", session)
+    overlay, status, session = _live(blank, session)
     assert "Fit:" in status and np.abs(overlay.astype(int) - frame).mean() < np.abs(overlay.astype(int) - blank).mean()
-    assert "No person in view" in live.live_frame(frame, "hmr", session)[1]  # the blank frame
-    assert "python -m core.weights fetch hmr" in live.live_frame(frame, "fit", session)[1]
-    assert live.live_frame(None, "fit", session)[1].startswith("Waiting") and session.live_drawing is None
-    assert "No person in view" in live.live_frame(blank, "fit", session)[1]
+    assert "No person in view" in _live(frame, session, "hmr")[1]  # the blank frame
+    assert "python -m core.weights fetch hmr" in _live(frame, session)[1]
+    assert _live(None, session)[1].startswith("Waiting") and session.live_drawing is None
+    assert "No person in view" in _live(blank, session)[1]
     assert session.live_person is None  # lost: the next frame is searched from scratch
+
+
+def test_handler_values_reach_the_components_by_name():
+    from app.ui import by_position
+
+    def handler(image, session):
+        """Some handler."""
+        return {"status": f"{image} seen", "session": session}
+
+    assert by_position(handler, ("session", "status"))("photo", 7) == (7, "photo seen")
+    assert by_position(handler, ("status", "session")).__doc__ == "Some handler."  # Gradio reads the signature
+    with pytest.raises(KeyError, match="the page expects"):
+        by_position(handler, ("status", "session", "people_image"))("photo", 7)
