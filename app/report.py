@@ -11,15 +11,10 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from core.pipeline.analyse import ImageResult, PersonResult, disagreement_matrix
-from core.render.colors import METHOD_LABELS, method_color, method_label, to_uint8
+from core.render.colors import METHOD_LABELS, method_hex, method_label
 
 BOX_COLOR = (255, 200, 0)  # RGB of the numbered person boxes
 CHOSEN_BOX_COLOR = (0, 200, 255)
-
-
-def method_hex(method: str) -> str:
-    """The method's colour (core.render.colors) as '#rrggbb', for matplotlib."""
-    return "#{:02x}{:02x}{:02x}".format(*to_uint8(method_color(method)))
 
 
 def people_picture(result: ImageResult) -> np.ndarray:

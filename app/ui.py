@@ -21,7 +21,7 @@ from core.methods import FIT, NETWORK_METHODS
 from core.methods import method as method_row
 from core.paths import EXAMPLES_DIR, data_root
 from core.settings import AppSettings
-from core.render.colors import method_color, to_uint8
+from core.render.colors import dark_text_on, method_color, method_hex
 
 TITLE = "hmr-compare: HMR, HybrIK, SPIN-GTA and a keypoint fit, side by side"
 INTRO = ("Give a photo: every method reconstructs the **same detected person** and the results sit side by side, "
@@ -45,9 +45,8 @@ CSS = """
 def legend_html() -> str:
     chips = []
     for label, method in handlers.METHOD_CHOICES:
-        red, green, blue = to_uint8(method_color(method))
-        ink = "#000" if red + green + blue > 380 else "#fff"
-        chips.append(f'<span class="legend-chip" style="background:rgb({red},{green},{blue});color:{ink}">{label}</span>')
+        ink = "#000" if dark_text_on(method_color(method)) else "#fff"
+        chips.append(f'<span class="legend-chip" style="background:{method_hex(method)};color:{ink}">{label}</span>')
     return "<div>" + "".join(chips) + "</div>"
 
 

@@ -43,6 +43,7 @@ from typing import Callable, Iterable
 from tqdm import tqdm
 
 from core import paths
+from core.body_models.smpl import NEUTRAL_FALLBACK, REGRESSOR_FILES, smpl_available
 from core.body_models.smpl_files import SMPL_LICENSE_URL, SMPL_WEBSITE
 from core.methods import NETWORK_METHODS, network_method, published_sha256_prefix
 from core.settings import download_settings
@@ -115,10 +116,10 @@ _FILE_LIST = [
     *[WeightFile(m.checkpoint, f"{m.label} checkpoint (3DPW {m.published_3dpw_mm[0]:.2f} / {m.published_3dpw_mm[1]:.2f} mm)",
                  m.checkpoint_url, "checkpoints")
       for m in map(network_method, NETWORK_METHODS)],
-    WeightFile("J_regressor_extra.npy", "9 extra joints from SMPL vertices (9x6890)",
+    WeightFile(REGRESSOR_FILES["extra_9"], "9 extra joints from SMPL vertices (9x6890)",
                f"{_OSS}/models/J_regressor_extra.npy"
                "?versionId=CAEQHhiBgIDD6c3V6xciIGIwZDEzYWI5NTBlOTRkODU4OTE1M2Y4YTI0NTVlZGM1", "body_models"),
-    WeightFile("J_regressor_h36m.npy", "17 H36M joints from SMPL vertices (17x6890)",
+    WeightFile(REGRESSOR_FILES["h36m_17"], "17 H36M joints from SMPL vertices (17x6890)",
                f"{_OSS}/models/J_regressor_h36m.npy"
                "?versionId=CAEQHhiBgIDE6c3V6xciIDdjYzE3MzQ4MmU4MzQyNmRiZDA5YTg2YTI5YWFkNjRi", "body_models"),
     WeightFile("smpl_mean_params.npz", "SMPL mean pose/shape/camera (HMR/SPIN training)",
@@ -160,11 +161,11 @@ _FILE_LIST = [
 ]
 FILES: dict[str, WeightFile] = {f.name: f for f in _FILE_LIST}
 
-_REGRESSORS = ("J_regressor_h36m.npy", "J_regressor_extra.npy")
+_REGRESSORS = tuple(REGRESSOR_FILES.values())  # h36m, extra
 # HybrIK's and HMR's test body models use the H36M regressor; HMR/SPIN training adds the extra 9 joints.
 _TRAINING_FILES = {
     "hmr": ("smpl_mean_params.npz", *_REGRESSORS, "20211128_053633.log"),
-    "hybrik": ("h36m_mean_beta.npy", "J_regressor_h36m.npy", "20220121_170847.log"),
+    "hybrik": ("h36m_mean_beta.npy", REGRESSOR_FILES["h36m_17"], "20220121_170847.log"),
     "spin_gta": ("spin_official.pth", "smpl_mean_params.npz", *_REGRESSORS, "gmm_08.pkl", "gta_fits.npy",
                  *[f"{fit}_fits.npy" for fit in _STATIC_FITS], "resnet50_spin_gta_ft.log"),
 }
@@ -172,7 +173,7 @@ METHOD_FILES: dict[str, MethodFiles] = {
     m.id: MethodFiles(m.label, m.checkpoint, _REGRESSORS, _TRAINING_FILES[m.id])
     for m in map(network_method, NETWORK_METHODS)
 }
-SMPL_NEUTRAL_DOWNLOAD = "basicModel_neutral_lbs_10_207_0_v1.0.0.pkl"
+SMPL_NEUTRAL_DOWNLOAD = NEUTRAL_FALLBACK
 
 
 def _method(method: str) -> MethodFiles:
@@ -183,8 +184,7 @@ def _method(method: str) -> MethodFiles:
 
 def smpl_neutral_present() -> bool:
     """True when an SMPL neutral model is in the body-model folder under any of its accepted names."""
-    smpl = FILES["SMPL_NEUTRAL.pkl"].path
-    return any(p.is_file() for p in (smpl, smpl.with_suffix(".npz"), FILES[SMPL_NEUTRAL_DOWNLOAD].path))
+    return smpl_available("neutral")
 
 
 def resolve_url(file: WeightFile) -> str:

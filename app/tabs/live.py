@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from app.state import session_of
-from core.methods import FIT, METHOD_IDS
+from core.methods import single_method
 from core.pipeline import analyse as pipeline
 from core.render import render_overlay
 from core.render.colors import method_label
@@ -35,7 +35,7 @@ def live_frame(frame: np.ndarray | None, method: str, session):
     if frame is None:
         session.live_drawing = None
         return {"live_output": None, "live_status": "Waiting for the webcam…", "session": session}
-    method = method if method in METHOD_IDS else FIT
+    method = single_method(method)
     start = time.perf_counter()
     options = pipeline.PipelineOptions(methods=(method,), max_people=1, follow=session.live_person)
     result = pipeline.analyse(frame, options)

@@ -14,11 +14,12 @@ from core import weights
 from core.pipeline import inference
 from core.body_models.load import describe_body_model
 from core.render import renderer_info
+from core.body_models.smpl import REGRESSOR_FILES
 from core.methods import FIT, METHODS, NETWORK_METHODS, checkpoint_path, method
 
 SHOWN_FILES = tuple(dict.fromkeys(
-    [method(m).checkpoint for m in NETWORK_METHODS] + ["J_regressor_h36m.npy", "J_regressor_extra.npy",
-                                                       weights.SMPL_NEUTRAL_DOWNLOAD, "SMPL_NEUTRAL.pkl"]))
+    [method(m).checkpoint for m in NETWORK_METHODS] + [*REGRESSOR_FILES.values(), weights.SMPL_NEUTRAL_DOWNLOAD,
+                                                       "SMPL_NEUTRAL.pkl"]))
 BODY_MODEL_MEANING = {
     "smpl": "Meshes, joints and errors use SMPL, as in the papers: numbers compare with mmhuman3d's.",
     "open": ("SMPL's files are licensed and not shipped, so an openly licensed stand-in body with SMPL's joint "

@@ -15,7 +15,7 @@ import gradio as gr
 
 from app.tabs.compare import upload_path
 from app.state import session_of
-from core.methods import FIT, METHOD_IDS
+from core.methods import single_method
 from core.outputs.motion import process_video
 from core.pipeline.tracking import DEFAULT_SMOOTHING, VideoError
 from core.render.colors import method_label
@@ -30,7 +30,7 @@ def run_video(clip, method, smooth, max_frames, session, progress=gr.Progress(tr
     path = upload_path(clip)
     if not path:
         return _outputs(None, None, "**Upload a video first.**", session)
-    method = method if method in METHOD_IDS else FIT
+    method = single_method(method)
     smooth = max(1, int(smooth or DEFAULT_SMOOTHING))
     max_frames = max(1, int(max_frames or DEFAULT_MAX_FRAMES))
     session.folder.mkdir(parents=True, exist_ok=True)

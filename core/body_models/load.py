@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from core.body_models.base import BodyModel
-from core.body_models.smpl import find_smpl_file, load_smpl, smpl_available
+from core.body_models.smpl import load_smpl, smpl_available
 
 PREFERENCES = ("auto", "smpl", "open")
 
@@ -30,11 +30,3 @@ def describe_body_model(model: BodyModel) -> str:
     regressors = ", ".join(model.regressor_names) or "none"
     return f"{name}{source}\n{model.num_vertices} vertices, {len(model.faces)} faces; keypoint regressors: {regressors}"
 
-
-def smpl_hint(gender: str = "neutral") -> str:
-    """Where the SMPL file would go, or "" when it is already there (for the UI)."""
-    try:
-        find_smpl_file(gender)
-    except FileNotFoundError as missing:
-        return str(missing)
-    return ""

@@ -28,7 +28,8 @@ from core.body_models.landmarks import (
 )
 
 GENDERS = ("neutral", "male", "female")
-NEUTRAL_FALLBACK = "basicModel_neutral_lbs_10_207_0_v1.0.0.pkl"
+NEUTRAL_FALLBACK = "basicModel_neutral_lbs_10_207_0_v1.0.0.pkl"  # HybrIK's download of the neutral model
+REGRESSOR_FILES = {"h36m_17": "J_regressor_h36m.npy", "extra_9": "J_regressor_extra.npy"}  # name → file
 FOLDER_HINT = "The body-model folder is $HMRC_BODY_MODELS, else $HMRC_DATA/body_models (HMRC_DATA defaults to <repo>/data)."
 
 
@@ -71,7 +72,7 @@ def load_smpl(gender: str = "neutral", folder: Path | None = None) -> BodyModel:
         "hybrik_leaf_5": hybrik_leaf_5_regressor(),
         "mediapipe_surface_21": mediapipe_surface_regressor(arrays["J_regressor"]),
     }
-    for name, file_name in (("extra_9", "J_regressor_extra.npy"), ("h36m_17", "J_regressor_h36m.npy")):
+    for name, file_name in REGRESSOR_FILES.items():
         regressor_path = _aux_path(file_name, folder)
         if regressor_path.is_file():
             regressors[name] = _load_regressor(regressor_path)
@@ -141,12 +142,12 @@ def _load_regressor(path: Path) -> np.ndarray:
 
 def load_j_regressor_extra(folder: Path | None = None) -> np.ndarray:
     """(9, 6890) SPIN's extra joints: rows are smpl_54 joints 45..53 (core.joints)."""
-    return _load_regressor(_require("J_regressor_extra.npy", folder))
+    return _load_regressor(_require(REGRESSOR_FILES["extra_9"], folder))
 
 
 def load_j_regressor_h36m(folder: Path | None = None) -> np.ndarray:
     """(17, 6890) the Human3.6M joints of every 3DPW evaluation, in h36m_17 order."""
-    return _load_regressor(_require("J_regressor_h36m.npy", folder))
+    return _load_regressor(_require(REGRESSOR_FILES["h36m_17"], folder))
 
 
 def load_smpl_mean_params(folder: Path | None = None) -> dict[str, np.ndarray]:

@@ -228,9 +228,10 @@ def keypoints(body_model, output, convention: str) -> torch.Tensor:
 
 def _regress(body_model, output, name: str) -> torch.Tensor:
     if name not in body_model.regressor_names:
-        files = {"extra_9": "J_regressor_extra.npy", "h36m_17": "J_regressor_h36m.npy"}
-        hint = f" Put {files[name]} in the body-model folder (python -m core.weights fetch {files[name]})." \
-            if name in files else ""
+        from core.body_models.smpl import REGRESSOR_FILES
+
+        file = REGRESSOR_FILES.get(name)
+        hint = f" Put {file} in the body-model folder (python -m core.weights fetch {file})." if file else ""
         raise KeyError(f"the {body_model.kind} body model has no '{name}' regressor.{hint}")
     return body_model.regress(output.vertices, name)
 

@@ -22,7 +22,7 @@ from core.evaluation.metrics import MM_PER_M, method_vertex_distances
 from core.pipeline.analyse import person_label
 from core.render import MeshToDraw, draw_keypoints, method_color, render_overlay, render_side_view, render_top_view
 from core.render.camera import project
-from core.render.colors import method_label, to_uint8
+from core.render.colors import dark_text_on, method_label, to_uint8
 
 COMBINED = "all"  # key of the all-methods side / top view, beside the method names
 LANDMARK_COLOR = (1.0, 1.0, 1.0)  # MediaPipe's landmarks: white, so they never read as a method
@@ -65,22 +65,6 @@ class Views:
     @property
     def methods(self) -> tuple[str, ...]:
         return tuple(self.overlays)
-
-
-@dataclass(frozen=True)
-class LegendEntry:
-    method: str
-    label: str  # 'HMR + Fit'
-    rgb: tuple[int, int, int]  # 0..255
-
-    @property
-    def hex(self) -> str:
-        return "#{:02x}{:02x}{:02x}".format(*self.rgb)
-
-
-def legend(methods) -> list[LegendEntry]:
-    """Display name and colour of each method, in the given order (for the app's legend and plots)."""
-    return [LegendEntry(m, method_label(m), to_uint8(method_color(m))) for m in methods]
 
 
 def render_views(result, opacity: float = 0.8, show_keypoints: bool = False, side_view: bool = True,
@@ -245,7 +229,7 @@ def _draw_tags(image: np.ndarray, tags: list[tuple[str, tuple[float, float, floa
     for text, color in tags:
         (text_w, text_h), baseline = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
         fill = to_uint8(color)
-        ink = (0, 0, 0) if sum(fill) > 1.5 * 255 else (255, 255, 255)  # dark text on light tags
+        ink = (0, 0, 0) if dark_text_on(color) else (255, 255, 255)
         cv2.rectangle(canvas, (pad, y), (pad + text_w + 2 * pad, y + text_h + baseline + pad), fill, -1)
         cv2.putText(canvas, text, (2 * pad, y + text_h + pad // 2), cv2.FONT_HERSHEY_SIMPLEX, scale, ink,
                     thickness, cv2.LINE_AA)

@@ -38,3 +38,13 @@ def method_label(method: str) -> str:
 def to_uint8(color: tuple[float, float, float]) -> tuple[int, int, int]:
     """RGB in [0, 1] → RGB in 0..255, e.g. for OpenCV drawing."""
     return tuple(int(round(255 * min(max(c, 0.0), 1.0))) for c in color)
+
+
+def method_hex(method: str) -> str:
+    """The method's colour as '#rrggbb' (matplotlib, HTML)."""
+    return "#{:02x}{:02x}{:02x}".format(*to_uint8(method_color(method)))
+
+
+def dark_text_on(color: tuple[float, float, float]) -> bool:
+    """Whether text on a tag of `color` should be dark (light tags) rather than white."""
+    return sum(to_uint8(color)) > 1.5 * 255

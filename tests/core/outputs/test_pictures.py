@@ -8,14 +8,13 @@ import pytest
 from core.evaluation.metrics import method_vertex_distances
 from core.render import method_color
 from core.render.camera import project
-from core.render.colors import METHOD_COLORS, method_label, to_uint8
+from core.render.colors import METHOD_COLORS, method_hex, method_label, to_uint8
 from core.outputs.pictures import (
     COMBINED,
     comparison_image,
     draw_landmarks,
     draw_method_joints,
     heatmap_meshes,
-    legend,
     projected_joints,
     render_views,
     vertex_difference_heatmap,
@@ -151,9 +150,8 @@ def test_refined_methods_get_a_lighter_shade_and_a_label():
     base, refined = np.array(method_color("hmr")), np.array(method_color("hmr+fit"))
     assert (refined >= base).all() and (refined > base).any() and (refined < 1).any()
     assert method_label("hmr+fit") == "HMR + Fit"
-    entries = legend(["hmr", "hmr+fit"])
-    assert [e.label for e in entries] == ["HMR", "HMR + Fit"]
-    assert entries[0].hex == "#{:02x}{:02x}{:02x}".format(*to_uint8(METHOD_COLORS["hmr"]))
+    assert [method_label(m) for m in ["hmr", "hmr+fit"]] == ["HMR", "HMR + Fit"]
+    assert method_hex("hmr") == "#{:02x}{:02x}{:02x}".format(*to_uint8(METHOD_COLORS["hmr"]))
     with pytest.raises(ValueError, match="no colour"):
         method_color("vibe+fit")
 
