@@ -11,11 +11,11 @@ import functools
 import gradio as gr
 
 from app.tabs import benchmark, live, video
-from app.tabs import compare as handlers
-from app.tabs import setup as environment
+from app.tabs import compare
+from app.tabs import setup
 from app.settings import CACHE_SWEEP, SESSION_TTL_S, settings_from_env
 from app.state import close_session
-from core.pipeline import analyse as pipeline
+from core.geometry import DEFAULT_FOV_DEG
 from core.body_models.smpl_files import SMPL_LICENSE_URL
 from core.methods import FIT, NETWORK_METHODS
 from core.methods import method as method_row
@@ -44,7 +44,7 @@ CSS = """
 
 def legend_html() -> str:
     chips = []
-    for label, method in handlers.METHOD_CHOICES:
+    for label, method in compare.METHOD_CHOICES:
         ink = "#000" if dark_text_on(method_color(method)) else "#fff"
         chips.append(f'<span class="legend-chip" style="background:{method_hex(method)};color:{ink}">{label}</span>')
     return "<div>" + "".join(chips) + "</div>"
@@ -95,12 +95,12 @@ def _compare_tab(c: dict, settings: AppSettings) -> None:
             c["image_input"] = gr.Image(label="Photo: upload, paste or webcam snapshot", type="filepath",
                                         sources=["upload", "clipboard", "webcam"], height=300,
                                         elem_id="image-input")
-            c["method_checkboxes"] = gr.CheckboxGroup(environment.method_choices(), value=handlers.DEFAULT_METHODS,
+            c["method_checkboxes"] = gr.CheckboxGroup(setup.method_choices(), value=compare.DEFAULT_METHODS,
                                                       label="Methods", elem_id="method-checkboxes")
             c["run_button"] = gr.Button("Compare", variant="primary", size="lg", elem_id="run-button")
             with gr.Accordion("Options", open=False):
-                c["fov_slider"] = gr.Slider(*handlers.FOV_RANGE, value=round(pipeline.DEFAULT_FOV_DEG, 1), step=0.5,
-                                            label=handlers.FOV_LABEL)
+                c["fov_slider"] = gr.Slider(*compare.FOV_RANGE, value=round(DEFAULT_FOV_DEG, 1), step=0.5,
+                                            label=compare.FOV_LABEL)
                 c["opacity_slider"] = gr.Slider(0.1, 1.0, value=0.8, step=0.05, label="Mesh opacity")
                 c["keypoints_checkbox"] = gr.Checkbox(False, label="Show keypoints (method joints + MediaPipe in white)")
                 c["side_view_checkbox"] = gr.Checkbox(True, label="Side views")
@@ -155,8 +155,8 @@ def _examples_block(c: dict, settings: AppSettings) -> None:
     if not rows:
         return
     cache = settings.examples != "off"
-    gr.Examples(rows, inputs=[c["image_input"]], outputs=[c[name] for name in handlers.EXAMPLE_OUTPUTS],
-                fn=by_position(handlers.analyse_example, handlers.EXAMPLE_OUTPUTS), cache_examples=cache, cache_mode=settings.examples if cache else None,
+    gr.Examples(rows, inputs=[c["image_input"]], outputs=[c[name] for name in compare.EXAMPLE_OUTPUTS],
+                fn=by_position(compare.analyse_example, compare.EXAMPLE_OUTPUTS), cache_examples=cache, cache_mode=settings.examples if cache else None,
                 example_labels=labels, label="Examples (results cached: click one)", examples_per_page=10)
 
 
@@ -170,7 +170,7 @@ def _benchmark_tab(c: dict, settings: AppSettings) -> None:
                                           interactive=not settings.on_space)
             c["benchmark_load_button"] = gr.Button("Load samples")
             c["benchmark_sample"] = gr.Dropdown([], label="Sample", interactive=True)
-            c["benchmark_methods"] = gr.CheckboxGroup(handlers.METHOD_CHOICES, value=handlers.DEFAULT_METHODS,
+            c["benchmark_methods"] = gr.CheckboxGroup(compare.METHOD_CHOICES, value=compare.DEFAULT_METHODS,
                                                       label="Methods")
             with gr.Row():
                 c["benchmark_run_button"] = gr.Button("Score this sample", variant="primary")
@@ -190,7 +190,7 @@ def _live_tab(c: dict) -> None:
     with gr.Row():
         c["webcam_input"] = gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Webcam")
         c["live_output"] = gr.Image(label="Live result", interactive=False)
-    c["live_method"] = gr.Radio(handlers.METHOD_CHOICES, value=FIT, label="Method")
+    c["live_method"] = gr.Radio(compare.METHOD_CHOICES, value=FIT, label="Method")
     c["live_status"] = gr.Markdown()
 
 
@@ -201,7 +201,7 @@ def _video_tab(c: dict) -> None:
     with gr.Row():
         with gr.Column(scale=1, min_width=320):
             c["video_input"] = gr.Video(label="Video", sources=["upload"], elem_id="video-input")
-            c["video_method"] = gr.Radio(handlers.METHOD_CHOICES, value=FIT, label="Method")
+            c["video_method"] = gr.Radio(compare.METHOD_CHOICES, value=FIT, label="Method")
             c["video_smooth"] = gr.Slider(1, 15, value=5, step=2, label="Smoothing window (frames; 1 = none)")
             c["video_max_frames"] = gr.Slider(10, 600, value=video.DEFAULT_MAX_FRAMES, step=10,
                                               label="Frames to process, from the start")
@@ -258,24 +258,24 @@ def _wire_compare(c: dict) -> None:
     inputs, session = ANALYSIS_INPUTS, ("session",)
     # preprocess=False: the handler reads the uploaded file itself, so a broken upload gets core.image_io's
     # message instead of Gradio's generic error.
-    _wire(c, c["run_button"].click, handlers.analyse_photo, inputs + session, handlers.ANALYSE_OUTPUTS + session,
+    _wire(c, c["run_button"].click, compare.analyse_photo, inputs + session, compare.ANALYSE_OUTPUTS + session,
           api_name="compare", preprocess=False)
-    _wire(c, c["image_input"].change, handlers.photo_field_of_view, ("image_input",), ("fov_slider",),
+    _wire(c, c["image_input"].change, compare.photo_field_of_view, ("image_input",), ("fov_slider",),
           preprocess=False, api_visibility="private")
-    _wire(c, c["image_input"].input, handlers.new_photo, session, ("people_picker", "box_text") + session,
+    _wire(c, c["image_input"].input, compare.new_photo, session, ("people_picker", "box_text") + session,
           api_visibility="private")
-    _wire(c, c["people_image"].select, handlers.pick_corner, session, ("box_text", "status") + session,
+    _wire(c, c["people_image"].select, compare.pick_corner, session, ("box_text", "status") + session,
           api_visibility="private")
-    _wire(c, c["clear_box_button"].click, handlers.clear_box, session, ("box_text", "status") + session,
+    _wire(c, c["clear_box_button"].click, compare.clear_box, session, ("box_text", "status") + session,
           api_visibility="private")
-    _wire(c, c["model_methods"].input, handlers.show_in_3d, inputs + ("model_methods",) + session,
+    _wire(c, c["model_methods"].input, compare.show_in_3d, inputs + ("model_methods",) + session,
           ("model_3d",) + session, api_name="show_in_3d", preprocess=False)
-    _wire(c, c["detail_person"].input, handlers.show_person, inputs + ("detail_person",) + session,
-          handlers.DETAIL_OUTPUTS + session, api_name="person_details", preprocess=False)
+    _wire(c, c["detail_person"].input, compare.show_person, inputs + ("detail_person",) + session,
+          compare.DETAIL_OUTPUTS + session, api_name="person_details", preprocess=False)
     heatmap_pair = functools.partial(gr.on, [c["heatmap_a"].input, c["heatmap_b"].input])
-    _wire(c, heatmap_pair, handlers.show_heatmap, inputs + ("detail_person", "heatmap_a", "heatmap_b") + session,
+    _wire(c, heatmap_pair, compare.show_heatmap, inputs + ("detail_person", "heatmap_a", "heatmap_b") + session,
           ("heatmap_image", "heatmap_note") + session, api_name="heatmap", preprocess=False)
-    _wire(c, c["bundle_button"].click, handlers.make_bundle, inputs + session, ("bundle_file",) + session,
+    _wire(c, c["bundle_button"].click, compare.make_bundle, inputs + session, ("bundle_file",) + session,
           api_name="bundle", preprocess=False)
 
 
@@ -305,12 +305,12 @@ def _wire_video(c: dict) -> None:
 
 
 def _wire_setup(demo: gr.Blocks, c: dict) -> None:
-    refreshed = environment.REFRESHED
-    _wire(c, demo.load, environment.refresh, (), refreshed, api_name="setup_refresh")
+    refreshed = setup.REFRESHED
+    _wire(c, demo.load, setup.refresh, (), refreshed, api_name="setup_refresh")
     for method in NETWORK_METHODS:
-        _wire(c, c[f"download_{method}"].click, environment.download_handler(method), (),
+        _wire(c, c[f"download_{method}"].click, setup.download_handler(method), (),
               ("download_status",) + refreshed, api_name=f"download_{method}")
-    _wire(c, c["smpl_download_button"].click, environment.download_smpl, ("smpl_license_checkbox",),
+    _wire(c, c["smpl_download_button"].click, setup.download_smpl, ("smpl_license_checkbox",),
           ("download_status",) + refreshed, api_name="download_smpl")
 
 

@@ -13,11 +13,11 @@ GROUP = "memory"
 LOAD_EVERYTHING = """
 import numpy as np
 from core.pipeline import inference
-from core.pipeline import analyse as pipeline
+from core.pipeline.analyse import PipelineOptions, analyse
 from core.image_io import load_image
 from core.outputs.pictures import render_views
 from bench.data import ONE_PERSON
-result = pipeline.analyse(load_image(ONE_PERSON), pipeline.PipelineOptions())
+result = analyse(load_image(ONE_PERSON), PipelineOptions())
 render_views(result)
 assert set(result.methods) == {"hmr", "hybrik", "spin_gta", "fit"}, result.methods
 print(open("/proc/self/status").read())

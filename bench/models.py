@@ -12,7 +12,7 @@ import torch
 from bench.data import ONE_PERSON
 from bench.results import Results
 from bench.timing import time_call
-from core.networks import onnx as fast
+from core.networks import onnx
 from core.pipeline import inference
 from core.image_io import load_image
 from core.methods import NETWORK_METHODS
@@ -29,7 +29,7 @@ def run(results: Results, quick: bool) -> None:
     batches = (1, 4) if quick else (1, 16)
     for method in NETWORK_METHODS:
         model = load_model(inference.require_checkpoint(method), method, body_model=body_model)
-        fast.accelerate(model)
+        onnx.accelerate(model)
         accelerated = model.fast_network
         for batch in batches:
             boxes = np.tile(BOX, (batch, 1))
@@ -69,8 +69,8 @@ def network_backends(results: Results, quick: bool) -> None:
         results.add_time(GROUP, "HMR network, batch 1 (TorchScript frozen, BN folded)", time_call(lambda: frozen(images), runs, 2))
     if not quick:
         _compiled(results, model, images, reference, runs)
-    if fast.onnxruntime_available():
-        fast.accelerate(model, "onnxruntime")
+    if onnx.onnxruntime_available():
+        onnx.accelerate(model, "onnxruntime")
         _check(model.fast_network(images).rotmats, reference, "ONNX Runtime")
         results.add_time(GROUP, "HMR network, batch 1 (ONNX Runtime)", time_call(lambda: model.fast_network(images), runs, 2))
 

@@ -10,7 +10,7 @@ from bench.data import GROUP as GROUP_PHOTO
 from bench.data import ONE_PERSON
 from bench.results import Results
 from bench.timing import time_call, timing_of
-from core.pipeline import analyse as pipeline
+from core.pipeline.analyse import PipelineOptions, analyse
 from core.methods import FIT
 from core.pipeline.detect import detect_people
 from core.image_io import load_image
@@ -44,14 +44,14 @@ def run(results: Results, quick: bool) -> None:
 def keypoint_fit(results: Results, loaded, quick: bool) -> None:
     seconds = []
     for _ in range(2 if quick else 6):
-        result = pipeline.analyse(loaded, pipeline.PipelineOptions(methods=(FIT,)))
+        result = analyse(loaded, PipelineOptions(methods=(FIT,)))
         seconds.append(result.timings["keypoint fit"] / max(1, len(result.people)))
     results.add_time(GROUP, "keypoint fit per person", timing_of(seconds))
 
 
 def rendering(results: Results, loaded, quick: bool) -> None:
     """One overlay (one person's mesh over the 640×425 photo) with the process's renderer and the rasteriser."""
-    result = pipeline.analyse(loaded, pipeline.PipelineOptions(methods=("hmr",)))
+    result = analyse(loaded, PipelineOptions(methods=("hmr",)))
     meshes = method_meshes(result, "hmr")
     photo, K = result.image.rgb, result.K
     runs = 4 if quick else 15
@@ -64,14 +64,14 @@ def rendering(results: Results, loaded, quick: bool) -> None:
 
 
 def whole_request(results: Results, loaded, name: str, runs: int) -> None:
-    """pipeline.analyse + views.render_views on a decoded photo; stage medians go in the note."""
+    """analyse + views.render_views on a decoded photo; stage medians go in the note."""
     stages: dict[str, list[float]] = {}
     seconds = []
-    options = pipeline.PipelineOptions()
-    pipeline.analyse(loaded, options)  # warm-up: models load, renderer starts
+    options = PipelineOptions()
+    analyse(loaded, options)  # warm-up: models load, renderer starts
     for _ in range(runs):
         start = time.perf_counter()
-        result = pipeline.analyse(loaded, options)
+        result = analyse(loaded, options)
         views = render_views(result)
         seconds.append(time.perf_counter() - start)
         for stage, value in {**result.timings, "render_views": views.seconds}.items():

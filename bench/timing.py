@@ -55,10 +55,10 @@ def gpu_name() -> str | None:
 
 def machine() -> dict:
     """What the figures were measured on."""
-    from core.networks import onnx as fast
+    from core.networks import onnx
 
     ort = None
-    if fast.onnxruntime_available():
+    if onnx.onnxruntime_available():
         import onnxruntime
 
         ort = onnxruntime.__version__

@@ -21,7 +21,8 @@ from PIL import Image
 from app import report
 from app.state import Analysis, Session, ViewOptions, session_of
 from core import paths
-from core.pipeline import analyse as pipeline
+from core.pipeline.analyse import analyse
+from core.geometry import DEFAULT_FOV_DEG
 from core.image_io import ImageError, LoadedImage, exif_fov_deg, load_image
 from core.methods import METHOD_IDS, METHODS
 from core.pipeline.analyse import ImageResult, PipelineOptions, person_index, person_label
@@ -58,7 +59,7 @@ class Controls:
     """Everything the user set next to the photo."""
 
     methods: tuple[str, ...] = tuple(DEFAULT_METHODS)
-    fov_deg: float = pipeline.DEFAULT_FOV_DEG
+    fov_deg: float = DEFAULT_FOV_DEG
     view: ViewOptions = ViewOptions()
     refine: bool = False
     people: tuple[int, ...] | None = None  # None: everyone detected
@@ -154,7 +155,7 @@ def current_analysis(session: Session, image, controls: Controls) -> Analysis:
         return session.analysis
     loaded = load_image(data)
     options = _options_in_processing_pixels(controls, loaded)
-    result = pipeline.analyse(loaded, options)
+    result = analyse(loaded, options)
     analysis = Analysis(key=key, result=result, options=options)
     everyone = replace(controls, people=tuple(p.index for p in result.people)) if result.people else controls
     analysis.keys = {key, _analysis_key(data, everyone.pipeline_options())}
@@ -342,7 +343,7 @@ def photo_field_of_view(image):
         except (OSError, ValueError):  # unreadable: the comparison itself will say why
             fov_deg = None
     if fov_deg is None:
-        return {"fov_slider": gr.update(value=round(pipeline.DEFAULT_FOV_DEG, 1), label=FOV_LABEL)}
+        return {"fov_slider": gr.update(value=round(DEFAULT_FOV_DEG, 1), label=FOV_LABEL)}
     return {"fov_slider": gr.update(value=round(float(np.clip(fov_deg, *FOV_RANGE)), 1),
                                     label=f"{FOV_LABEL} (from the photo's EXIF: {fov_deg:.1f}°)")}
 

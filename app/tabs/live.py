@@ -19,7 +19,7 @@ import numpy as np
 
 from app.state import session_of
 from core.methods import single_method
-from core.pipeline import analyse as pipeline
+from core.pipeline.analyse import ImageResult, PipelineOptions, analyse
 from core.render import render_overlay
 from core.render.colors import method_label
 from core.outputs.pictures import method_meshes
@@ -37,8 +37,8 @@ def live_frame(frame: np.ndarray | None, method: str, session):
         return {"live_output": None, "live_status": "Waiting for the webcam…", "session": session}
     method = single_method(method)
     start = time.perf_counter()
-    options = pipeline.PipelineOptions(methods=(method,), max_people=1, follow=session.live_person)
-    result = pipeline.analyse(frame, options)
+    options = PipelineOptions(methods=(method,), max_people=1, follow=session.live_person)
+    result = analyse(frame, options)
     session.live_person = result.people[0].person if result.people else None
     drawing = _drawing.submit(_draw, result, method, time.perf_counter() - start)
     previous, session.live_drawing = session.live_drawing, drawing
@@ -47,7 +47,7 @@ def live_frame(frame: np.ndarray | None, method: str, session):
             "session": session}
 
 
-def _draw(result: pipeline.ImageResult, method: str, analysis_seconds: float) -> tuple[np.ndarray, str]:
+def _draw(result: ImageResult, method: str, analysis_seconds: float) -> tuple[np.ndarray, str]:
     """The frame with the method's mesh over it, and what to say about it."""
     start = time.perf_counter()
     overlay = render_overlay(result.image.rgb, method_meshes(result, method), result.K, LIVE_OPACITY,

@@ -24,7 +24,7 @@ from core.evaluation.metrics import J14_NAMES
 from core.evaluation.pw3d import DATASET_NAME, TEST_FILES, EvalBodies, GroundTruth, Predictions, evaluate_batch
 from core.image_io import load_image
 from core.paths import BENCHMARK_DIR
-from core.pipeline import analyse as pipeline
+from core.pipeline.analyse import ImageResult, PipelineOptions, analyse
 from core.render.colors import method_label
 
 TEST_FILE = Path("preprocessed_datasets") / TEST_FILES["hmr"]  # SMPL ground truth, gendered
@@ -85,7 +85,7 @@ def sample_choices(benchmark: BenchmarkSet) -> list[tuple[str, int]]:
 
 @dataclass
 class SampleScores:
-    result: pipeline.ImageResult
+    result: ImageResult
     summary: pd.DataFrame  # method → MPJPE, PA-MPJPE, PVE (mm)
     per_joint: pd.DataFrame  # LSP joint → MPJPE / PA-MPJPE per method (mm)
     message: str
@@ -94,8 +94,8 @@ class SampleScores:
 def evaluate_sample(benchmark: BenchmarkSet, index: int, methods: tuple[str, ...], fov_deg: float) -> SampleScores:
     """Run `methods` on one sample inside its ground-truth box and score each against the ground truth."""
     loaded = load_image(benchmark.images[index])
-    options = pipeline.PipelineOptions(methods=methods, fov_deg=fov_deg, boxes=[benchmark.box_xyxy(index)])
-    result = pipeline.analyse(loaded, options)
+    options = PipelineOptions(methods=methods, fov_deg=fov_deg, boxes=[benchmark.box_xyxy(index)])
+    result = analyse(loaded, options)
     if not result.people:
         return SampleScores(result, pd.DataFrame(), pd.DataFrame(), result.message or "Nobody found in the box.")
     person = result.people[0]

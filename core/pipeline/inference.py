@@ -15,7 +15,7 @@ from typing import Iterable
 import numpy as np
 import torch
 
-from core.networks import onnx as fast
+from core.networks import onnx
 from core.body_models.base import BodyModel
 from core.geometry import DEFAULT_FOV_DEG
 from core.methods import NETWORK_METHODS, checkpoint_path
@@ -64,7 +64,7 @@ def get_model(method: str, body_model: BodyModel | None = None, device: torch.de
     key = (method, id(body_model), str(device))
     if key not in _MODELS:
         model = load_model(require_checkpoint(method), method, body_model=body_model, device=device)
-        fast.accelerate(model)
+        onnx.accelerate(model)
         _MODELS[key] = model
     return _MODELS[key]
 

@@ -8,10 +8,11 @@ import pytest
 from PIL import Image
 
 from app import space
-from app.tabs import setup as environment, compare as handlers
+from app.tabs import compare, setup
 from app.settings import settings_from_env
 from app.state import Session, close_session
 from core import settings
+from core.geometry import DEFAULT_FOV_DEG
 from core import weights
 from core.methods import checkpoint_path
 from core.paths import REPO_ROOT
@@ -36,10 +37,10 @@ def body_models(drawable_folder, monkeypatch):
     inference.clear_cache()
 
 
-def compare(path, methods=("fit",), session=None, box_text=""):
-    out = handlers.analyse_photo({"path": str(path)}, list(methods), 53.0, 0.8, False, True, False, [], box_text,
+def run_compare(path, methods=("fit",), session=None, box_text=""):
+    out = compare.analyse_photo({"path": str(path)}, list(methods), 53.0, 0.8, False, True, False, [], box_text,
                                  session)
-    assert set(out) == set(handlers.ANALYSE_OUTPUTS) | {"session"}
+    assert set(out) == set(compare.ANALYSE_OUTPUTS) | {"session"}
     return out
 
 
@@ -69,11 +70,11 @@ def test_space_binds_every_interface_and_caches_examples_at_start(monkeypatch):
 
 
 def test_controls_defaults_for_cached_examples_and_user_box():
-    defaults = handlers.controls_from(None, None, None, None, None, None, None, None)
+    defaults = compare.controls_from(None, None, None, None, None, None, None, None)
     assert defaults.methods == ("hmr", "hybrik", "spin_gta", "fit") and defaults.people is None and defaults.box is None
-    chosen = handlers.controls_from(["fit", "hmr"], 500, 0.5, True, False, True, ["Person 3", "Person 1"], "")
-    assert chosen.methods == ("hmr", "fit") and chosen.fov_deg == handlers.FOV_RANGE[1] and chosen.people == (0, 2)
-    boxed = handlers.controls_from(["fit"], 50, 0.5, False, True, False, ["Person 2"], "540, 420; 330 30")
+    chosen = compare.controls_from(["fit", "hmr"], 500, 0.5, True, False, True, ["Person 3", "Person 1"], "")
+    assert chosen.methods == ("hmr", "fit") and chosen.fov_deg == compare.FOV_RANGE[1] and chosen.people == (0, 2)
+    boxed = compare.controls_from(["fit"], 50, 0.5, False, True, False, ["Person 2"], "540, 420; 330 30")
     assert boxed.box == (330, 30, 540, 420)
     assert boxed.pipeline_options().people is None  # a drawn box replaces detection, so no picking
     assert boxed.pipeline_options().boxes == [[330, 30, 540, 420]]
@@ -86,17 +87,17 @@ def test_a_new_photo_sets_the_field_of_view_from_its_exif(tmp_path):
     Image.new("RGB", (64, 48)).save(phone, "JPEG", exif=exif.tobytes())
     Image.new("RGB", (64, 48)).save(plain, "JPEG")
     broken.write_bytes(b"\xff\xd8 not really")
-    from_exif = handlers.photo_field_of_view({"path": str(phone)})["fov_slider"]
+    from_exif = compare.photo_field_of_view({"path": str(phone)})["fov_slider"]
     assert from_exif["value"] == 79.5 and "EXIF: 79.5°" in from_exif["label"]
     for upload in ({"path": str(plain)}, {"path": str(broken)}, None):
-        reset = handlers.photo_field_of_view(upload)["fov_slider"]
-        assert reset["value"] == round(handlers.pipeline.DEFAULT_FOV_DEG, 1) and reset["label"] == handlers.FOV_LABEL
+        reset = compare.photo_field_of_view(upload)["fov_slider"]
+        assert reset["value"] == round(DEFAULT_FOV_DEG, 1) and reset["label"] == compare.FOV_LABEL
 
 
 @pytest.mark.parametrize("text, problem", [("1, 2, 3", "four numbers"), ("10 10 11 200", "too small")])
 def test_bad_boxes_are_explained(text, problem):
     with pytest.raises(ValueError, match=problem):
-        handlers.parse_box(text)
+        compare.parse_box(text)
 
 
 def test_two_clicks_draw_a_box():
@@ -104,9 +105,9 @@ def test_two_clicks_draw_a_box():
         def __init__(self, x, y):
             self.index = [x, y]
 
-    first = handlers.pick_corner(None, Click(500, 40))
+    first = compare.pick_corner(None, Click(500, 40))
     assert "opposite corner" in first["status"] and first["session"].pending_corner == (500, 40)
-    second = handlers.pick_corner(first["session"], Click(300, 410))
+    second = compare.pick_corner(first["session"], Click(300, 410))
     assert second["box_text"] == "300, 40, 500, 410" and second["session"].pending_corner is None
 
 
@@ -127,7 +128,7 @@ def _odd_uploads(folder: Path) -> dict[str, Path]:
 
 def test_odd_images_are_read_with_a_note_and_nobody_found(body_models, tmp_path):
     for expected, path in _odd_uploads(tmp_path).items():
-        out = compare(path)
+        out = run_compare(path)
         assert expected in out["status"], (path.name, out["status"])
         assert "No person found" in out["status"]
         assert out["people_image"].ndim == 3  # the photo is still shown, so a box can be drawn on it
@@ -141,39 +142,39 @@ def test_odd_images_are_read_with_a_note_and_nobody_found(body_models, tmp_path)
 def test_broken_uploads_get_a_message_not_an_exception(tmp_path, content, expected):
     path = tmp_path / "upload.jpg"
     path.write_bytes(content)
-    out = compare(path)
+    out = run_compare(path)
     assert expected in out["status"] and out["overlay_gallery"] == []
 
 
 def test_no_photo_yet():
-    out = handlers.analyse_photo(None, ["fit"], 53.0, 0.8, False, True, False, [], "", None)
+    out = compare.analyse_photo(None, ["fit"], 53.0, 0.8, False, True, False, [], "", None)
     assert "No photo yet" in out["status"]
 
 
 def test_huge_photo_is_downscaled_not_refused(body_models, tmp_path):
     path = tmp_path / "huge.jpg"
     Image.new("RGB", (10000, 10000), (120, 140, 160)).save(path, quality=70)
-    out = compare(path)
+    out = run_compare(path)
     assert "downscaled to 4096×4096" in out["status"]
     assert out["people_image"].shape == (4096, 4096, 3)
 
 
 def test_fit_on_a_person_then_follow_ups_reuse_the_session(body_models):
     skier = example_image("sport_skier_fullbody")
-    out = compare(skier)
+    out = run_compare(skier)
     session: Session = out["session"]
     analysis = session.analysis
     assert [caption for _, caption in out["overlay_gallery"]] == ["Fit"]
     assert Path(out["model_3d"]).is_relative_to(session.folder)
     args = ({"path": str(skier)}, ["fit"], 53.0, 0.8, False, True, False, ["Person 1"], "")
-    shown = handlers.show_in_3d(*args, [], session)
+    shown = compare.show_in_3d(*args, [], session)
     glb, session = shown["model_3d"], shown["session"]
     assert session.analysis is analysis and Path(glb).stat().st_size > 0  # ticking everyone = the same run
-    details = handlers.show_person(*args, "Person 1", session)
+    details = compare.show_person(*args, "Person 1", session)
     assert details["session"].analysis is analysis and details["error_table"]["Fit"].iloc[0] > 0  # mean error, pixels
-    note = handlers.show_heatmap(*args, "Person 1", "fit", "fit", session)["heatmap_note"]
+    note = compare.show_heatmap(*args, "Person 1", "fit", "fit", session)["heatmap_note"]
     assert "two different methods" in note
-    bundle = handlers.make_bundle(*args, session)
+    bundle = compare.make_bundle(*args, session)
     zip_path, session = bundle["bundle_file"], bundle["session"]
     assert zip_path.endswith(".zip") and Path(zip_path).is_relative_to(session.folder)
     folder = session.folder
@@ -182,27 +183,27 @@ def test_fit_on_a_person_then_follow_ups_reuse_the_session(body_models):
 
 
 def test_sessions_are_separate(body_models):
-    first = compare(example_image("small_skier_crop"))["session"]
-    second = compare(example_image("sport_skier_fullbody"))["session"]
+    first = run_compare(example_image("small_skier_crop"))["session"]
+    second = run_compare(example_image("sport_skier_fullbody"))["session"]
     assert first.folder != second.folder and first.analysis is not second.analysis
     assert first.analysis.result.image.size != second.analysis.result.image.size
 
 
 def test_setup_tab_marks_missing_checkpoints_and_explains_offline_downloads(monkeypatch):
-    labels = dict((value, label) for label, value in environment.method_choices())
+    labels = dict((value, label) for label, value in setup.method_choices())
     assert labels["hmr"].endswith("(no checkpoint: see Setup)") and labels["fit"] == "Keypoint fit"
-    assert "unavailable" in environment.methods_markdown()
+    assert "unavailable" in setup.methods_markdown()
     monkeypatch.setenv(settings.WEIGHTS_BASE_URL, "http://127.0.0.1:9")  # nothing listens there: offline
-    message = environment.download_method("hmr", lambda *args, **kwargs: None)["download_status"]
+    message = setup.download_method("hmr", lambda *args, **kwargs: None)["download_status"]
     assert "Download failed" in message and "put it at" in message and str(checkpoint_path("hmr")) in message
 
 
 def test_smpl_download_waits_for_the_licence(monkeypatch):
     fetched = []
     monkeypatch.setattr(weights, "fetch", lambda *args, **kwargs: fetched.append(kwargs) or [])
-    message = environment.download_smpl(False, lambda *args, **kwargs: None)["download_status"]
+    message = setup.download_smpl(False, lambda *args, **kwargs: None)["download_status"]
     assert "accept the SMPL licence" in message and fetched == []
-    environment.download_smpl(True, lambda *args, **kwargs: None)
+    setup.download_smpl(True, lambda *args, **kwargs: None)
     assert fetched == [{"progress": fetched[0]["progress"], "accept_smpl_license": True}]
 
 

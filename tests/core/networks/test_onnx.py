@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from core.networks import onnx as fast
+from core.networks import onnx
 from core.pipeline import inference
 from core.networks.checkpoint import save_checkpoint
 from core.networks.hybrik_head import HybrIKHeadOutput
@@ -16,7 +16,7 @@ from core.testing.poses import synthetic_hybrik_scene
 from core.testing.smpl import make_body_model
 
 VERTEX_TOLERANCE_M = 1e-5
-needs_onnxruntime = pytest.mark.skipif(not fast.onnxruntime_available(), reason="onnxruntime / onnx not installed")
+needs_onnxruntime = pytest.mark.skipif(not onnx.onnxruntime_available(), reason="onnxruntime / onnx not installed")
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +49,7 @@ def _both_paths(model, image, boxes):
 @pytest.mark.parametrize("count", [1, 3])
 def test_hmr_fast_path_equals_plain_path(body_model, image, method, count):
     model = sane_hmr(body_model, method)
-    assert fast.accelerate(model, "onnxruntime").startswith("ONNX Runtime")
+    assert onnx.accelerate(model, "onnxruntime").startswith("ONNX Runtime")
     accelerated, plain = _both_paths(model, image, BOXES[:count])
     assert len(accelerated) == len(plain) == count
     for a, b in zip(accelerated, plain):
@@ -63,7 +63,7 @@ def test_hmr_fast_path_equals_plain_path(body_model, image, method, count):
 def test_hybrik_fast_network_equals_plain_network(body_model):
     torch.manual_seed(0)
     model = build_model("hybrik", body_model).eval()
-    fast.accelerate(model, "onnxruntime")
+    onnx.accelerate(model, "onnxruntime")
     images = torch.randn(3, 3, 256, 256)
     with torch.inference_mode():
         plain, accelerated = model.network(images), model.fast_network(images)
@@ -77,7 +77,7 @@ def test_hybrik_fast_network_difference_moves_the_mesh_by_less_than_tolerance(bo
     """Random weights give a meaningless pose, so the network's difference is applied to a well-posed person."""
     torch.manual_seed(0)
     model = build_model("hybrik", body_model).eval()
-    fast.accelerate(model, "onnxruntime")
+    onnx.accelerate(model, "onnxruntime")
     images = torch.randn(1, 3, 256, 256)
     with torch.inference_mode():
         plain, accelerated = model.network(images), model.fast_network(images)
@@ -97,7 +97,7 @@ def test_hybrik_fast_network_difference_moves_the_mesh_by_less_than_tolerance(bo
 @needs_onnxruntime
 def test_fast_network_takes_any_batch_size(body_model):
     model = sane_hmr(body_model)
-    fast.accelerate(model, "onnxruntime")
+    onnx.accelerate(model, "onnxruntime")
     with torch.inference_mode():
         for batch in (1, 5):
             out = model.fast_network(torch.randn(batch, 3, 224, 224))
@@ -106,14 +106,14 @@ def test_fast_network_takes_any_batch_size(body_model):
 
 def test_off_and_training_mode_use_the_plain_modules(body_model, image, monkeypatch):
     model = sane_hmr(body_model)
-    assert fast.accelerate(model, "off") == "PyTorch (HMRC_FAST=off)" and model.fast_network is None
+    assert onnx.accelerate(model, "off") == "PyTorch (HMRC_FAST=off)" and model.fast_network is None
     model.fast_network = _Refuses()
     model.train()
     with torch.no_grad():
         assert len(model.predict(image, BOXES[:2])) == 2  # _Refuses was not called
     monkeypatch.setenv(settings.FAST, "turbo")
     with pytest.raises(ValueError, match="HMRC_FAST"):
-        fast.accelerate(model)
+        onnx.accelerate(model)
 
 
 class _Refuses:
@@ -133,7 +133,7 @@ def test_inference_models_follow_hmrc_fast(tmp_path, monkeypatch, body_model, im
     try:
         model = inference.get_model("hmr", body_model)
         assert (model.fast_network is not None) == (setting == "auto")
-        assert fast.describe(model).startswith("ONNX Runtime" if setting == "auto" else "PyTorch")
+        assert onnx.describe(model).startswith("ONNX Runtime" if setting == "auto" else "PyTorch")
         results = inference.predict(image, BOXES[:2], methods=["hmr"], body_model=body_model)["hmr"]
         _, plain = _both_paths(model, image, BOXES[:2])
         for a, b in zip(results, plain):
@@ -147,10 +147,10 @@ def test_auto_falls_back_to_pytorch_when_export_fails(body_model, monkeypatch):
     def broken_export(*args, **kwargs):
         raise RuntimeError("unsupported operator")
 
-    monkeypatch.setattr(fast, "export_onnx", broken_export)
+    monkeypatch.setattr(onnx, "export_onnx", broken_export)
     model = sane_hmr(body_model)
     with pytest.warns(RuntimeWarning, match="plain PyTorch"):
-        assert fast.accelerate(model, "auto") == "PyTorch (ONNX export failed: RuntimeError)"
+        assert onnx.accelerate(model, "auto") == "PyTorch (ONNX export failed: RuntimeError)"
     assert model.fast_network is None
     with pytest.raises(RuntimeError, match="unsupported operator"):
-        fast.accelerate(model, "onnxruntime")
+        onnx.accelerate(model, "onnxruntime")
