@@ -3,10 +3,11 @@
 Runs in a separate environment that has mmhuman3d (never the project's .venv):
 
     python3 -m venv /tmp/mmh && /tmp/mmh/bin/pip install torch==2.13.0 einops smplx==0.1.28 numpy==1.26.4 \
-        scipy opencv-python-headless pytest "setuptools<70" wheel addict yapf==0.40.1 packaging pyyaml h5py
+        scipy opencv-python-headless tqdm trimesh scikit-image roma==1.8.0 pytest "setuptools<70" wheel addict \
+        yapf==0.40.1 packaging pyyaml h5py
     MMCV_WITH_OPS=0 /tmp/mmh/bin/pip install --no-build-isolation mmcv==1.7.2
     /tmp/mmh/bin/pip install mmhuman3d==0.11.0 --no-deps
-    PYTHONPATH=/work/main /tmp/mmh/bin/python scripts/compare_with_mmhuman3d.py [--write docs/mmhuman3d_equivalence.md]
+    PYTHONPATH=. /tmp/mmh/bin/python scripts/compare_with_mmhuman3d.py [--write docs/mmhuman3d_equivalence.md]   (from the repository root)
 
 What it does, with no licensed file: writes a stand-in SMPL folder (core/testing/smpl.py: official shapes,
 random values), builds mmhuman3d's ResNet + HMRHead / HybrIKHead with random weights (BN running
@@ -38,7 +39,7 @@ import scipy.sparse
 import torch
 
 REPO = Path(__file__).resolve().parents[1]
-EXAMPLE_PHOTO = Path("/work/shared/examples/images/sport_skier_fullbody_coco785_ccby2_640x425.jpg")
+EXAMPLE_PHOTO = REPO / "assets" / "examples" / "sport_skier_fullbody_coco785_ccby2_640x425.jpg"
 # xyxy boxes on the example photo: the skier, and one that runs past the image border (black padding).
 EXAMPLE_BOXES = np.array([[262.0, 48.0, 420.0, 395.0], [500.0, 200.0, 700.0, 470.0]], np.float32)
 HMR_TOLERANCE_M = 1e-5
@@ -323,21 +324,6 @@ def _h36m_root_relative(out) -> torch.Tensor:
     return out.joints_h36m - out.joints_h36m[:, :1]
 
 
-def posed_skeleton(body_model, rotmats: torch.Tensor, betas: torch.Tensor) -> torch.Tensor:
-    """Forward kinematics of HybrIK's 29-joint tree: rotmats (B, 24, 3, 3) → (B, 29, 3) pelvis-relative."""
-    from core.networks.hybrik_ik import HYBRIK_PARENTS, rest_skeleton
-
-    rest = rest_skeleton(body_model, betas)
-    chain, points = [rotmats[:, 0]], [rest[:, 0]]
-    for i in range(1, 29):
-        parent = HYBRIK_PARENTS[i]
-        bone = (rest[:, i] - rest[:, parent]).unsqueeze(-1)
-        points.append(points[parent] + (chain[parent] @ bone)[..., 0])
-        chain.append(chain[parent] @ rotmats[:, i] if i < 24 else chain[parent])
-    skeleton = torch.stack(points, 1)
-    return skeleton - skeleton[:, :1]
-
-
 def known_poses(body_model, generator, batch: int = 16):
     """Rotations in a natural range (any global orientation), betas, and the exact twists φ of those rotations."""
     from core.geometry import aa_to_rotmat
@@ -355,12 +341,14 @@ def compare_hybrik_ik(mmh, core_folder, smplx_folder, generator) -> list[Row]:
     training mode. mmhuman3d's training mode is its "naive HybrIK" branch, a known difference (see docs)."""
     from core.body_models.smpl import load_smpl
     from core.networks.hybrik_ik import solve_pose
+    from core.testing.poses import posed_skeleton
 
     body_model = load_smpl("neutral", core_folder)
     smpl_layer = hybrik_smpl(mmh, core_folder, smplx_folder)
     rotmats, betas, phis = known_poses(body_model, generator)
     with torch.no_grad():
-        clean = posed_skeleton(body_model, rotmats, betas)
+        skeleton = posed_skeleton(body_model, rotmats, betas)
+        clean = skeleton - skeleton[:, :1]  # pelvis-relative, as mmhuman3d's HybrIKSMPL takes it
         noisy = clean + torch.randn(clean.shape, generator=generator) * 0.01
     rows = []
     for name, skeleton, train in (("eval, exact skeleton", clean, False), ("eval, 1 cm noise", noisy, False),

@@ -5,7 +5,8 @@ overridden from the command line with a dotted path, e.g. `--set optim.lr=1e-4 d
 data.partitions.gta=0.5`, and the resolved config is written as `config.json` next to every run and inside
 every checkpoint's `meta`.
 
-Facts come from /work/shared/reference/mmhuman3d.md §1. Where mmhuman3d does something odd, the default
+Values come from those configs (open-mmlab/mmhuman3d configs/hmr/, configs/hybrik/, configs/gta_human/) and the
+training code they drive (mmhuman3d/models/architectures/). Where mmhuman3d does something odd, the default
 reproduces it and the comment next to the field names the one setting that gives the alternative.
 """
 from __future__ import annotations

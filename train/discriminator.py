@@ -1,6 +1,7 @@
 """mmhuman3d's SMPLDiscriminator (HMR's adversarial prior), with the official checkpoint's key names.
 
-Under the model's `disc.` prefix the keys are (reference §2.4):
+Under the model's `disc.` prefix the keys are (mmhuman3d/models/discriminators/pose_discriminator.py:
+SMPLDiscriminator, ShapeDiscriminator, PoseDiscriminator, FullPoseDiscriminator):
     pose_discriminator.conv_blocks.conv_{0,1}.{weight,bias}      1×1 convs 9 → 32 → 32, shared by the 23 joints
     pose_discriminator.fc_layer.{0..22}.{weight,bias}            one 32 → 1 linear per joint
     full_pose_discriminator.fc_blocks.regressor_fc_{0,1,2}.*     736 → 1024 → 1024 → 1, ReLU between

@@ -3,8 +3,8 @@
     python -m train.synth --out data/ --num-train 64 --num-test 32 [--body-model auto|smpl|open] [--seed 0]
 
 Writes, under --out (an mmhuman3d-style data/ folder):
-    preprocessed_datasets/pw3d_test.npz          3DPW test layout for HMR / SPIN-GTA (reference §6.4)
-    preprocessed_datasets/hybrik_pw3d_test.npz   3DPW test layout for HybrIK (§6.5)
+    preprocessed_datasets/pw3d_test.npz          3DPW test layout for HMR / SPIN-GTA (mmhuman3d data_converters/pw3d.py)
+    preprocessed_datasets/hybrik_pw3d_test.npz   3DPW test layout for HybrIK (mmhuman3d data_converters/pw3d_hybrik.py)
     preprocessed_datasets/synth_train.npz        training set for HMR / SPIN-GTA (keypoints in human_data 190)
     preprocessed_datasets/hybrik_synth_train.npz training set for HybrIK (HybrIK layout with thetas)
     datasets/pw3d/imageFiles/synth_test/image_%05d.jpg, datasets/synth/imageFiles/synth_train/image_%05d.jpg
@@ -53,7 +53,7 @@ REGRESSOR_NAMES = {
                 "left_wrist", "right_shoulder", "right_elbow", "right_wrist"),
 }
 # mmhuman3d's hybrik_29 rows in human_data: SMPL 0-14, SMPL head as 'jaw', SMPL 16-21, SMPL hands as
-# thumbs, then the leaves head top, middle fingertips and big toes (reference §1.2).
+# thumbs, then the leaves head top, middle fingertips and big toes (keypoints_mapping/hybrik.py HYBRIK_29_KEYPOINTS).
 HYBRIK_29_IN_HUMAN_DATA = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 22, 16, 17, 18, 19, 20, 21, 66, 71,
                            15, 68, 73, 60, 63)
 H36M_IN_HUMAN_DATA = tuple(human_data_indices(REGRESSOR_NAMES["h36m_17"]))
@@ -203,7 +203,7 @@ def hybrik_box_xyxy(sample: Sample) -> np.ndarray:
 
 
 def pw3d_test_fields(samples: list[Sample], image_paths: list[str]) -> dict:
-    """`pw3d_test.npz` (§6.4): boxes, camera-frame SMPL without transl, gender, camera parameters."""
+    """`pw3d_test.npz` (as mmhuman3d's Pw3dConverter writes it): boxes, camera-frame SMPL without transl, gender, camera parameters."""
     return {
         "image_path": image_paths,
         "bbox_xywh": np.stack([keypoint_box_xywh(s) for s in samples]),
@@ -217,7 +217,7 @@ def pw3d_test_fields(samples: list[Sample], image_paths: list[str]) -> dict:
 
 
 def hybrik_fields(samples: list[Sample], image_paths: list[str]) -> dict:
-    """`hybrik_pw3d_test.npz` (§6.5): xyxy boxes, thetas, K⁻¹, GT root and compressible 17/29-joint sets."""
+    """`hybrik_pw3d_test.npz` (as mmhuman3d's Pw3dHybrIKConverter writes it): xyxy boxes, thetas, K⁻¹, GT root and compressible 17/29-joint sets."""
     num = len(samples)
     cam = np.stack([s.keypoints3d for s in samples])  # (N, 190, 3) camera frame
     roots = np.stack([s.root for s in samples])  # (N, 3)

@@ -171,8 +171,9 @@ class BaseTrainer:
             path = Path(model.init_checkpoint)
             path = path if path.is_absolute() else data_root() / path
             if not path.is_file():
-                raise FileNotFoundError(f"init checkpoint {path} not found (model.init_checkpoint); download it "
-                                        f"(docs: downloads.md) or `--set model.init_checkpoint=''`")
+                raise FileNotFoundError(f"init checkpoint {path} not found (model.init_checkpoint): download it with "
+                                        f"`python -m core.weights fetch {path.name}` (docs/training.md) or "
+                                        "`--set model.init_checkpoint=''`")
             from core.networks.checkpoint import read_checkpoint
 
             state, _ = read_checkpoint(path)

@@ -1,4 +1,4 @@
-"""Read and write mmhuman3d HumanData `.npz` files (reference §6), without mmhuman3d.
+"""Read and write mmhuman3d HumanData `.npz` files (mmhuman3d/data/data_structures/human_data.py), without mmhuman3d.
 
 A HumanData file is `np.savez_compressed` of a dict: arrays per sample (`bbox_xywh` (N, 5),
 `keypoints2d` (N, K, 3), `keypoints3d` (N, K, 4), ...), lists (`image_path`), and dicts (`smpl`,

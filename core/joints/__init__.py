@@ -1,6 +1,7 @@
 """Keypoint conventions as named lists, conversion between them by name, and keypoints of a posed body.
 
-Names and orders follow mmhuman3d's `keypoints_mapping` (reference §5): `smpl_54` = 24 SMPL joints +
+Names and orders follow mmhuman3d's mmhuman3d/core/conventions/keypoints_mapping/ (smpl.py, h36m.py, lsp.py,
+coco.py, hybrik.py, mediapipe.py; `convert_kps` and `get_mapping` in its __init__.py): `smpl_54` = 24 SMPL joints +
 21 vertex picks (`smpl_45`) + 9 rows of J_regressor_extra; `smpl_49` is SPIN's order; mmhuman3d's
 `smpl_24` is the last 24 of smpl_49 (SPIN's 24 "part" joints: right_ankle, ..., right_ear), NOT the
 24 SMPL kinematic joints, which are `SMPL_JOINTS` here. `h36m_17` is the row order of

@@ -3,8 +3,9 @@
 Every HumanData file stores keypoints in this order (with a (190,) mask saying which exist); other
 conventions are picked from it by name. Copied from open-mmlab/mmhuman3d
 `mmhuman3d/core/conventions/keypoints_mapping/human_data.py` (Apache-2.0), names only.
-Index checks (mmhuman3d reference §1.2, §5.5): h36m_17 = [148, 145, 4, 7, 144, 5, 8, 150, 146, 152, 147,
-16, 18, 20, 17, 19, 21]; hybrik_29 = [0..14, 22, 16..21, 66, 71, 15, 68, 73, 60, 63].
+Index checks against mmhuman3d's `get_mapping('human_data', ...)` (keypoints_mapping/__init__.py): h36m_17 =
+[148, 145, 4, 7, 144, 5, 8, 150, 146, 152, 147, 16, 18, 20, 17, 19, 21]; hybrik_29 = [0..14, 22, 16..21, 66, 71,
+15, 68, 73, 60, 63].
 """
 
 HUMAN_DATA_NAMES = (

@@ -1,4 +1,4 @@
-"""Keypoint conventions: names and orders (mmhuman3d reference §5), name-based conversion with
+"""Keypoint conventions: names and orders (mmhuman3d core/conventions/keypoints_mapping), name-based conversion with
 APPROXIMATE groups, flip pairs, and keypoints of a posed stand-in SMPL."""
 import numpy as np
 import pytest
@@ -9,11 +9,11 @@ from core.body_models.smpl import load_smpl
 from core.joints.human_data import HUMAN_DATA_NAMES
 from core.joints import convert, flip_pairs, joint_index, joint_names, keypoints, mapping
 
-# reference §5.4: source index in smpl_54 of each smpl_49 joint when converted approximately
+# mmhuman3d get_mapping('smpl_54', 'smpl_49', approximate=True): source index in smpl_54 of each smpl_49 joint
 SMPL_49_FROM_SMPL_54 = [24, 12, 17, 19, 21, 16, 18, 20, 0, 2, 5, 8, 1, 4, 7, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34,
                         8, 5, 45, 46, 4, 7, 21, 19, 17, 16, 18, 20, 47, 48, 49, 50, 51, 52, 53, 24, 26, 25, 28, 27]
-H36M_IN_HUMAN_DATA = [148, 145, 4, 7, 144, 5, 8, 150, 146, 152, 147, 16, 18, 20, 17, 19, 21]  # §5.5
-HYBRIK_IN_HUMAN_DATA = [*range(15), 22, *range(16, 22), 66, 71, 15, 68, 73, 60, 63]  # §5.6
+H36M_IN_HUMAN_DATA = [148, 145, 4, 7, 144, 5, 8, 150, 146, 152, 147, 16, 18, 20, 17, 19, 21]  # get_mapping('human_data', 'h36m')
+HYBRIK_IN_HUMAN_DATA = [*range(15), 22, *range(16, 22), 66, 71, 15, 68, 73, 60, 63]  # ... 'hybrik_29'
 
 
 @pytest.mark.parametrize("convention, size", [
