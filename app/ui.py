@@ -10,18 +10,16 @@ import functools
 
 import gradio as gr
 
-from app.tabs import benchmark, live, video
-from app.tabs import compare
-from app.tabs import setup
 from app.settings import CACHE_SWEEP, SESSION_TTL_S, settings_from_env
 from app.state import close_session
-from core.geometry import DEFAULT_FOV_DEG
+from app.tabs import benchmark, compare, live, setup, video
 from core.body_models.smpl_files import SMPL_LICENSE_URL
+from core.geometry import DEFAULT_FOV_DEG
 from core.methods import FIT, NETWORK_METHODS
 from core.methods import method as method_row
 from core.paths import EXAMPLES_DIR, data_root
-from core.settings import AppSettings
 from core.render.colors import dark_text_on, method_color, method_hex
+from core.settings import AppSettings
 
 TITLE = "hmr-compare: HMR, HybrIK, SPIN-GTA and a keypoint fit, side by side"
 INTRO = ("Give a photo: every method reconstructs the **same detected person** and the results sit side by side, "

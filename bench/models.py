@@ -12,11 +12,11 @@ import torch
 from bench.data import ONE_PERSON
 from bench.results import Results
 from bench.timing import time_call
-from core.networks import onnx
-from core.pipeline import inference
 from core.image_io import load_image
 from core.methods import NETWORK_METHODS
+from core.networks import onnx
 from core.networks.build import load_model
+from core.pipeline import inference
 from core.render.colors import method_label
 
 GROUP = "models"

@@ -10,16 +10,16 @@ from bench.data import GROUP as GROUP_PHOTO
 from bench.data import ONE_PERSON
 from bench.results import Results
 from bench.timing import time_call, timing_of
-from core.pipeline.analyse import PipelineOptions, analyse
-from core.methods import FIT
-from core.pipeline.detect import detect_people
 from core.image_io import load_image
+from core.methods import FIT
+from core.outputs.pictures import method_meshes, render_views
+from core.pipeline.analyse import PipelineOptions, analyse
+from core.pipeline.detect import detect_people
 from core.render import render_overlay
 from core.render.overlay import composite
 from core.render.raster import SoftwareRenderer
 from core.render.renderer import renderer_info
 from core.testing.examples import clip_frames
-from core.outputs.pictures import method_meshes, render_views
 
 GROUP = "pipeline"
 LIVE_METHOD = "hmr"
@@ -97,8 +97,8 @@ def software_renderer():
 def live(results: Results, quick: bool) -> None:
     """The app's streaming handler on consecutive frames of the example clip, one method: as the app runs it
     (the person followed from frame to frame, drawing pipelined) and with detection on every frame."""
-    from app.tabs.live import live_frame
     from app.state import Session
+    from app.tabs.live import live_frame
 
     frames = clip_frames(10 if quick else 60)
     for name, follow in (("detection on every frame", False), ("person followed between frames", True)):

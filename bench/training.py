@@ -9,9 +9,9 @@ from torch.utils.data import DataLoader
 
 from bench.results import Results
 from bench.timing import timing_of
-from core.pipeline import inference
-from core.paths import data_root
 from core.methods import NETWORK_METHODS
+from core.paths import data_root
+from core.pipeline import inference
 from core.render.colors import method_label
 
 GROUP = "training"
@@ -40,9 +40,9 @@ def synthetic_set(root: Path, num_train: int, num_test: int) -> Path:
 
 def evaluation(results: Results, root: Path, method: str, batch_size: int) -> None:
     """core.evaluation.pw3d.run_evaluation (decode, crop, network, body models, metrics) with the stand-in SMPL."""
-    from core.networks.build import load_model
     from core.evaluation import pw3d as evaluation_module
     from core.evaluation.human_data import load_human_data
+    from core.networks.build import load_model
 
     device = torch.device("cpu")
     data = load_human_data(evaluation_module.test_file(method, root))

@@ -21,12 +21,12 @@ from pathlib import Path
 import numpy as np
 
 from core.cli import log_to_stderr
-from core.outputs.bundle import bundle_photo
 from core.geometry import DEFAULT_FOV_DEG
-from core.pipeline.inference import default_body_model
 from core.image_io import ImageError, LoadedImage, load_image
 from core.methods import METHOD_IDS
+from core.outputs.bundle import bundle_photo
 from core.pipeline.analyse import ImageResult, PipelineOptions, person_label
+from core.pipeline.inference import default_body_model
 from core.render.colors import method_label
 
 log = logging.getLogger("core.demo")

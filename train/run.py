@@ -79,9 +79,9 @@ def make_validation(config: TrainConfig, data_root: Path):
         return None
 
     def validate(trainer) -> dict[str, float]:
-        from core.networks.build import load_model
         from core.evaluation import pw3d as evaluation
         from core.evaluation.human_data import load_human_data
+        from core.networks.build import load_model
 
         model = load_model(trainer.run_dir / f"epoch_{trainer.epoch}.pth", config.method, device=trainer.device)
         bodies = evaluation.load_eval_bodies(config.method, trainer.device)

@@ -27,8 +27,8 @@ import torch
 from scipy.spatial.transform import Rotation
 
 from core.body_models import BodyModel
-from core.joints.human_data import HUMAN_DATA_NAMES, human_data_indices
 from core.evaluation.human_data import save_human_data
+from core.joints.human_data import HUMAN_DATA_NAMES, human_data_indices
 
 IMAGE_HEIGHT, IMAGE_WIDTH = 480, 360
 PERSON_FILL = 0.7  # person height as a fraction of the image height

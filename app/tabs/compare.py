@@ -21,13 +21,12 @@ from PIL import Image
 from app import report
 from app.state import Analysis, Session, ViewOptions, session_of
 from core import paths
-from core.pipeline.analyse import analyse
 from core.geometry import DEFAULT_FOV_DEG
 from core.image_io import ImageError, LoadedImage, exif_fov_deg, load_image
 from core.methods import METHOD_IDS, METHODS
-from core.pipeline.analyse import ImageResult, PipelineOptions, person_index, person_label
 from core.outputs.meshes import export_glb
 from core.outputs.pictures import method_meshes
+from core.pipeline.analyse import ImageResult, PipelineOptions, analyse, person_index, person_label
 from core.render.colors import method_label
 from core.weights import smpl_neutral_present
 

@@ -19,10 +19,10 @@ import numpy as np
 
 from app.state import session_of
 from core.methods import single_method
+from core.outputs.pictures import method_meshes
 from core.pipeline.analyse import ImageResult, PipelineOptions, analyse
 from core.render import render_overlay
 from core.render.colors import method_label
-from core.outputs.pictures import method_meshes
 
 LIVE_OPACITY = 0.7
 LIVE_RENDER_SCALE = 0.5  # meshes drawn at half the frame's size: a quarter of the rendering time

@@ -11,11 +11,11 @@ import pandas as pd
 import torch
 
 from core import weights
-from core.pipeline import inference
 from core.body_models.load import describe_body_model
-from core.render import renderer_info
 from core.body_models.smpl import REGRESSOR_FILES
 from core.methods import FIT, METHODS, NETWORK_METHODS, checkpoint_path, method
+from core.pipeline import inference
+from core.render import renderer_info
 
 SHOWN_FILES = tuple(dict.fromkeys(
     [method(m).checkpoint for m in NETWORK_METHODS] + [*REGRESSOR_FILES.values(), weights.SMPL_NEUTRAL_DOWNLOAD,

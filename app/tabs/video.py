@@ -13,8 +13,8 @@ from pathlib import Path
 
 import gradio as gr
 
-from app.tabs.compare import upload_path
 from app.state import session_of
+from app.tabs.compare import upload_path
 from core.methods import single_method
 from core.outputs.motion import process_video
 from core.pipeline.tracking import DEFAULT_SMOOTHING, VideoError

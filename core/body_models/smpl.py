@@ -19,13 +19,13 @@ import numpy as np
 
 from core import paths
 from core.body_models.base import NUM_BETAS, NUM_JOINTS, SMPL_PARENTS, BodyModel
-from core.body_models.smpl_files import SMPL_WEBSITE, read_smpl_file
 from core.body_models.landmarks import (
     NUM_SMPL_VERTICES,
     hybrik_leaf_5_regressor,
     mediapipe_surface_regressor,
     smplx_21_regressor,
 )
+from core.body_models.smpl_files import SMPL_WEBSITE, read_smpl_file
 
 GENDERS = ("neutral", "male", "female")
 NEUTRAL_FALLBACK = "basicModel_neutral_lbs_10_207_0_v1.0.0.pkl"  # HybrIK's download of the neutral model

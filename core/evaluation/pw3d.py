@@ -27,18 +27,18 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
+from torch.utils.data.distributed import DistributedSampler
 
 from core import distributed
 from core.body_models import BodyModel
 from core.body_models.gendered import forward_gendered, genders_from_3dpw, pose_gendered, regress_gendered
+from core.body_models.smpl import load_smpl
+from core.body_models.smpl_files import SMPL_WEBSITE
 from core.evaluation import metrics
 from core.evaluation.human_data import HumanData
 from core.joints import H36M_17
 from core.joints.human_data import human_data_indices
-from core.body_models.smpl import load_smpl
-from core.body_models.smpl_files import SMPL_WEBSITE
 from core.pipeline import crop
-from torch.utils.data.distributed import DistributedSampler
 
 DATASET_NAME = "pw3d"
 TEST_FILES = {"hmr": "pw3d_test.npz", "spin_gta": "pw3d_test.npz", "hybrik": "hybrik_pw3d_test.npz"}

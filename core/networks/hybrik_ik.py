@@ -68,7 +68,6 @@ def inverse_kinematics(
     reflection_fix: bool = False,
 ) -> torch.Tensor:
     """skeleton (B, 29, 3), phis (B, 23, 2) (normalised here), rest_joints (B, 29, 3) → (B, 24, 3, 3)."""
-    batch = skeleton.shape[0]
     parents = torch.tensor(HYBRIK_PARENTS, device=skeleton.device)
     rel_rest = rest_joints.clone()
     rel_rest[:, 1:] -= rest_joints[:, parents[1:]].clone()

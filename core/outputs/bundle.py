@@ -23,9 +23,9 @@ import PIL.Image
 
 from core.outputs.bvh import prediction_bvh
 from core.outputs.meshes import export_glb, export_mesh
+from core.outputs.pictures import COMBINED, Views, comparison_image, mesh_name, method_meshes, render_views
 from core.render import renderer_info
 from core.render.colors import method_label
-from core.outputs.pictures import COMBINED, Views, comparison_image, mesh_name, method_meshes, render_views
 
 SCHEMA_VERSION = 2
 

@@ -19,14 +19,14 @@ import torch
 from core import joints as joint_sets
 from core.body_models import BodyModel
 from core.body_models.load import describe_body_model
-from core.pipeline.detect import Person, detect_people, person_from_box, track_person
-from core.pipeline.fit import FitConfig, FitInit, fit_person
+from core.evaluation.metrics import KeypointErrors2D, keypoint_errors_2d, method_joint_distances
 from core.geometry import DEFAULT_FOV_DEG, image_intrinsics, project
 from core.image_io import LoadedImage, load_image
 from core.methods import FIT, METHOD_IDS, NETWORK_METHODS
-from core.pipeline.inference import MissingCheckpointError, default_body_model, predict
-from core.evaluation.metrics import KeypointErrors2D, keypoint_errors_2d, method_joint_distances
+from core.pipeline.detect import Person, detect_people, person_from_box, track_person
 from core.pipeline.estimate import MeshPrediction
+from core.pipeline.fit import FitConfig, FitInit, fit_person
+from core.pipeline.inference import MissingCheckpointError, default_body_model, predict
 
 REFINED_SUFFIX = "+fit"  # "hmr+fit": HMR refined with the keypoint fit, as SPIN refines with SMPLify
 

@@ -29,10 +29,14 @@ from __future__ import annotations
 import math
 import threading
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from core.image_io import LoadedImage
+
+if TYPE_CHECKING:  # MediaPipe is imported where it is used
+    from mediapipe.framework.formats.rect_pb2 import NormalizedRect
 
 NUM_LANDMARKS = 33
 ROI_SCALE = 1.25  # MediaPipe's PoseDetectionToRoi / PoseLandmarksToRoi enlarge the body circle by this

@@ -15,10 +15,10 @@ from typing import Iterable
 import numpy as np
 import torch
 
-from core.networks import onnx
 from core.body_models.base import BodyModel
 from core.geometry import DEFAULT_FOV_DEG
 from core.methods import NETWORK_METHODS, checkpoint_path
+from core.networks import onnx
 from core.networks.build import load_model
 from core.pipeline.estimate import MeshPrediction
 

@@ -16,8 +16,8 @@ import numpy as np
 import pyrender
 
 from core.render.camera import OPENCV_TO_OPENGL, check_intrinsics, opengl_intrinsics
-from core.settings import opengl_platform
 from core.render.scene import AMBIENT, LIGHTS, Z_FAR, Z_NEAR, MeshToDraw, RenderOutput, unit, vertex_normals
+from core.settings import opengl_platform
 
 SOFTWARE_GL_DRIVERS = ("llvmpipe", "softpipe", "swrast")
 DISPLAY_GAMMA = 2.2  # pyrender treats colour factors as linear light and writes colour ** (1 / 2.2)

@@ -15,10 +15,10 @@ import numpy as np
 import torch
 from scipy.spatial import cKDTree
 
+from core.methods import NETWORK_METHODS, network_method
 from core.networks.checkpoint import save_checkpoint
 from core.pipeline import inference
 from core.settings import use_data_folders
-from core.methods import NETWORK_METHODS, network_method
 from core.testing.checkpoints import official_state_dict, sane_hmr
 from core.testing.examples import example_image
 from core.testing.smpl import NUM_FACES, make_body_model, standin_smpl_arrays, write_standin_body_models_dir

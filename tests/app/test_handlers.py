@@ -8,17 +8,15 @@ import pytest
 from PIL import Image
 
 from app import space
-from app.tabs import compare, setup
 from app.settings import settings_from_env
 from app.state import Session, close_session
-from core import settings
+from app.tabs import compare, setup
+from core import settings, weights
 from core.geometry import DEFAULT_FOV_DEG
-from core import weights
 from core.methods import checkpoint_path
 from core.paths import REPO_ROOT
-from core.testing.examples import example_image
 from core.testing.data import write_drawable_body_models
-from core.testing.examples import write_test_clip
+from core.testing.examples import example_image, write_test_clip
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from app import space
-from core import settings
-from core import weights
+from core import settings, weights
 
 
 @pytest.fixture

@@ -7,11 +7,11 @@ import numpy as np
 import PIL.Image
 import pytest
 
-from core.pipeline import inference
-from core.outputs.bundle import PARAMETER_SCHEMA, read_parameters
 from core.demo import build_parser, main, options_for, output_folders
 from core.image_io import load_image
+from core.outputs.bundle import PARAMETER_SCHEMA, read_parameters
 from core.paths import REPO_ROOT
+from core.pipeline import inference
 from core.testing.data import prepare_data
 from core.testing.examples import example_image
 

@@ -14,8 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 import pytest
 
-from core import settings
-from core import paths, weights
+from core import paths, settings, weights
 from core.methods import checkpoint_path
 from core.weights import MethodFiles, WeightFile
 

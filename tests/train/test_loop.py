@@ -63,8 +63,8 @@ import os  # noqa: E402
 import pytest  # noqa: E402
 
 from train.config import apply_overrides, hmr_config  # noqa: E402
-from train.trainers import MeshTrainer  # noqa: E402
 from train.data.sampling import MixedSampler  # noqa: E402
+from train.trainers import MeshTrainer  # noqa: E402
 
 TINY = ["data.batch_size=4", "data.img_res=64", "data.num_workers=0", "runtime.val_interval=0",
         "runtime.log_interval=1", "model.sync_bn=false", "runtime.device='cpu'"]
@@ -174,8 +174,8 @@ def test_two_process_ddp_matches_one_process_with_the_same_global_batch(tmp_path
 
 
 def test_training_checkpoint_loads_strictly_in_core(tmp_path):
-    from core.networks.checkpoint import load_strict, looks_like, read_checkpoint
     from core.networks.build import build_network
+    from core.networks.checkpoint import load_strict, looks_like, read_checkpoint
 
     trainer = make_trainer(tmp_path, ["runtime.epochs=1", "runtime.max_iters_per_epoch=1"])
     trainer.fit()

@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from train import losses
-from train.data import augment
 from train.config import apply_overrides, default_config, load_config, save_config
-from train.discriminator import SMPLDiscriminator
+from train.data import augment
 from train.data.sampling import MixedSampler, epoch_length
+from train.discriminator import SMPLDiscriminator
 
 
 def test_configs_reproduce_mmhuman3d_and_take_overrides(tmp_path):

@@ -7,10 +7,10 @@ from scipy.spatial import ConvexHull
 from smplx.lbs import batch_rodrigues
 
 from core.body_models import BodyModel
-from core.testing.smpl import standin_smpl_arrays
 from core.evaluation import pw3d as evaluation
-from train import synth
 from core.evaluation.human_data import load_human_data
+from core.testing.smpl import standin_smpl_arrays
+from train import synth
 
 
 def _standin_body(blob_size: int = 20) -> BodyModel:

@@ -45,8 +45,8 @@ def test_a_few_iterations_on_synthetic_files(synth_root, tmp_path, method):
 
 @pytest.mark.slow  # shares the rendered synthetic set (about 40 s to build)
 def test_missing_image_names_the_file_and_sample(synth_root, tmp_path):
-    from train.data.datasets import BadSampleError, MeshDataset, load_sources
     from core import joints
+    from train.data.datasets import BadSampleError, MeshDataset, load_sources
 
     config = synthetic_config("hmr", [])
     sources = load_sources(config.data, synth_root)

@@ -9,6 +9,7 @@ import pytest
 import smplx
 import torch
 
+from core.body_models.gendered import forward_gendered, genders_from_3dpw, genders_from_codes, load_gendered_smpl
 from core.body_models.load import describe_body_model, load_body_model
 from core.body_models.smpl import (
     find_smpl_file,
@@ -19,7 +20,6 @@ from core.body_models.smpl import (
     load_smpl_mean_params,
 )
 from core.body_models.smpl_files import read_smpl_file
-from core.body_models.gendered import forward_gendered, genders_from_3dpw, genders_from_codes, load_gendered_smpl
 from core.testing.smpl import write_standin_smpl
 
 PLAIN_KEYS = ("v_template", "shapedirs", "posedirs", "weights", "J_regressor", "J", "f", "kintree_table")

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from core.joints.human_data import HUMAN_DATA_NAMES, human_data_indices
 from core.evaluation.human_data import HumanDataError, compress, decompress, load_human_data, save_human_data
+from core.joints.human_data import HUMAN_DATA_NAMES, human_data_indices
 
 H36M_17 = ("pelvis_extra", "left_hip_extra", "left_knee", "left_ankle", "right_hip_extra", "right_knee",
            "right_ankle", "spine_extra", "neck_extra", "head_extra", "headtop", "left_shoulder", "left_elbow",

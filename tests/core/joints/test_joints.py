@@ -6,8 +6,8 @@ import torch
 
 from core import joints
 from core.body_models.smpl import load_smpl
-from core.joints.human_data import HUMAN_DATA_NAMES
 from core.joints import convert, flip_pairs, joint_index, joint_names, keypoints, mapping
+from core.joints.human_data import HUMAN_DATA_NAMES
 
 # mmhuman3d get_mapping('smpl_54', 'smpl_49', approximate=True): source index in smpl_54 of each smpl_49 joint
 SMPL_49_FROM_SMPL_54 = [24, 12, 17, 19, 21, 16, 18, 20, 0, 2, 5, 8, 1, 4, 7, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34,

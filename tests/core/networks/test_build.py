@@ -4,7 +4,7 @@ import torch
 
 from core.networks.build import Network, build_model, build_network, load_model
 from core.networks.checkpoint import save_checkpoint
-from core.pipeline.estimate import HybrIK, SPIN_GTA
+from core.pipeline.estimate import SPIN_GTA, HybrIK
 from core.testing.checkpoints import official_state_dict
 from core.testing.smpl import make_body_model
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from core.networks.checkpoint import CheckpointError, looks_like, read_checkpoint, save_checkpoint
 from core.networks.build import build_model
+from core.networks.checkpoint import CheckpointError, looks_like, read_checkpoint, save_checkpoint
 from core.testing.checkpoints import official_state_dict
 from core.testing.smpl import make_body_model
 

@@ -4,7 +4,11 @@ import torch
 
 from core.geometry import aa_to_rotmat
 from core.networks.hybrik_ik import (
-    HYBRIK_CHILDREN, HYBRIK_PARENTS, inverse_kinematics, inverse_kinematics_from_skeleton, rest_skeleton,
+    HYBRIK_CHILDREN,
+    HYBRIK_PARENTS,
+    inverse_kinematics,
+    inverse_kinematics_from_skeleton,
+    rest_skeleton,
     solve_pose,
 )
 from core.testing.poses import posed_skeleton, twists_from_rotations

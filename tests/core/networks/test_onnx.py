@@ -3,13 +3,13 @@ import numpy as np
 import pytest
 import torch
 
-from core.networks import onnx
-from core.pipeline import inference
-from core.networks.checkpoint import save_checkpoint
-from core.networks.hybrik_head import HybrIKHeadOutput
 from core import settings
 from core.methods import checkpoint_path
+from core.networks import onnx
 from core.networks.build import build_model
+from core.networks.checkpoint import save_checkpoint
+from core.networks.hybrik_head import HybrIKHeadOutput
+from core.pipeline import inference
 from core.pipeline.estimate import HybrIK
 from core.testing.checkpoints import official_state_dict, sane_hmr
 from core.testing.poses import synthetic_hybrik_scene

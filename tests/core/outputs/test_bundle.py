@@ -8,6 +8,8 @@ import pytest
 import torch
 import trimesh
 
+from core.geometry import focal_from_fov
+from core.joints import SMPL_JOINTS
 from core.outputs.bundle import (
     ERROR_COLUMNS,
     MEAN_ROW,
@@ -19,11 +21,9 @@ from core.outputs.bundle import (
     write_bundle,
     zip_bundle,
 )
-from core.geometry import focal_from_fov
-from core.joints import SMPL_JOINTS
 from core.outputs.pictures import render_views
-from core.testing.data import skier_analysis
 from core.testing.bvh import forward_kinematics, parse_bvh
+from core.testing.data import skier_analysis
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,8 @@ import torch
 from scipy.spatial.transform import Rotation
 
 from core.body_models.load import load_body_model
-from core.outputs.bvh import bvh_text, prediction_bvh
 from core.joints import SMPL_JOINTS
+from core.outputs.bvh import bvh_text, prediction_bvh
 from core.testing.bvh import forward_kinematics, parse_bvh
 
 Y_UP = np.diag([1.0, -1.0, -1.0])

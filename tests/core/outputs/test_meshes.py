@@ -6,10 +6,16 @@ import numpy as np
 import pytest
 import trimesh
 
-from core.outputs.meshes import export_glb, export_mesh, export_meshes
+from core.outputs.meshes import (
+    BACKDROP_MARGIN,
+    MAX_TEXTURE_SIDE,
+    export_glb,
+    export_mesh,
+    export_meshes,
+    image_plane_corners,
+)
 from core.render import MeshToDraw, centred_intrinsics, intrinsics, method_color
 from core.render.camera import opencv_to_opengl, project
-from core.outputs.meshes import BACKDROP_MARGIN, MAX_TEXTURE_SIDE, image_plane_corners
 
 HEIGHT, WIDTH = 240, 320
 K = intrinsics(300.0, 310.0, 150.0, 125.0)

@@ -6,9 +6,6 @@ import numpy as np
 import pytest
 
 from core.evaluation.metrics import method_vertex_distances
-from core.render import method_color
-from core.render.camera import project
-from core.render.colors import METHOD_COLORS, method_hex, method_label, to_uint8
 from core.outputs.pictures import (
     COMBINED,
     comparison_image,
@@ -19,8 +16,10 @@ from core.outputs.pictures import (
     render_views,
     vertex_difference_heatmap,
 )
+from core.render import method_color
+from core.render.camera import project
+from core.render.colors import METHOD_COLORS, method_hex, method_label, to_uint8
 from core.testing.data import skier_analysis
-
 
 LABELS_HEIGHT, LABELS_WIDTH = 80, 160  # top-left corner with the tags; the skier stands right of it
 
@@ -80,8 +79,8 @@ def test_combined_overlay_holds_every_method(result, views):
 
 
 def test_side_view_shows_the_meshes_turned(result, views):
-    from core.render import render_turned_view
     from core.outputs.pictures import method_meshes
+    from core.render import render_turned_view
 
     height, width = result.image.size
     for method in result.methods:

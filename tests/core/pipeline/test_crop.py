@@ -2,7 +2,14 @@ import numpy as np
 import pytest
 
 from core.pipeline.crop import (
-    HMR_INPUT, HYBRIK_INPUT, box_to_center_size, crop, crop_people, get_affine_transform, normalize, warp,
+    HMR_INPUT,
+    HYBRIK_INPUT,
+    box_to_center_size,
+    crop,
+    crop_people,
+    get_affine_transform,
+    normalize,
+    warp,
 )
 
 

@@ -5,8 +5,8 @@ from functools import lru_cache
 import numpy as np
 import pytest
 
-from core.pipeline.detect import NO_PERSON_MESSAGE, detect_people, detection_windows, person_from_box, track_person
 from core.image_io import load_image
+from core.pipeline.detect import NO_PERSON_MESSAGE, detect_people, detection_windows, person_from_box, track_person
 from core.testing.examples import clip_frames, example_image
 
 LEFT_SHOULDER, RIGHT_SHOULDER, LEFT_HIP, RIGHT_HIP, NOSE = 11, 12, 23, 24, 0

@@ -3,12 +3,12 @@ import pytest
 import torch
 
 from core import geometry
-from core.pipeline import inference
+from core.networks.build import load_model
 from core.networks.checkpoint import save_checkpoint
 from core.networks.hybrik_ik import rest_skeleton
-from core.networks.build import load_model
-from core.pipeline.estimate import HMR, HybrIK, MeshPrediction
+from core.pipeline import inference
 from core.pipeline.crop import crop_people
+from core.pipeline.estimate import HMR, HybrIK, MeshPrediction
 from core.testing.checkpoints import official_state_dict, sane_hmr
 from core.testing.poses import synthetic_hybrik_scene
 from core.testing.smpl import make_body_model

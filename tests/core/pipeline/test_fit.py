@@ -5,8 +5,8 @@ import torch
 
 from core import joints
 from core.body_models.smpl import load_smpl
-from core.pipeline.fit import FitConfig, FitInit, _MediaPipePoints, _Params, fit_person
 from core.geometry import image_intrinsics, project
+from core.pipeline.fit import FitConfig, FitInit, _MediaPipePoints, _Params, fit_person
 
 
 @pytest.fixture

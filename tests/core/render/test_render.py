@@ -14,8 +14,18 @@ import pytest
 import trimesh
 
 from core.paths import OPEN_BODY_MODEL_FILE, REPO_ROOT
-from core.render import (MeshToDraw, centred_intrinsics, draw_keypoints, get_renderer, intrinsics, method_color,
-                         project, render_overlay, render_side_view, render_top_view)
+from core.render import (
+    MeshToDraw,
+    centred_intrinsics,
+    draw_keypoints,
+    get_renderer,
+    intrinsics,
+    method_color,
+    project,
+    render_overlay,
+    render_side_view,
+    render_top_view,
+)
 from core.render.camera import OPENCV_TO_OPENGL, opencv_to_opengl, opengl_intrinsics
 from core.render.overlay import blend_onto, composite
 from core.render.raster import SoftwareRenderer
