@@ -2,6 +2,7 @@
 
 On a Hugging Face Space (env SPACE_ID) it binds 0.0.0.0 and fetches the weights first (app/space.py).
 """
+
 import logging
 
 from app.settings import settings_from_env

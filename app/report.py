@@ -3,6 +3,7 @@
 Plain functions of `core.pipeline` results, no Gradio: each returns a pandas DataFrame, a matplotlib
 Figure, an RGB picture or Markdown text.
 """
+
 from __future__ import annotations
 
 import cv2
@@ -36,8 +37,9 @@ def _draw_number(canvas: np.ndarray, text: str, corner: tuple[int, int], color, 
     x, y = corner
     y = max(y, height + 2 * thickness)
     cv2.rectangle(canvas, (x, y - height - 2 * thickness), (x + width + 2 * thickness, y), color, -1)
-    cv2.putText(canvas, text, (x + thickness, y - thickness), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0),
-                thickness, cv2.LINE_AA)
+    cv2.putText(
+        canvas, text, (x + thickness, y - thickness), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), thickness, cv2.LINE_AA
+    )
 
 
 def error_table(person: PersonResult, methods: tuple[str, ...]) -> pd.DataFrame:
@@ -52,8 +54,11 @@ def error_table(person: PersonResult, methods: tuple[str, ...]) -> pd.DataFrame:
     columns = {"joint": ["mean (px)", "mean (% of box height)", *names]}
     for method in scored:
         errors = person.errors_2d[method]
-        columns[method_label(method)] = [round(errors.mean_pixels, 1), round(errors.mean_percent, 1),
-                                         *np.round(errors.pixels, 1)]
+        columns[method_label(method)] = [
+            round(errors.mean_pixels, 1),
+            round(errors.mean_percent, 1),
+            *np.round(errors.pixels, 1),
+        ]
     table = pd.DataFrame(columns)
     keep = table.drop(columns="joint").notna().any(axis=1)
     return table[keep].reset_index(drop=True)
@@ -94,7 +99,9 @@ def disagreement_table(person: PersonResult, methods: tuple[str, ...]) -> pd.Dat
 
 def timings_table(result: ImageResult, render_seconds: float | None) -> pd.DataFrame:
     """Stage → seconds, rendering included, in the order the stages ran."""
-    rows = [(method_label(stage) if stage in METHOD_LABELS else stage, seconds) for stage, seconds in result.timings.items()]
+    rows = [
+        (method_label(stage) if stage in METHOD_LABELS else stage, seconds) for stage, seconds in result.timings.items()
+    ]
     if render_seconds is not None:
         rows.append(("rendering", render_seconds))
     rows.append(("total", sum(seconds for _, seconds in rows)))
@@ -106,8 +113,7 @@ def status_text(result: ImageResult) -> str:
     lines = []
     if result.people:
         ran = ", ".join(method_label(m) for m in result.methods) or "none"
-        lines.append(f"**{len(result.detected)} people detected, {len(result.people)} reconstructed.** "
-                     f"Methods: {ran}.")
+        lines.append(f"**{len(result.detected)} people detected, {len(result.people)} reconstructed.** Methods: {ran}.")
     elif result.message:
         lines.append(f"**{result.message}**")
     for method, why in result.unavailable.items():

@@ -3,6 +3,7 @@
 The environment variables (HMRC_APP_HOST, HMRC_APP_PORT, HMRC_APP_TMP, HMRC_APP_CONCURRENCY, HMRC_APP_QUEUE,
 HMRC_APP_EXAMPLES, SPACE_ID) are read by core.settings.app_settings; docs/configuration.md lists them.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -40,7 +41,9 @@ def app_temp_root() -> Path:
             _temp_root = Path(tempfile.mkdtemp(prefix="hmr-compare-app-")).resolve()
             atexit.register(shutil.rmtree, _temp_root, ignore_errors=True)
         set_library_variable("GRADIO_TEMP_DIR", str(_temp_root / "gradio"))
-        set_library_variable("GRADIO_EXAMPLES_CACHE", str(_temp_root / "gradio" / "cached_examples"))  # served like uploads
+        set_library_variable(
+            "GRADIO_EXAMPLES_CACHE", str(_temp_root / "gradio" / "cached_examples")
+        )  # served like uploads
         scratch = _temp_root / "tmp"  # libraries' own temporary files (tempfile) stay inside too
         scratch.mkdir(exist_ok=True)
         tempfile.tempdir = str(scratch)

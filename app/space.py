@@ -12,6 +12,7 @@ provide them in one of two ways (Space settings → Variables and secrets):
   with HMRC_ACCEPT_SMPL_LICENSE=1 to say the licence was accepted.
 HMRC_SKIP_WEIGHTS=1 skips every download (e.g. a Space that bakes the files into its image).
 """
+
 from __future__ import annotations
 
 import logging
@@ -78,6 +79,7 @@ def _from_dataset(dataset: str, token: str | None) -> list[str]:
             shutil.copyfile(cached, destination)
             break
         else:
-            problems.append(f"{name} not found in the dataset {dataset} or HF_TOKEN cannot read it "
-                            f"({'; '.join(reasons)})")
+            problems.append(
+                f"{name} not found in the dataset {dataset} or HF_TOKEN cannot read it ({'; '.join(reasons)})"
+            )
     return problems if not weights.smpl_neutral_present() else []

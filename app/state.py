@@ -4,6 +4,7 @@ A `Session` lives in a `gr.State`, so every browser tab has its own and nothing 
 Gradio drops it when the tab closes or after `SESSION_TTL_S` without use and calls `close_session`,
 which deletes the session's folder.
 """
+
 from __future__ import annotations
 
 import shutil

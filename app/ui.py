@@ -4,6 +4,7 @@ Layout only; what happens on a click lives in app/tabs/ (compare, benchmark, liv
 component a handler reads or writes has a name in one dict; a handler returns {name: value} and `_wire`
 gives Gradio the values in the order of the outputs it lists. Launch settings come from app/settings.py.
 """
+
 from __future__ import annotations
 
 import functools
@@ -22,8 +23,10 @@ from core.render.colors import dark_text_on, method_color, method_hex
 from core.settings import AppSettings
 
 TITLE = "hmr-compare: HMR, HybrIK, SPIN-GTA and a keypoint fit, side by side"
-INTRO = ("Give a photo: every method reconstructs the **same detected person** and the results sit side by side, "
-         "with their errors against MediaPipe's independent 2D landmarks. Missing checkpoints: see **Setup**.")
+INTRO = (
+    "Give a photo: every method reconstructs the **same detected person** and the results sit side by side, "
+    "with their errors against MediaPipe's independent 2D landmarks. Missing checkpoints: see **Setup**."
+)
 # The browser grabs a webcam frame at this interval but skips ticks while a frame is being processed, so a
 # short interval only removes idle waiting: frames arrive as fast as the server handles them.
 LIVE_STREAM_EVERY_S = 0.05
@@ -90,38 +93,65 @@ def build_demo(settings: AppSettings | None = None) -> gr.Blocks:
 def _compare_tab(c: dict, settings: AppSettings) -> None:
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=320) as inputs_column:
-            c["image_input"] = gr.Image(label="Photo: upload, paste or webcam snapshot", type="filepath",
-                                        sources=["upload", "clipboard", "webcam"], height=300,
-                                        elem_id="image-input")
-            c["method_checkboxes"] = gr.CheckboxGroup(setup.method_choices(), value=compare.DEFAULT_METHODS,
-                                                      label="Methods", elem_id="method-checkboxes")
+            c["image_input"] = gr.Image(
+                label="Photo: upload, paste or webcam snapshot",
+                type="filepath",
+                sources=["upload", "clipboard", "webcam"],
+                height=300,
+                elem_id="image-input",
+            )
+            c["method_checkboxes"] = gr.CheckboxGroup(
+                setup.method_choices(), value=compare.DEFAULT_METHODS, label="Methods", elem_id="method-checkboxes"
+            )
             c["run_button"] = gr.Button("Compare", variant="primary", size="lg", elem_id="run-button")
             with gr.Accordion("Options", open=False):
-                c["fov_slider"] = gr.Slider(*compare.FOV_RANGE, value=round(DEFAULT_FOV_DEG, 1), step=0.5,
-                                            label=compare.FOV_LABEL)
+                c["fov_slider"] = gr.Slider(
+                    *compare.FOV_RANGE, value=round(DEFAULT_FOV_DEG, 1), step=0.5, label=compare.FOV_LABEL
+                )
                 c["opacity_slider"] = gr.Slider(0.1, 1.0, value=0.8, step=0.05, label="Mesh opacity")
-                c["keypoints_checkbox"] = gr.Checkbox(False, label="Show keypoints (method joints + MediaPipe in white)")
+                c["keypoints_checkbox"] = gr.Checkbox(
+                    False, label="Show keypoints (method joints + MediaPipe in white)"
+                )
                 c["side_view_checkbox"] = gr.Checkbox(True, label="Side views")
                 c["refine_checkbox"] = gr.Checkbox(False, label="Refine with keypoints (each network + fit)")
             with gr.Accordion("People", open=True):
-                c["people_image"] = gr.Image(label="Detected people: click two corners to draw a box",
-                                             interactive=False, height=260)
+                c["people_image"] = gr.Image(
+                    label="Detected people: click two corners to draw a box", interactive=False, height=260
+                )
                 c["people_picker"] = gr.CheckboxGroup([], value=[], label="Reconstruct (none ticked = everyone)")
                 with gr.Row():
-                    c["box_text"] = gr.Textbox("", label="Box x0, y0, x1, y1 (pixels of the picture above)",
-                                               placeholder="e.g. 330, 30, 540, 420", scale=3)
+                    c["box_text"] = gr.Textbox(
+                        "",
+                        label="Box x0, y0, x1, y1 (pixels of the picture above)",
+                        placeholder="e.g. 330, 30, 540, 420",
+                        scale=3,
+                    )
                     c["clear_box_button"] = gr.Button("Clear box", size="sm", scale=1)
         with gr.Column(scale=3):
             c["status"] = gr.Markdown("Pick an example or give a photo, then press **Compare**.", elem_id="status-box")
-            c["overlay_gallery"] = gr.Gallery(label="Overlays: one per method, same person, same camera", columns=4,
-                                              object_fit="contain", preview=False, fit_columns=False,
-                                              elem_id="overlay-gallery")
-            c["side_gallery"] = gr.Gallery(label="Side views (seen from the right)", columns=4, fit_columns=False,
-                                           object_fit="contain", elem_id="side-gallery")
+            c["overlay_gallery"] = gr.Gallery(
+                label="Overlays: one per method, same person, same camera",
+                columns=4,
+                object_fit="contain",
+                preview=False,
+                fit_columns=False,
+                elem_id="overlay-gallery",
+            )
+            c["side_gallery"] = gr.Gallery(
+                label="Side views (seen from the right)",
+                columns=4,
+                fit_columns=False,
+                object_fit="contain",
+                elem_id="side-gallery",
+            )
             with gr.Row():
                 with gr.Column(scale=3):
-                    c["model_3d"] = gr.Model3D(label="3D scene: meshes, camera and photo (GLB)", height=420,
-                                               clear_color=(0.95, 0.95, 0.95, 1.0), elem_id="model-3d")
+                    c["model_3d"] = gr.Model3D(
+                        label="3D scene: meshes, camera and photo (GLB)",
+                        height=420,
+                        clear_color=(0.95, 0.95, 0.95, 1.0),
+                        elem_id="model-3d",
+                    )
                 with gr.Column(scale=1, min_width=220):
                     c["model_methods"] = gr.CheckboxGroup([], label="Methods in the 3D scene")
                     c["bundle_button"] = gr.Button("Prepare zip: overlays, meshes, parameters")
@@ -137,10 +167,12 @@ def _differences(c: dict) -> None:
     c["detail_person"] = gr.Dropdown([], label="Person", interactive=True)
     c["error_plot"] = gr.Plot(label="Per-joint error against MediaPipe's landmarks")
     with gr.Row():
-        c["error_table"] = gr.Dataframe(label="Per-joint 2D error (pixels) vs MediaPipe", interactive=False,
-                                        max_height=360, elem_id="error-table")
-        c["disagreement_table"] = gr.Dataframe(label="Method vs method: mean joint distance after alignment (mm)",
-                                               interactive=False)
+        c["error_table"] = gr.Dataframe(
+            label="Per-joint 2D error (pixels) vs MediaPipe", interactive=False, max_height=360, elem_id="error-table"
+        )
+        c["disagreement_table"] = gr.Dataframe(
+            label="Method vs method: mean joint distance after alignment (mm)", interactive=False
+        )
     with gr.Row():
         c["heatmap_a"] = gr.Dropdown([], label="Heat-map: method A", interactive=True)
         c["heatmap_b"] = gr.Dropdown([], label="vs method B (mesh shown)", interactive=True)
@@ -153,23 +185,37 @@ def _examples_block(c: dict, settings: AppSettings) -> None:
     if not rows:
         return
     cache = settings.examples != "off"
-    gr.Examples(rows, inputs=[c["image_input"]], outputs=[c[name] for name in compare.EXAMPLE_OUTPUTS],
-                fn=by_position(compare.analyse_example, compare.EXAMPLE_OUTPUTS), cache_examples=cache, cache_mode=settings.examples if cache else None,
-                example_labels=labels, label="Examples (results cached: click one)", examples_per_page=10)
+    gr.Examples(
+        rows,
+        inputs=[c["image_input"]],
+        outputs=[c[name] for name in compare.EXAMPLE_OUTPUTS],
+        fn=by_position(compare.analyse_example, compare.EXAMPLE_OUTPUTS),
+        cache_examples=cache,
+        cache_mode=settings.examples if cache else None,
+        example_labels=labels,
+        label="Examples (results cached: click one)",
+        examples_per_page=10,
+    )
 
 
 def _benchmark_tab(c: dict, settings: AppSettings) -> None:
-    gr.Markdown("Samples with **3D ground truth**: the bundled synthetic bodies, or real 3DPW test frames when "
-                "you point at a 3DPW folder in mmhuman3d's layout.")
+    gr.Markdown(
+        "Samples with **3D ground truth**: the bundled synthetic bodies, or real 3DPW test frames when "
+        "you point at a 3DPW folder in mmhuman3d's layout."
+    )
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=320):
             c["benchmark_source"] = gr.Radio(benchmark.SOURCES, value=benchmark.SOURCES[0], label="Samples")
-            c["pw3d_folder"] = gr.Textbox(str(data_root()), label="3DPW data folder (holds preprocessed_datasets/)",
-                                          interactive=not settings.on_space)
+            c["pw3d_folder"] = gr.Textbox(
+                str(data_root()),
+                label="3DPW data folder (holds preprocessed_datasets/)",
+                interactive=not settings.on_space,
+            )
             c["benchmark_load_button"] = gr.Button("Load samples")
             c["benchmark_sample"] = gr.Dropdown([], label="Sample", interactive=True)
-            c["benchmark_methods"] = gr.CheckboxGroup(compare.METHOD_CHOICES, value=compare.DEFAULT_METHODS,
-                                                      label="Methods")
+            c["benchmark_methods"] = gr.CheckboxGroup(
+                compare.METHOD_CHOICES, value=compare.DEFAULT_METHODS, label="Methods"
+            )
             with gr.Row():
                 c["benchmark_run_button"] = gr.Button("Score this sample", variant="primary")
                 c["benchmark_all_button"] = gr.Button(f"Score all listed (up to {benchmark.sets.MAX_SCORED_AT_ONCE})")
@@ -177,8 +223,9 @@ def _benchmark_tab(c: dict, settings: AppSettings) -> None:
             with gr.Accordion("Protocol card", open=True):
                 gr.Markdown(benchmark.PROTOCOL_CARD)
         with gr.Column(scale=3):
-            c["benchmark_gallery"] = gr.Gallery(label="Overlays", columns=4, height=320, object_fit="contain",
-                                                fit_columns=False)
+            c["benchmark_gallery"] = gr.Gallery(
+                label="Overlays", columns=4, height=320, object_fit="contain", fit_columns=False
+            )
             c["benchmark_summary"] = gr.Dataframe(label="Per method (mm): MPJPE, PA-MPJPE, PVE", interactive=False)
             c["benchmark_joints"] = gr.Dataframe(label="Per joint (mm), 14 LSP joints", interactive=False)
 
@@ -193,21 +240,25 @@ def _live_tab(c: dict) -> None:
 
 
 def _video_tab(c: dict) -> None:
-    gr.Markdown("One method on a video: the person is followed from frame to frame and the pose smoothed over "
-                "time. Watch the result, and download the motion as BVH (SMPL's skeleton, for Blender and other "
-                "animation tools) and the per-frame parameters.")
+    gr.Markdown(
+        "One method on a video: the person is followed from frame to frame and the pose smoothed over "
+        "time. Watch the result, and download the motion as BVH (SMPL's skeleton, for Blender and other "
+        "animation tools) and the per-frame parameters."
+    )
     with gr.Row():
         with gr.Column(scale=1, min_width=320):
             c["video_input"] = gr.Video(label="Video", sources=["upload"], elem_id="video-input")
             c["video_method"] = gr.Radio(compare.METHOD_CHOICES, value=FIT, label="Method")
             c["video_smooth"] = gr.Slider(1, 15, value=5, step=2, label="Smoothing window (frames; 1 = none)")
-            c["video_max_frames"] = gr.Slider(10, 600, value=video.DEFAULT_MAX_FRAMES, step=10,
-                                              label="Frames to process, from the start")
+            c["video_max_frames"] = gr.Slider(
+                10, 600, value=video.DEFAULT_MAX_FRAMES, step=10, label="Frames to process, from the start"
+            )
             c["video_button"] = gr.Button("Run on the video", variant="primary", elem_id="video-button")
         with gr.Column(scale=2):
             c["video_output"] = gr.Video(label="Result", interactive=False, elem_id="video-output")
-            c["video_files"] = gr.File(label="Motion (BVH) and parameters (npz)", file_count="multiple",
-                                       interactive=False)
+            c["video_files"] = gr.File(
+                label="Motion (BVH) and parameters (npz)", file_count="multiple", interactive=False
+            )
             c["video_status"] = gr.Markdown(elem_id="video-status")
 
 
@@ -219,8 +270,9 @@ def _setup_tab(c: dict) -> None:
         for method in NETWORK_METHODS:
             c[f"download_{method}"] = gr.Button(f"Download {method_row(method).label} checkpoint")
     gr.Markdown("### SMPL body model")
-    c["smpl_license_checkbox"] = gr.Checkbox(False, label="I have read and accept the SMPL licence "
-                                             f"({SMPL_LICENSE_URL}): non-commercial research")
+    c["smpl_license_checkbox"] = gr.Checkbox(
+        False, label=f"I have read and accept the SMPL licence ({SMPL_LICENSE_URL}): non-commercial research"
+    )
     c["smpl_download_button"] = gr.Button("Download the SMPL neutral model")
     c["download_status"] = gr.Markdown()
     c["weights_table"] = gr.Dataframe(label="Files", interactive=False, wrap=True)
@@ -248,68 +300,178 @@ def _wire(c: dict, event, handler, inputs: tuple[str, ...], outputs: tuple[str, 
     event(by_position(handler, outputs), [c[name] for name in inputs], [c[name] for name in outputs], **options)
 
 
-ANALYSIS_INPUTS = ("image_input", "method_checkboxes", "fov_slider", "opacity_slider", "keypoints_checkbox",
-                   "side_view_checkbox", "refine_checkbox", "people_picker", "box_text")
+ANALYSIS_INPUTS = (
+    "image_input",
+    "method_checkboxes",
+    "fov_slider",
+    "opacity_slider",
+    "keypoints_checkbox",
+    "side_view_checkbox",
+    "refine_checkbox",
+    "people_picker",
+    "box_text",
+)
 
 
 def _wire_compare(c: dict) -> None:
     inputs, session = ANALYSIS_INPUTS, ("session",)
     # preprocess=False: the handler reads the uploaded file itself, so a broken upload gets core.image_io's
     # message instead of Gradio's generic error.
-    _wire(c, c["run_button"].click, compare.analyse_photo, inputs + session, compare.ANALYSE_OUTPUTS + session,
-          api_name="compare", preprocess=False)
-    _wire(c, c["image_input"].change, compare.photo_field_of_view, ("image_input",), ("fov_slider",),
-          preprocess=False, api_visibility="private")
-    _wire(c, c["image_input"].input, compare.new_photo, session, ("people_picker", "box_text") + session,
-          api_visibility="private")
-    _wire(c, c["people_image"].select, compare.pick_corner, session, ("box_text", "status") + session,
-          api_visibility="private")
-    _wire(c, c["clear_box_button"].click, compare.clear_box, session, ("box_text", "status") + session,
-          api_visibility="private")
-    _wire(c, c["model_methods"].input, compare.show_in_3d, inputs + ("model_methods",) + session,
-          ("model_3d",) + session, api_name="show_in_3d", preprocess=False)
-    _wire(c, c["detail_person"].input, compare.show_person, inputs + ("detail_person",) + session,
-          compare.DETAIL_OUTPUTS + session, api_name="person_details", preprocess=False)
+    _wire(
+        c,
+        c["run_button"].click,
+        compare.analyse_photo,
+        inputs + session,
+        compare.ANALYSE_OUTPUTS + session,
+        api_name="compare",
+        preprocess=False,
+    )
+    _wire(
+        c,
+        c["image_input"].change,
+        compare.photo_field_of_view,
+        ("image_input",),
+        ("fov_slider",),
+        preprocess=False,
+        api_visibility="private",
+    )
+    _wire(
+        c,
+        c["image_input"].input,
+        compare.new_photo,
+        session,
+        ("people_picker", "box_text") + session,
+        api_visibility="private",
+    )
+    _wire(
+        c,
+        c["people_image"].select,
+        compare.pick_corner,
+        session,
+        ("box_text", "status") + session,
+        api_visibility="private",
+    )
+    _wire(
+        c,
+        c["clear_box_button"].click,
+        compare.clear_box,
+        session,
+        ("box_text", "status") + session,
+        api_visibility="private",
+    )
+    _wire(
+        c,
+        c["model_methods"].input,
+        compare.show_in_3d,
+        inputs + ("model_methods",) + session,
+        ("model_3d",) + session,
+        api_name="show_in_3d",
+        preprocess=False,
+    )
+    _wire(
+        c,
+        c["detail_person"].input,
+        compare.show_person,
+        inputs + ("detail_person",) + session,
+        compare.DETAIL_OUTPUTS + session,
+        api_name="person_details",
+        preprocess=False,
+    )
     heatmap_pair = functools.partial(gr.on, [c["heatmap_a"].input, c["heatmap_b"].input])
-    _wire(c, heatmap_pair, compare.show_heatmap, inputs + ("detail_person", "heatmap_a", "heatmap_b") + session,
-          ("heatmap_image", "heatmap_note") + session, api_name="heatmap", preprocess=False)
-    _wire(c, c["bundle_button"].click, compare.make_bundle, inputs + session, ("bundle_file",) + session,
-          api_name="bundle", preprocess=False)
+    _wire(
+        c,
+        heatmap_pair,
+        compare.show_heatmap,
+        inputs + ("detail_person", "heatmap_a", "heatmap_b") + session,
+        ("heatmap_image", "heatmap_note") + session,
+        api_name="heatmap",
+        preprocess=False,
+    )
+    _wire(
+        c,
+        c["bundle_button"].click,
+        compare.make_bundle,
+        inputs + session,
+        ("bundle_file",) + session,
+        api_name="bundle",
+        preprocess=False,
+    )
 
 
 def _wire_benchmark(c: dict) -> None:
     session = ("session",)
-    _wire(c, c["benchmark_load_button"].click, benchmark.load_benchmark, ("benchmark_source", "pw3d_folder") + session,
-          ("benchmark_sample", "benchmark_status") + session, api_name="benchmark_load")
-    _wire(c, c["benchmark_run_button"].click, benchmark.run_benchmark,
-          ("benchmark_sample", "benchmark_methods", "fov_slider") + session,
-          ("benchmark_gallery", "benchmark_summary", "benchmark_joints", "benchmark_status") + session,
-          api_name="benchmark_score")
-    _wire(c, c["benchmark_all_button"].click, benchmark.run_all, ("benchmark_methods", "fov_slider") + session,
-          ("benchmark_summary", "benchmark_status") + session, api_name="benchmark_all")
+    _wire(
+        c,
+        c["benchmark_load_button"].click,
+        benchmark.load_benchmark,
+        ("benchmark_source", "pw3d_folder") + session,
+        ("benchmark_sample", "benchmark_status") + session,
+        api_name="benchmark_load",
+    )
+    _wire(
+        c,
+        c["benchmark_run_button"].click,
+        benchmark.run_benchmark,
+        ("benchmark_sample", "benchmark_methods", "fov_slider") + session,
+        ("benchmark_gallery", "benchmark_summary", "benchmark_joints", "benchmark_status") + session,
+        api_name="benchmark_score",
+    )
+    _wire(
+        c,
+        c["benchmark_all_button"].click,
+        benchmark.run_all,
+        ("benchmark_methods", "fov_slider") + session,
+        ("benchmark_summary", "benchmark_status") + session,
+        api_name="benchmark_all",
+    )
 
 
 def _wire_live(c: dict) -> None:
-    _wire(c, c["webcam_input"].stream, live.live_frame, ("webcam_input", "live_method", "session"),
-          ("live_output", "live_status", "session"), stream_every=LIVE_STREAM_EVERY_S, time_limit=300,
-          concurrency_limit=1, api_name="live_frame")
+    _wire(
+        c,
+        c["webcam_input"].stream,
+        live.live_frame,
+        ("webcam_input", "live_method", "session"),
+        ("live_output", "live_status", "session"),
+        stream_every=LIVE_STREAM_EVERY_S,
+        time_limit=300,
+        concurrency_limit=1,
+        api_name="live_frame",
+    )
 
 
 def _wire_video(c: dict) -> None:
-    _wire(c, c["video_button"].click, video.run_video,
-          ("video_input", "video_method", "video_smooth", "video_max_frames", "session"),
-          ("video_output", "video_files", "video_status", "session"), api_name="video",
-          concurrency_limit=1)  # a clip holds the CPU for minutes: one at a time
+    _wire(
+        c,
+        c["video_button"].click,
+        video.run_video,
+        ("video_input", "video_method", "video_smooth", "video_max_frames", "session"),
+        ("video_output", "video_files", "video_status", "session"),
+        api_name="video",
+        concurrency_limit=1,
+    )  # a clip holds the CPU for minutes: one at a time
 
 
 def _wire_setup(demo: gr.Blocks, c: dict) -> None:
     refreshed = setup.REFRESHED
     _wire(c, demo.load, setup.refresh, (), refreshed, api_name="setup_refresh")
     for method in NETWORK_METHODS:
-        _wire(c, c[f"download_{method}"].click, setup.download_handler(method), (),
-              ("download_status",) + refreshed, api_name=f"download_{method}")
-    _wire(c, c["smpl_download_button"].click, setup.download_smpl, ("smpl_license_checkbox",),
-          ("download_status",) + refreshed, api_name="download_smpl")
+        _wire(
+            c,
+            c[f"download_{method}"].click,
+            setup.download_handler(method),
+            (),
+            ("download_status",) + refreshed,
+            api_name=f"download_{method}",
+        )
+    _wire(
+        c,
+        c["smpl_download_button"].click,
+        setup.download_smpl,
+        ("smpl_license_checkbox",),
+        ("download_status",) + refreshed,
+        api_name="download_smpl",
+    )
 
 
 def queue_options(settings: AppSettings) -> dict:
@@ -318,5 +480,11 @@ def queue_options(settings: AppSettings) -> dict:
 
 def launch_options(settings: AppSettings) -> dict:
     """launch() arguments: bind address, the one folder served besides the app's own files, look."""
-    return {"server_name": settings.host, "server_port": settings.port, "allowed_paths": [str(EXAMPLES_DIR)],
-            "theme": gr.themes.Soft(), "css": CSS, "show_error": True}
+    return {
+        "server_name": settings.host,
+        "server_port": settings.port,
+        "allowed_paths": [str(EXAMPLES_DIR)],
+        "theme": gr.themes.Soft(),
+        "css": CSS,
+        "show_error": True,
+    }

@@ -1,4 +1,5 @@
 """python -m bench [--quick] [--out docs/bench] [--only models pipeline ...]: measure and write the tables."""
+
 from __future__ import annotations
 
 import argparse
@@ -18,15 +19,29 @@ OPEN_MODEL_GROUPS = ("pipeline", "memory", "app")
 QUICK_SKIPS = {"app": "not in --quick (starting the web server alone takes most of its 2 minutes)"}
 # (label, row before, row after) for the before/after table.
 RATIOS = [
-    ("HMR network, batch 1: eager → ONNX Runtime", "HMR network, batch 1 (eager PyTorch)", "HMR network, batch 1 (ONNX Runtime)"),
-    ("HMR network, batch 1: eager → TorchScript frozen", "HMR network, batch 1 (eager PyTorch)",
-     "HMR network, batch 1 (TorchScript frozen, BN folded)"),
-    ("HMR network, batch 1: eager → torch.compile", "HMR network, batch 1 (eager PyTorch)",
-     "HMR network, batch 1 (torch.compile, inductor + freezing)"),
+    (
+        "HMR network, batch 1: eager → ONNX Runtime",
+        "HMR network, batch 1 (eager PyTorch)",
+        "HMR network, batch 1 (ONNX Runtime)",
+    ),
+    (
+        "HMR network, batch 1: eager → TorchScript frozen",
+        "HMR network, batch 1 (eager PyTorch)",
+        "HMR network, batch 1 (TorchScript frozen, BN folded)",
+    ),
+    (
+        "HMR network, batch 1: eager → torch.compile",
+        "HMR network, batch 1 (eager PyTorch)",
+        "HMR network, batch 1 (torch.compile, inductor + freezing)",
+    ),
 ] + [
-    (f"{label} predict, batch {batch}: PyTorch → ONNX Runtime", f"{label} predict, batch {batch} (PyTorch)",
-     f"{label} predict, batch {batch} (ONNX Runtime)")
-    for label in ("HMR", "SPIN-GTA", "HybrIK") for batch in (1, 4, 16)
+    (
+        f"{label} predict, batch {batch}: PyTorch → ONNX Runtime",
+        f"{label} predict, batch {batch} (PyTorch)",
+        f"{label} predict, batch {batch} (ONNX Runtime)",
+    )
+    for label in ("HMR", "SPIN-GTA", "HybrIK")
+    for batch in (1, 4, 16)
 ]
 
 

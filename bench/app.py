@@ -1,5 +1,6 @@
 """The running app (`python app.py` in a subprocess, core.testing.app_server, on the benchmark's data) through
 gradio_client: one request, 4 concurrent clients, and the app process's peak memory with every model loaded."""
+
 from __future__ import annotations
 
 import time
@@ -29,11 +30,20 @@ def run(results: Results, quick: bool, work: Path) -> None:
         client = Client(app.url, verbose=False)
         compare(client)  # warm-up: every model loads
         single = time_call(lambda: compare(client), 2 if quick else 6, warmup=0)
-        results.add_time(GROUP, "one /compare request (one person, 4 methods, 1 client)", single,
-                         note="upload, analyse, render, 3D scene, tables, download")
+        results.add_time(
+            GROUP,
+            "one /compare request (one person, 4 methods, 1 client)",
+            single,
+            note="upload, analyse, render, 3D scene, tables, download",
+        )
         concurrent(results, app.url, requests_per_client=1 if quick else 3)
-        results.add_value(GROUP, "app peak RSS, all models loaded (VmHWM)", peak_rss_mb(app.process.pid), "MB",
-                          note="after the requests above")
+        results.add_value(
+            GROUP,
+            "app peak RSS, all models loaded (VmHWM)",
+            peak_rss_mb(app.process.pid),
+            "MB",
+            note="after the requests above",
+        )
 
 
 def compare(client) -> tuple:
@@ -61,10 +71,20 @@ def concurrent(results: Results, url: str, requests_per_client: int) -> None:
     with ThreadPoolExecutor(CLIENTS) as pool:
         latencies = [s for client_seconds in pool.map(one_client, clients) for s in client_seconds]
     wall = time.perf_counter() - start
-    results.add_value(GROUP, f"throughput, {CLIENTS} concurrent clients", len(latencies) / wall, "requests/s",
-                      runs=len(latencies))
+    results.add_value(
+        GROUP, f"throughput, {CLIENTS} concurrent clients", len(latencies) / wall, "requests/s", runs=len(latencies)
+    )
     timing = timing_of(latencies)
-    results.add_time(GROUP, f"latency, {CLIENTS} concurrent clients", timing,
-                     note=f"p95 {1000 * np.percentile(latencies, 95):.0f} ms")
-    results.add_value(GROUP, f"p95 latency, {CLIENTS} concurrent clients", 1000 * float(np.percentile(latencies, 95)),
-                      "ms", runs=len(latencies))
+    results.add_time(
+        GROUP,
+        f"latency, {CLIENTS} concurrent clients",
+        timing,
+        note=f"p95 {1000 * np.percentile(latencies, 95):.0f} ms",
+    )
+    results.add_value(
+        GROUP,
+        f"p95 latency, {CLIENTS} concurrent clients",
+        1000 * float(np.percentile(latencies, 95)),
+        "ms",
+        runs=len(latencies),
+    )

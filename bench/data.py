@@ -7,6 +7,7 @@ instead (a real body, with twice SMPL's triangles, so its figures err on the slo
 "open")` hides the stand-in. The weights are random with HMR's mean camera kept, so meshes land on the
 person. Random weights run exactly as fast as the official ones.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -28,8 +29,9 @@ def write_bench_data(root: Path) -> Path:
     if all((root / "checkpoints" / checkpoint_path(m).name).is_file() for m in NETWORK_METHODS):
         return root
     write_app_data(root)
-    shutil.copytree(root / "body_models", root / "body_models_open",
-                    ignore=shutil.ignore_patterns("smpl", "basicModel_*"))
+    shutil.copytree(
+        root / "body_models", root / "body_models_open", ignore=shutil.ignore_patterns("smpl", "basicModel_*")
+    )
     return root
 
 

@@ -1,4 +1,5 @@
 """Peak resident memory: of a fresh process with every model loaded (core only), and of any process by pid."""
+
 from __future__ import annotations
 
 import subprocess
@@ -25,10 +26,21 @@ print(open("/proc/self/status").read())
 
 
 def run(results: Results, quick: bool) -> None:
-    completed = subprocess.run([sys.executable, "-c", LOAD_EVERYTHING], cwd=REPO_ROOT, capture_output=True, text=True,
-                               check=True, env=data_environment())
-    results.add_value(GROUP, "peak RSS of one analysis with all models loaded (no web server)",
-                      _field_mb(completed.stdout, "VmHWM"), "MB", note="3 networks + ONNX Runtime sessions, MediaPipe, renderer")
+    completed = subprocess.run(
+        [sys.executable, "-c", LOAD_EVERYTHING],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=data_environment(),
+    )
+    results.add_value(
+        GROUP,
+        "peak RSS of one analysis with all models loaded (no web server)",
+        _field_mb(completed.stdout, "VmHWM"),
+        "MB",
+        note="3 networks + ONNX Runtime sessions, MediaPipe, renderer",
+    )
 
 
 def peak_rss_mb(pid: int) -> float:

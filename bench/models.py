@@ -1,5 +1,6 @@
 """Forward latency per method (crop + network + body model, and HybrIK's IK), plain PyTorch against core.networks.onnx,
 and the inference backends tried for the HMR network."""
+
 from __future__ import annotations
 
 import copy
@@ -39,8 +40,13 @@ def run(results: Results, quick: bool) -> None:
                     continue
                 model.fast_network = network
                 timing = time_call(lambda: _predict(model, image, boxes), runs, warmup=2)
-                results.add_time(GROUP, f"{method_label(method)} predict, batch {batch} ({backend})", timing, per=1,
-                                 note=f"{1000 * timing.median_s / batch:.1f} ms per person" if batch > 1 else "")
+                results.add_time(
+                    GROUP,
+                    f"{method_label(method)} predict, batch {batch} ({backend})",
+                    timing,
+                    per=1,
+                    note=f"{1000 * timing.median_s / batch:.1f} ms per person" if batch > 1 else "",
+                )
         model.fast_network = accelerated
     network_backends(results, quick)
 
@@ -61,18 +67,23 @@ def network_backends(results: Results, quick: bool) -> None:
         channels_last = copy.deepcopy(model).to(memory_format=torch.channels_last)
         cl_images = images.contiguous(memory_format=torch.channels_last)
         _check(channels_last(cl_images).rotmats, reference, "channels-last")
-        results.add_time(GROUP, "HMR network, batch 1 (eager, channels-last)",
-                         time_call(lambda: channels_last(cl_images), runs, 2))
+        results.add_time(
+            GROUP, "HMR network, batch 1 (eager, channels-last)", time_call(lambda: channels_last(cl_images), runs, 2)
+        )
     frozen = _torchscript(model, images)
     with torch.inference_mode():
         _check(frozen(images)[0], reference, "TorchScript")
-        results.add_time(GROUP, "HMR network, batch 1 (TorchScript frozen, BN folded)", time_call(lambda: frozen(images), runs, 2))
+        results.add_time(
+            GROUP, "HMR network, batch 1 (TorchScript frozen, BN folded)", time_call(lambda: frozen(images), runs, 2)
+        )
     if not quick:
         _compiled(results, model, images, reference, runs)
     if onnx.onnxruntime_available():
         onnx.accelerate(model, "onnxruntime")
         _check(model.fast_network(images).rotmats, reference, "ONNX Runtime")
-        results.add_time(GROUP, "HMR network, batch 1 (ONNX Runtime)", time_call(lambda: model.fast_network(images), runs, 2))
+        results.add_time(
+            GROUP, "HMR network, batch 1 (ONNX Runtime)", time_call(lambda: model.fast_network(images), runs, 2)
+        )
 
 
 def _torchscript(model, images):
@@ -100,9 +111,12 @@ def _compiled(results: Results, model, images, reference, runs: int) -> None:
         compiled = torch.compile(model)
         _check(compiled(images).rotmats, reference, "torch.compile")
         compile_s = time.perf_counter() - start
-        results.add_time(GROUP, "HMR network, batch 1 (torch.compile, inductor + freezing)",
-                         time_call(lambda: compiled(images), runs, 2),
-                         note=f"first call (compile) {compile_s:.0f} s; recompiles per new batch size")
+        results.add_time(
+            GROUP,
+            "HMR network, batch 1 (torch.compile, inductor + freezing)",
+            time_call(lambda: compiled(images), runs, 2),
+            note=f"first call (compile) {compile_s:.0f} s; recompiles per new batch size",
+        )
     inductor_config.freezing = False
 
 

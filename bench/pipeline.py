@@ -1,4 +1,5 @@
 """Detection, keypoint fit, rendering, whole requests (what the app's Compare tab does) and live webcam mode."""
+
 from __future__ import annotations
 
 import time
@@ -29,7 +30,9 @@ def run(results: Results, quick: bool) -> None:
     one, group = load_image(ONE_PERSON), load_image(GROUP_PHOTO)
     for name, loaded in (("one person, 640×425", one), (f"group photo, {group.size[1]}×{group.size[0]}", group)):
         timing = time_call(lambda: detect_people(loaded.rgb), 2 if quick else 8, warmup=1)
-        results.add_time(GROUP, f"detection per image ({name})", timing, note=f"{len(detect_people(loaded.rgb).people)} people")
+        results.add_time(
+            GROUP, f"detection per image ({name})", timing, note=f"{len(detect_people(loaded.rgb).people)} people"
+        )
     keypoint_fit(results, one, quick)
     rendering(results, one, quick)
     whole_request(results, one, "one person, 4 methods, rendered side by side", 2 if quick else 8)
@@ -55,12 +58,17 @@ def rendering(results: Results, loaded, quick: bool) -> None:
     meshes = method_meshes(result, "hmr")
     photo, K = result.image.rgb, result.K
     runs = 4 if quick else 15
-    results.add_time(GROUP, f"render one overlay ({renderer_info()})", time_call(lambda: render_overlay(photo, meshes, K), runs, 2))
+    results.add_time(
+        GROUP, f"render one overlay ({renderer_info()})", time_call(lambda: render_overlay(photo, meshes, K), runs, 2)
+    )
     software = SoftwareRenderer()
     height, width = photo.shape[:2]
     background = photo.astype(np.float32) / 255.0
-    results.add_time(GROUP, "render one overlay (software rasteriser)",
-                     time_call(lambda: composite(software.render(meshes, K, height, width), background, 0.8), runs, 1))
+    results.add_time(
+        GROUP,
+        "render one overlay (software rasteriser)",
+        time_call(lambda: composite(software.render(meshes, K, height, width), background, 0.8), runs, 1),
+    )
 
 
 def whole_request(results: Results, loaded, name: str, runs: int) -> None:
@@ -76,7 +84,9 @@ def whole_request(results: Results, loaded, name: str, runs: int) -> None:
         seconds.append(time.perf_counter() - start)
         for stage, value in {**result.timings, "render_views": views.seconds}.items():
             stages.setdefault(stage, []).append(value)
-    note = ", ".join(f"{stage} {1000 * np.median(values):.0f} ms" for stage, values in stages.items() if np.median(values) > 0.002)
+    note = ", ".join(
+        f"{stage} {1000 * np.median(values):.0f} ms" for stage, values in stages.items() if np.median(values) > 0.002
+    )
     results.add_time(GROUP, f"whole request ({name}; {len(result.people)} people)", timing_of(seconds), note=note)
 
 
@@ -111,5 +121,11 @@ def live(results: Results, quick: bool) -> None:
             live_frame(frame, LIVE_METHOD, session)
         session.live_drawing.result()  # the last frame is still being drawn
         seconds = time.perf_counter() - start
-        results.add_value(GROUP, f"live webcam mode, {LIVE_METHOD.upper()}, {name} (768×432 frames)",
-                          (len(frames) - 1) / seconds, "frames/s", runs=len(frames) - 1, note="app.tabs.live.live_frame")
+        results.add_value(
+            GROUP,
+            f"live webcam mode, {LIVE_METHOD.upper()}, {name} (768×432 frames)",
+            (len(frames) - 1) / seconds,
+            "frames/s",
+            runs=len(frames) - 1,
+            note="app.tabs.live.live_frame",
+        )

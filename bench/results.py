@@ -1,4 +1,5 @@
 """Rows of measurements → docs/bench/results.json and a Markdown table."""
+
 from __future__ import annotations
 
 import json
@@ -33,11 +34,21 @@ class Results:
 
     def add_time(self, group: str, name: str, timing: Timing, per: int = 1, note: str = "") -> Row:
         """A latency row in ms; `per` divides the times (e.g. per person of a batch)."""
-        row = Row(group, name, 1000 * timing.median_s / per, "ms", 1000 * timing.q1_s / per,
-                  1000 * timing.q3_s / per, timing.runs, note)
+        row = Row(
+            group,
+            name,
+            1000 * timing.median_s / per,
+            "ms",
+            1000 * timing.q1_s / per,
+            1000 * timing.q3_s / per,
+            timing.runs,
+            note,
+        )
         self.rows.append(row)
-        print(f"  {name}: {row.value:.1f} ms (IQR {row.q1:.1f}-{row.q3:.1f}, {row.runs} runs, load {row.load_average[0]})",
-              flush=True)
+        print(
+            f"  {name}: {row.value:.1f} ms (IQR {row.q1:.1f}-{row.q3:.1f}, {row.runs} runs, load {row.load_average[0]})",
+            flush=True,
+        )
         return row
 
     def add_value(self, group: str, name: str, value: float, unit: str, note: str = "", runs: int | None = None) -> Row:
@@ -52,17 +63,25 @@ class Results:
             earlier = json.loads(path.read_text())
             self.rows = [Row(**row) for row in earlier["rows"] if row["group"] not in rerun] + self.rows
             self.skipped = {**{k: v for k, v in earlier["skipped"].items() if k not in rerun}, **self.skipped}
-            self.note = (f"groups {', '.join(sorted(rerun))} re-run on {time.strftime('%Y-%m-%d %H:%M')} "
-                         f"(the time above is theirs); the other groups' rows are from the earlier run")
+            self.note = (
+                f"groups {', '.join(sorted(rerun))} re-run on {time.strftime('%Y-%m-%d %H:%M')} "
+                f"(the time above is theirs); the other groups' rows are from the earlier run"
+            )
 
     def find(self, name: str) -> Row | None:
         return next((row for row in self.rows if row.name == name), None)
 
     def write(self, folder: Path, ratios: list[tuple[str, str, str]] = ()) -> tuple[Path, Path]:
         folder.mkdir(parents=True, exist_ok=True)
-        data = {"machine": self.machine, "mode": self.mode, "seconds": round(time.time() - self.started, 1),
-                "skipped": self.skipped, "rows": [row.__dict__ for row in self.rows],
-                "ratios": self.ratios(ratios), "note": self.note}
+        data = {
+            "machine": self.machine,
+            "mode": self.mode,
+            "seconds": round(time.time() - self.started, 1),
+            "skipped": self.skipped,
+            "rows": [row.__dict__ for row in self.rows],
+            "ratios": self.ratios(ratios),
+            "note": self.note,
+        }
         json_path, md_path = folder / "results.json", folder / "results.md"
         json_path.write_text(json.dumps(data, indent=1) + "\n")
         md_path.write_text(markdown(data))
@@ -74,36 +93,57 @@ class Results:
         for label, before, after in pairs:
             a, b = self.find(before), self.find(after)
             if a is not None and b is not None and b.value > 0:
-                found.append({"what": label, "before": a.value, "after": b.value, "unit": a.unit,
-                              "speedup": round(a.value / b.value, 2)})
+                found.append(
+                    {
+                        "what": label,
+                        "before": a.value,
+                        "after": b.value,
+                        "unit": a.unit,
+                        "speedup": round(a.value / b.value, 2),
+                    }
+                )
         return found
 
 
 def markdown(data: dict) -> str:
     m = data["machine"]
-    lines = [
-        f"# Benchmarks ({data['mode']} run, {data['seconds']:.0f} s)", "",
-        f"- CPU: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB; GPU: {m['gpu'] or 'none'}",
-        f"- Python {m['python']}, torch {m['torch']} ({m['torch_threads']} threads, {m['torch_interop_threads']} "
-        f"inter-op), onnxruntime {m['onnxruntime'] or 'not installed'}",
-        f"- Load average at start: {m['load_average_at_start']} (each row has its own; the benchmark's own "
-        f"{m['torch_threads']} threads account for about {m['torch_threads']}, more means other jobs shared the "
-        "machine: compare medians and ratios)",
-        "- Body model: models and training use a stand-in SMPL (SMPL's sizes, random values); pipeline, memory and "
-        "app use the bundled open body model, whose real body shape makes drawing cost what it costs on a photo "
-        "(bench/data.py)",
-    ] + ([f"- {data['note']}"] if data.get("note") else []) + [""]
+    lines = (
+        [
+            f"# Benchmarks ({data['mode']} run, {data['seconds']:.0f} s)",
+            "",
+            f"- CPU: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB; GPU: {m['gpu'] or 'none'}",
+            f"- Python {m['python']}, torch {m['torch']} ({m['torch_threads']} threads, {m['torch_interop_threads']} "
+            f"inter-op), onnxruntime {m['onnxruntime'] or 'not installed'}",
+            f"- Load average at start: {m['load_average_at_start']} (each row has its own; the benchmark's own "
+            f"{m['torch_threads']} threads account for about {m['torch_threads']}, more means other jobs shared the "
+            "machine: compare medians and ratios)",
+            "- Body model: models and training use a stand-in SMPL (SMPL's sizes, random values); pipeline, memory and "
+            "app use the bundled open body model, whose real body shape makes drawing cost what it costs on a photo "
+            "(bench/data.py)",
+        ]
+        + ([f"- {data['note']}"] if data.get("note") else [])
+        + [""]
+    )
     if data["ratios"]:
         lines += ["## Before / after", "", "| what | before | after | speed-up |", "|---|---:|---:|---:|"]
-        lines += [f"| {r['what']} | {r['before']:.1f} {r['unit']} | {r['after']:.1f} {r['unit']} | ×{r['speedup']} |"
-                  for r in data["ratios"]]
+        lines += [
+            f"| {r['what']} | {r['before']:.1f} {r['unit']} | {r['after']:.1f} {r['unit']} | ×{r['speedup']} |"
+            for r in data["ratios"]
+        ]
         lines.append("")
     for group in dict.fromkeys(row["group"] for row in data["rows"]):
-        lines += [f"## {group}", "", "| measurement | median | IQR | runs | load | note |", "|---|---:|---:|---:|---:|---|"]
+        lines += [
+            f"## {group}",
+            "",
+            "| measurement | median | IQR | runs | load | note |",
+            "|---|---:|---:|---:|---:|---|",
+        ]
         for row in (r for r in data["rows"] if r["group"] == group):
             iqr = f"{row['q1']:.1f}–{row['q3']:.1f}" if row["q1"] is not None else ""
-            lines.append(f"| {row['name']} | {row['value']:.1f} {row['unit']} | {iqr} | {row['runs'] or ''} | "
-                         f"{row['load_average'][0]} | {row['note']} |")
+            lines.append(
+                f"| {row['name']} | {row['value']:.1f} {row['unit']} | {iqr} | {row['runs'] or ''} | "
+                f"{row['load_average'][0]} | {row['note']} |"
+            )
         lines.append("")
     if data["skipped"]:
         lines += ["## Not measured", ""] + [f"- {group}: {why}" for group, why in data["skipped"].items()] + [""]

@@ -1,4 +1,5 @@
 """Repeated timing with warm-up (median and interquartile range) and the machine description."""
+
 from __future__ import annotations
 
 import os
@@ -63,10 +64,15 @@ def machine() -> dict:
 
         ort = onnxruntime.__version__
     return {
-        "cpu": cpu_model(), "cores": os.cpu_count(), "gpu": gpu_name(),
+        "cpu": cpu_model(),
+        "cores": os.cpu_count(),
+        "gpu": gpu_name(),
         "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
-        "python": platform.python_version(), "torch": torch.__version__, "onnxruntime": ort,
-        "torch_threads": torch.get_num_threads(), "torch_interop_threads": torch.get_num_interop_threads(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "onnxruntime": ort,
+        "torch_threads": torch.get_num_threads(),
+        "torch_interop_threads": torch.get_num_interop_threads(),
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
     }
 

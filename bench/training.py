@@ -1,4 +1,5 @@
 """Evaluation throughput on a synthetic 3DPW-format set (train.synth) and training throughput per method."""
+
 from __future__ import annotations
 
 import time
@@ -49,13 +50,20 @@ def evaluation(results: Results, root: Path, method: str, batch_size: int) -> No
     model = load_model(inference.require_checkpoint(method), method, inference.default_body_model(), device)
     bodies = evaluation_module.load_eval_bodies(method, device)
     run_evaluation = evaluation_module.run_evaluation
-    run_evaluation(model, method, data, bodies, device, batch_size=batch_size, limit=batch_size, workers=0, progress=False)
+    run_evaluation(
+        model, method, data, bodies, device, batch_size=batch_size, limit=batch_size, workers=0, progress=False
+    )
     start = time.perf_counter()
     result = run_evaluation(model, method, data, bodies, device, batch_size=batch_size, workers=0, progress=False)
     seconds = time.perf_counter() - start
-    results.add_value(GROUP, f"3DPW-format evaluation, {method_label(method)} (batch {batch_size})",
-                      len(result.indices) / seconds, "samples/s", runs=len(result.indices),
-                      note="synthetic set, stand-in SMPL, one process, plain PyTorch")
+    results.add_value(
+        GROUP,
+        f"3DPW-format evaluation, {method_label(method)} (batch {batch_size})",
+        len(result.indices) / seconds,
+        "samples/s",
+        runs=len(result.indices),
+        note="synthetic set, stand-in SMPL, one process, plain PyTorch",
+    )
 
 
 def training(results: Results, root: Path, run_dir: Path, method: str, batch_size: int, steps: int) -> None:
@@ -69,8 +77,9 @@ def training(results: Results, root: Path, run_dir: Path, method: str, batch_siz
     trainer = build_trainer(config, run_dir, root)
     trainer.set_train_mode()
     trainer.sampler.set_epoch(0, start_batch=0)
-    loader = DataLoader(trainer.train_set, batch_size=trainer.sampler.batch_size, sampler=trainer.sampler,
-                        num_workers=0, drop_last=True)
+    loader = DataLoader(
+        trainer.train_set, batch_size=trainer.sampler.batch_size, sampler=trainer.sampler, num_workers=0, drop_last=True
+    )
     seconds = []
     for index, batch in enumerate(loader):
         start = time.perf_counter()
@@ -78,6 +87,12 @@ def training(results: Results, root: Path, run_dir: Path, method: str, batch_siz
         if index > 0:  # the first step allocates
             seconds.append(time.perf_counter() - start)
     timing = timing_of(seconds)
-    results.add_value(GROUP, f"training, {method_label(method)} (batch {batch_size})", batch_size / timing.median_s,
-                      "samples/s", runs=len(seconds), note=f"{1000 * timing.median_s:.0f} ms per step; data loading excluded"
-                      + ("; without the discriminator" if method == "hmr" else ""))
+    results.add_value(
+        GROUP,
+        f"training, {method_label(method)} (batch {batch_size})",
+        batch_size / timing.median_s,
+        "samples/s",
+        runs=len(seconds),
+        note=f"{1000 * timing.median_s:.0f} ms per step; data loading excluded"
+        + ("; without the discriminator" if method == "hmr" else ""),
+    )

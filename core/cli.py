@@ -1,4 +1,5 @@
 """What the command lines share (python -m core.demo, core.video)."""
+
 from __future__ import annotations
 
 import logging

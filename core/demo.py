@@ -11,6 +11,7 @@ overlay in a row, side views under them), the single views, meshes, scene.glb, p
 how to get them; a photo that cannot be read or shows nobody is reported and the next one is
 processed. The exit status is 1 only when no photo gave a result.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,22 +54,42 @@ def parse_box(text: str) -> tuple[float, float, float, float]:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core.demo", description=__doc__.split("\n\n")[0])
     parser.add_argument("photos", nargs="+", type=Path, metavar="PHOTO", help="image files (JPEG, PNG, ...)")
-    parser.add_argument("--methods", type=parse_methods, default=METHOD_IDS,
-                        help=f"comma-separated, from {','.join(METHOD_IDS)} (default: all)")
+    parser.add_argument(
+        "--methods",
+        type=parse_methods,
+        default=METHOD_IDS,
+        help=f"comma-separated, from {','.join(METHOD_IDS)} (default: all)",
+    )
     parser.add_argument("--out", type=Path, required=True, help="output folder; one sub-folder per photo")
-    parser.add_argument("--fov", type=float, default=None,
-                        help="diagonal field of view of the photo's camera in degrees (default: from the photo's EXIF "
-                             f"35 mm-equivalent focal length, else {DEFAULT_FOV_DEG:.2f})")
+    parser.add_argument(
+        "--fov",
+        type=float,
+        default=None,
+        help="diagonal field of view of the photo's camera in degrees (default: from the photo's EXIF "
+        f"35 mm-equivalent focal length, else {DEFAULT_FOV_DEG:.2f})",
+    )
     parser.add_argument("--refine", action="store_true", help="also refine each network's result with the keypoint fit")
     parser.add_argument("--opacity", type=float, default=0.8, help="mesh opacity over the photo, 0..1 (default 0.8)")
-    parser.add_argument("--keypoints", action="store_true",
-                        help="draw MediaPipe's landmarks (white) and each method's joints (its colour)")
+    parser.add_argument(
+        "--keypoints",
+        action="store_true",
+        help="draw MediaPipe's landmarks (white) and each method's joints (its colour)",
+    )
     parser.add_argument("--top-view", action="store_true", help="also render views from above")
-    parser.add_argument("--body-model", choices=("auto", "smpl", "open"), default="auto",
-                        help="'auto': SMPL when its file is present, else the open body model")
-    parser.add_argument("--box", type=parse_box, action="append", metavar="x0,y0,x1,y1",
-                        help="a person's box in the photo's pixels, instead of detection (repeat for more people; "
-                             "used for every photo)")
+    parser.add_argument(
+        "--body-model",
+        choices=("auto", "smpl", "open"),
+        default="auto",
+        help="'auto': SMPL when its file is present, else the open body model",
+    )
+    parser.add_argument(
+        "--box",
+        type=parse_box,
+        action="append",
+        metavar="x0,y0,x1,y1",
+        help="a person's box in the photo's pixels, instead of detection (repeat for more people; "
+        "used for every photo)",
+    )
     return parser
 
 
@@ -77,8 +98,13 @@ def options_for(args: argparse.Namespace, image: LoadedImage) -> PipelineOptions
     boxes = None
     if args.box:
         boxes = [image.to_processing(np.reshape(box, (2, 2))).reshape(4).tolist() for box in args.box]
-    return PipelineOptions(methods=args.methods, fov_deg=args.fov, refine_with_keypoints=args.refine,
-                           boxes=boxes, body_model=args.body_model)
+    return PipelineOptions(
+        methods=args.methods,
+        fov_deg=args.fov,
+        refine_with_keypoints=args.refine,
+        boxes=boxes,
+        body_model=args.body_model,
+    )
 
 
 def process_photo(path: Path, args: argparse.Namespace, folder: Path, reported: set[str]) -> bool:
@@ -96,9 +122,15 @@ def process_photo(path: Path, args: argparse.Namespace, folder: Path, reported: 
     if not result.people:
         log.warning("%s: no person reconstructed. %s", path, result.message)
         return False
-    log.info("%s: %d %s, %s; wrote %d files to %s (see comparison.png)", path, len(result.people),
-             "person" if len(result.people) == 1 else "people",
-             ", ".join(method_label(m) for m in result.methods), len(files), folder)
+    log.info(
+        "%s: %d %s, %s; wrote %d files to %s (see comparison.png)",
+        path,
+        len(result.people),
+        "person" if len(result.people) == 1 else "people",
+        ", ".join(method_label(m) for m in result.methods),
+        len(files),
+        folder,
+    )
     for line in error_summary(result):
         log.info("  %s", line)
     return True
@@ -108,8 +140,9 @@ def error_summary(result: ImageResult) -> list[str]:
     """One line per person: each method's mean 2D distance to MediaPipe's landmarks."""
     lines = []
     for person in result.people:
-        errors = ", ".join(f"{method_label(m)} {e.mean_pixels:.1f} px ({e.mean_percent:.1f} %)"
-                           for m, e in person.errors_2d.items())
+        errors = ", ".join(
+            f"{method_label(m)} {e.mean_pixels:.1f} px ({e.mean_percent:.1f} %)" for m, e in person.errors_2d.items()
+        )
         lines.append(f"{person_label(person.index)}: mean distance to MediaPipe's landmarks: {errors}")
     return lines
 

@@ -1,5 +1,6 @@
 """Several processes under torchrun (training and evaluation): each process's device, the process group, and
 gathering per-process results. RANK / WORLD_SIZE / LOCAL_RANK come from core.settings.distributed_settings."""
+
 from __future__ import annotations
 
 import torch
@@ -25,8 +26,9 @@ def init_distributed(device: torch.device) -> tuple[int, int]:
     """(rank, world size) from torchrun; joins the process group when world size > 1 (NCCL on CUDA, else gloo)."""
     launch = distributed_settings()
     if launch.world_size > 1 and not dist.is_initialized():
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo", rank=launch.rank,
-                                world_size=launch.world_size)
+        dist.init_process_group(
+            "nccl" if device.type == "cuda" else "gloo", rank=launch.rank, world_size=launch.world_size
+        )
     return launch.rank, launch.world_size
 
 

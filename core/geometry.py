@@ -7,6 +7,7 @@ Conventions used across the project:
 - Rotation matrices act on column vectors; `pose_aa` is axis-angle (radians), quaternions are (w, x, y, z).
 - `cam_weak` is HMR's weak-perspective crop camera (s, tx, ty); `cam_t` is a translation in metres.
 """
+
 from __future__ import annotations
 
 import math
@@ -83,7 +84,7 @@ def similarity_transform_np(source: np.ndarray, target: np.ndarray) -> np.ndarra
     mu1 = s1.mean(axis=1, keepdims=True)
     mu2 = s2.mean(axis=1, keepdims=True)
     x1, x2 = s1 - mu1, s2 - mu2
-    var1 = np.sum(x1 ** 2)
+    var1 = np.sum(x1**2)
     k = x1.dot(x2.T)
     u, _, vh = np.linalg.svd(k)
     v = vh.T
@@ -101,7 +102,7 @@ def similarity_transform(source: torch.Tensor, target: torch.Tensor) -> torch.Te
     mu1 = s1.mean(dim=2, keepdim=True)
     mu2 = s2.mean(dim=2, keepdim=True)
     x1, x2 = s1 - mu1, s2 - mu2
-    var1 = (x1 ** 2).sum(dim=(1, 2))
+    var1 = (x1**2).sum(dim=(1, 2))
     k = x1 @ x2.transpose(1, 2)  # (B, 3, 3)
     u, _, vh = torch.linalg.svd(k)
     v = vh.transpose(1, 2)
@@ -128,7 +129,9 @@ def weak_cam_to_translation(
 
 
 def crop_intrinsics(
-    box_center: torch.Tensor, box_size: torch.Tensor, focal_length: float = HMR_FOCAL_LENGTH,
+    box_center: torch.Tensor,
+    box_size: torch.Tensor,
+    focal_length: float = HMR_FOCAL_LENGTH,
     img_res: float = HMR_IMG_RES,
 ) -> torch.Tensor:
     """Full-image intrinsics (B, 3, 3) equivalent to the crop camera of each square box.
@@ -143,7 +146,10 @@ def crop_intrinsics(
 
 
 def crop_cam_to_full_translation(
-    cam_weak: torch.Tensor, box_center: torch.Tensor, box_size: torch.Tensor, image_hw: tuple[int, int],
+    cam_weak: torch.Tensor,
+    box_center: torch.Tensor,
+    box_size: torch.Tensor,
+    image_hw: tuple[int, int],
     focal_length: float | torch.Tensor,
 ) -> torch.Tensor:
     """Weak-perspective crop camera (B, 3) → translation (B, 3) for a full-image camera.
@@ -235,11 +241,16 @@ def fit_translation(
 def transform_points_2d(points: torch.Tensor, affine: torch.Tensor) -> torch.Tensor:
     """Apply 2×3 affine matrices (B, 2, 3) or (2, 3) to points (B, N, 2)."""
     affine = affine.expand(points.shape[0], 2, 3) if affine.dim() == 2 else affine
-    return torch.einsum("bij,bnj->bni", affine[..., :2].to(points.dtype), points) + affine[:, None, :, 2].to(points.dtype)
+    return torch.einsum("bij,bnj->bni", affine[..., :2].to(points.dtype), points) + affine[:, None, :, 2].to(
+        points.dtype
+    )
 
 
 def root_depth_from_bone_lengths(
-    rays: torch.Tensor, relative_depth: torch.Tensor, parents: tuple[int, ...], bone_lengths: torch.Tensor,
+    rays: torch.Tensor,
+    relative_depth: torch.Tensor,
+    parents: tuple[int, ...],
+    bone_lengths: torch.Tensor,
     iterations: int = 20,
 ) -> torch.Tensor:
     """Depth z (B,) of a skeleton whose joint j lies at rays_j · (z + δ_j), so its bones have given lengths.
@@ -251,14 +262,17 @@ def root_depth_from_bone_lengths(
     children = [j for j, p in enumerate(parents) if p >= 0]
     index_parent = [parents[j] for j in children]
     a = rays[:, children] - rays[:, index_parent]  # (B, K, 3)
-    b = rays[:, children] * relative_depth[:, children, None] - rays[:, index_parent] * relative_depth[:, index_parent, None]
+    b = (
+        rays[:, children] * relative_depth[:, children, None]
+        - rays[:, index_parent] * relative_depth[:, index_parent, None]
+    )
     lengths = bone_lengths[:, children]
     a_norm = a.norm(dim=-1)
-    z = (lengths * a_norm).sum(-1) / (a_norm ** 2).sum(-1).clamp_min(1e-12)
+    z = (lengths * a_norm).sum(-1) / (a_norm**2).sum(-1).clamp_min(1e-12)
     for _ in range(iterations):
         bone = z[:, None, None] * a + b
         norm = bone.norm(dim=-1).clamp_min(1e-9)
         residual = norm - lengths
         jacobian = (a * bone).sum(-1) / norm
-        z = z - (jacobian * residual).sum(-1) / (jacobian ** 2).sum(-1).clamp_min(1e-12)
+        z = z - (jacobian * residual).sum(-1) / (jacobian**2).sum(-1).clamp_min(1e-12)
     return z

@@ -18,6 +18,7 @@ Coordinates: the processing image (`LoadedImage.rgb`) and the original image (th
 EXIF rotation, `original_size`) share the same top-left origin; x and y are continuous pixel
 coordinates (the pixel (i, j) covers [j, j+1) × [i, i+1)). `to_original` / `to_processing` convert.
 """
+
 from __future__ import annotations
 
 import io
@@ -181,7 +182,9 @@ def _pil_to_rgb(image: Image.Image, notes: list[str]) -> np.ndarray:
     try:
         return np.asarray(image.convert("RGB"))
     except ValueError:
-        raise ImageError(f"Pixel format {mode!r} cannot be converted to RGB; save the image as RGB JPEG or PNG.") from None
+        raise ImageError(
+            f"Pixel format {mode!r} cannot be converted to RGB; save the image as RGB JPEG or PNG."
+        ) from None
 
 
 def _array_to_rgb(array: np.ndarray, notes: list[str]) -> np.ndarray:
@@ -189,9 +192,7 @@ def _array_to_rgb(array: np.ndarray, notes: list[str]) -> np.ndarray:
     if array.ndim == 3 and array.shape[2] == 1:
         array = array[..., 0]
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
-        raise ImageError(
-            f"Expected an image array of shape (H, W), (H, W, 3) or (H, W, 4), got {array.shape}."
-        )
+        raise ImageError(f"Expected an image array of shape (H, W), (H, W, 3) or (H, W, 4), got {array.shape}.")
     if array.size == 0:
         raise ImageError(f"The image array is empty (shape {array.shape}).")
     rgb8 = _to_uint8(array, notes)
@@ -243,7 +244,5 @@ def _finish(rgb: np.ndarray, original_hw: tuple[int, int], max_side: int, notes:
     new_w, new_h = max(1, round(original_w * scale)), max(1, round(original_h * scale))
     resized = Image.fromarray(rgb).resize((new_w, new_h), Image.Resampling.LANCZOS)
     if scale < 1.0:
-        notes.append(
-            f"Large image ({original_w}×{original_h}) downscaled to {new_w}×{new_h} for processing."
-        )
+        notes.append(f"Large image ({original_w}×{original_h}) downscaled to {new_w}×{new_h} for processing.")
     return LoadedImage(np.asarray(resized), (original_h, original_w), scale, notes)

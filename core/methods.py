@@ -10,6 +10,7 @@ the input sizes and RGB normalisation are those of each config's test pipeline (
 `Normalize`). Colours are the Okabe-Ito palette, distinguishable over skin tones and for the common forms of
 colour blindness.
 """
+
 from __future__ import annotations
 
 import re
@@ -46,26 +47,56 @@ class Method:
 
 
 METHODS: tuple[Method, ...] = (
-    Method("hmr", "HMR", "HMR", (0.90, 0.62, 0.00), "hmr",  # orange
-           "HMR (ResNet-50 + iterative regressor, with a discriminator)",
-           "resnet50_hmr_pw3d-04f40f58_20211201.pth",
-           f"{_ZOO}/hmr/resnet50_hmr_pw3d-04f40f58_20211201.pth"
-           "?versionId=CAEQHhiBgMD6zJfR6xciIDE0ODQ3OGM2OWJjMTRlNmQ5Y2ZjMWZhMzRkOTFiZDFm",
-           backbone_depth=50, input_size=224, published_3dpw_mm=(112.34, 67.53)),
-    Method("hybrik", "HybrIK", "HybrIK", (0.34, 0.71, 0.91), "hybrik",  # sky blue
-           "HybrIK (ResNet-34 + deconvolution heatmap head)",
-           "resnet34_hybrik_mixed-a61b3c9c_20220211.pth",
-           f"{_ZOO}/hybrik/resnet34_hybrik_mixed-a61b3c9c_20220211.pth"
-           "?versionId=CAEQKhiBgMDx0.Kd9xciIDA2NWFlMGVmNjNkMDQyYzE4NTFmMGJiYjczZWZmM2Rk",
-           backbone_depth=34, input_size=256, published_3dpw_mm=(81.08, 49.02)),
-    Method("spin_gta", "SPIN-GTA", "SPIN-GTA", (0.00, 0.62, 0.45), "hmr",  # bluish green
-           "SPIN-GTA (ResNet-50 + iterative regressor)",
-           "resnet50_spin_gta_ft-2538df81_20220708.pth",
-           f"{_ZOO}/gta_human/resnet50_spin_gta_ft/resnet50_spin_gta_ft-2538df81_20220708.pth"
-           "?versionId=CAEQRBiBgICJxdjujhgiIGQwMTcwOGI5YzdlMTQ1ZjVhYzRhNWZkOTVhY2U3NjFm",
-           backbone_depth=50, input_size=224, published_3dpw_mm=(83.20, 51.98)),
-    Method("fit", "Keypoint fit", "Fit", (0.80, 0.47, 0.65), "fit",  # reddish purple
-           "Keypoint fit (MediaPipe landmarks, inverse kinematics, SMPLify-style refinement; no learned weights)"),
+    Method(
+        "hmr",
+        "HMR",
+        "HMR",
+        (0.90, 0.62, 0.00),
+        "hmr",  # orange
+        "HMR (ResNet-50 + iterative regressor, with a discriminator)",
+        "resnet50_hmr_pw3d-04f40f58_20211201.pth",
+        f"{_ZOO}/hmr/resnet50_hmr_pw3d-04f40f58_20211201.pth"
+        "?versionId=CAEQHhiBgMD6zJfR6xciIDE0ODQ3OGM2OWJjMTRlNmQ5Y2ZjMWZhMzRkOTFiZDFm",
+        backbone_depth=50,
+        input_size=224,
+        published_3dpw_mm=(112.34, 67.53),
+    ),
+    Method(
+        "hybrik",
+        "HybrIK",
+        "HybrIK",
+        (0.34, 0.71, 0.91),
+        "hybrik",  # sky blue
+        "HybrIK (ResNet-34 + deconvolution heatmap head)",
+        "resnet34_hybrik_mixed-a61b3c9c_20220211.pth",
+        f"{_ZOO}/hybrik/resnet34_hybrik_mixed-a61b3c9c_20220211.pth"
+        "?versionId=CAEQKhiBgMDx0.Kd9xciIDA2NWFlMGVmNjNkMDQyYzE4NTFmMGJiYjczZWZmM2Rk",
+        backbone_depth=34,
+        input_size=256,
+        published_3dpw_mm=(81.08, 49.02),
+    ),
+    Method(
+        "spin_gta",
+        "SPIN-GTA",
+        "SPIN-GTA",
+        (0.00, 0.62, 0.45),
+        "hmr",  # bluish green
+        "SPIN-GTA (ResNet-50 + iterative regressor)",
+        "resnet50_spin_gta_ft-2538df81_20220708.pth",
+        f"{_ZOO}/gta_human/resnet50_spin_gta_ft/resnet50_spin_gta_ft-2538df81_20220708.pth"
+        "?versionId=CAEQRBiBgICJxdjujhgiIGQwMTcwOGI5YzdlMTQ1ZjVhYzRhNWZkOTVhY2U3NjFm",
+        backbone_depth=50,
+        input_size=224,
+        published_3dpw_mm=(83.20, 51.98),
+    ),
+    Method(
+        "fit",
+        "Keypoint fit",
+        "Fit",
+        (0.80, 0.47, 0.65),
+        "fit",  # reddish purple
+        "Keypoint fit (MediaPipe landmarks, inverse kinematics, SMPLify-style refinement; no learned weights)",
+    ),
 )
 METHOD_IDS: tuple[str, ...] = tuple(m.id for m in METHODS)
 NETWORK_METHODS: tuple[str, ...] = tuple(m.id for m in METHODS if m.checkpoint)  # hmr, hybrik, spin_gta

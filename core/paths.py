@@ -11,6 +11,7 @@ The data folder follows mmhuman3d's `data/` layout so users can point it at file
     ├── checkpoints/               (override: HMRC_CHECKPOINTS) the three method checkpoints
     ├── pretrained_models/, static_fits/, preprocessed_datasets/, datasets/
 """
+
 from __future__ import annotations
 
 from pathlib import Path

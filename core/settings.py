@@ -20,6 +20,7 @@ Writing the environment is only done to configure third-party libraries that rea
 through `set_library_variable` here (the names are in LIBRARY_VARIABLES); `child_environment` gives the
 environment of a subprocess this process starts.
 """
+
 from __future__ import annotations
 
 import os
@@ -51,9 +52,31 @@ ACCEPT_SMPL_LICENSE = "HMRC_ACCEPT_SMPL_LICENSE"
 RANK = "RANK"
 WORLD_SIZE = "WORLD_SIZE"
 LOCAL_RANK = "LOCAL_RANK"
-READ = (DATA, BODY_MODELS, CHECKPOINTS, WEIGHTS_BASE_URL, FAST, RENDERER, OPENGL_PLATFORM, APP_HOST, GRADIO_HOST,
-        APP_PORT, GRADIO_PORT, APP_TMP, APP_CONCURRENCY, APP_QUEUE, APP_EXAMPLES, SPACE_ID, SKIP_WEIGHTS,
-        SMPL_DATASET, HF_TOKEN, ACCEPT_SMPL_LICENSE, RANK, WORLD_SIZE, LOCAL_RANK)  # every variable read here
+READ = (
+    DATA,
+    BODY_MODELS,
+    CHECKPOINTS,
+    WEIGHTS_BASE_URL,
+    FAST,
+    RENDERER,
+    OPENGL_PLATFORM,
+    APP_HOST,
+    GRADIO_HOST,
+    APP_PORT,
+    GRADIO_PORT,
+    APP_TMP,
+    APP_CONCURRENCY,
+    APP_QUEUE,
+    APP_EXAMPLES,
+    SPACE_ID,
+    SKIP_WEIGHTS,
+    SMPL_DATASET,
+    HF_TOKEN,
+    ACCEPT_SMPL_LICENSE,
+    RANK,
+    WORLD_SIZE,
+    LOCAL_RANK,
+)  # every variable read here
 
 FAST_CHOICES = ("auto", "onnxruntime", "off")
 RENDERER_CHOICES = ("auto", "egl", "osmesa", "software")
@@ -91,8 +114,9 @@ def data_folders(data: Path | None = None) -> DataFolders:
     from core.paths import DEFAULT_DATA_DIR  # core.paths reads its folders from here
 
     data = Path(data or _get(DATA) or DEFAULT_DATA_DIR).expanduser()
-    return DataFolders(data, _folder(_get(BODY_MODELS), data / "body_models"),
-                       _folder(_get(CHECKPOINTS), data / "checkpoints"))
+    return DataFolders(
+        data, _folder(_get(BODY_MODELS), data / "body_models"), _folder(_get(CHECKPOINTS), data / "checkpoints")
+    )
 
 
 def _folder(value: str, default: Path) -> Path:
@@ -106,8 +130,9 @@ def use_data_folders(data: Path, body_models: Path | None = None, checkpoints: P
     global _chosen_folders
     previous = _chosen_folders
     data = Path(data)
-    _chosen_folders = DataFolders(data, Path(body_models or data / "body_models"),
-                                  Path(checkpoints or data / "checkpoints"))
+    _chosen_folders = DataFolders(
+        data, Path(body_models or data / "body_models"), Path(checkpoints or data / "checkpoints")
+    )
     try:
         yield _chosen_folders
     finally:
@@ -194,8 +219,13 @@ class SpaceSettings:
 
 
 def space_settings() -> SpaceSettings:
-    return SpaceSettings(bool(_get(SPACE_ID)), _get(SKIP_WEIGHTS) == "1", _get(SMPL_DATASET),
-                         _get(HF_TOKEN) or None, _get(ACCEPT_SMPL_LICENSE) == "1")
+    return SpaceSettings(
+        bool(_get(SPACE_ID)),
+        _get(SKIP_WEIGHTS) == "1",
+        _get(SMPL_DATASET),
+        _get(HF_TOKEN) or None,
+        _get(ACCEPT_SMPL_LICENSE) == "1",
+    )
 
 
 # ---------------------------------------------------------------- processes started by torchrun
@@ -228,8 +258,10 @@ def set_library_variable(name: str, value: str, keep_existing: bool = False) -> 
 def data_environment(**values: str | None) -> dict[str, str]:
     """`child_environment` with the data folders in force here (`use_data_folders` or the environment's)."""
     folders = data_folders()
-    return child_environment(**{DATA: str(folders.data), BODY_MODELS: str(folders.body_models),
-                                CHECKPOINTS: str(folders.checkpoints)}, **values)
+    return child_environment(
+        **{DATA: str(folders.data), BODY_MODELS: str(folders.body_models), CHECKPOINTS: str(folders.checkpoints)},
+        **values,
+    )
 
 
 def child_environment(**values: str | None) -> dict[str, str]:

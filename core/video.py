@@ -6,6 +6,7 @@ and written out (core.pipeline.tracking follows and smooths, core.outputs.motion
 DIR receives overlay.webm (the smoothed mesh over every frame), motion.bvh (the pose per frame on SMPL's
 skeleton) and motion.npz (per-frame parameters); see core/outputs/motion.py.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,13 +27,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("video", type=Path, help="a video file (MP4, AVI, MOV, ...)")
     parser.add_argument("--method", choices=METHOD_IDS, default=FIT, help="the method to run (default: fit)")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
-    parser.add_argument("--smooth", type=int, default=DEFAULT_SMOOTHING,
-                        help=f"frames in the smoothing window, 1 = none (default {DEFAULT_SMOOTHING})")
+    parser.add_argument(
+        "--smooth",
+        type=int,
+        default=DEFAULT_SMOOTHING,
+        help=f"frames in the smoothing window, 1 = none (default {DEFAULT_SMOOTHING})",
+    )
     parser.add_argument("--start", type=int, default=0, help="first frame to process (default 0)")
     parser.add_argument("--max-frames", type=int, default=None, help="process at most this many frames")
     parser.add_argument("--fov", type=float, default=None, help="diagonal field of view in degrees (default 53.13)")
-    parser.add_argument("--body-model", choices=("auto", "smpl", "open"), default="auto",
-                        help="'auto': SMPL when its file is present, else the open body model")
+    parser.add_argument(
+        "--body-model",
+        choices=("auto", "smpl", "open"),
+        default="auto",
+        help="'auto': SMPL when its file is present, else the open body model",
+    )
     return parser
 
 
@@ -43,8 +52,9 @@ def main(argv=None) -> int:
         log.error("--smooth and --max-frames must be at least 1, --start at least 0")
         return 2
     try:
-        written, _ = process_video(args.video, args.method, args.out, args.smooth, args.start, args.max_frames,
-                                args.fov, args.body_model)
+        written, _ = process_video(
+            args.video, args.method, args.out, args.smooth, args.start, args.max_frames, args.fov, args.body_model
+        )
     except VideoError as problem:
         log.error("%s", problem)
         return 1

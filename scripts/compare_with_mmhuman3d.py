@@ -23,6 +23,7 @@ Shims needed to import mmhuman3d 0.11.0 on a CPU-only machine (only what its imp
   `torch.cuda.comm.broadcast(...type(torch.cuda.FloatTensor))`, i.e. CUDA only; the shim returns the same
   float32 arange on the CPU.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -70,9 +71,16 @@ def import_mmhuman3d() -> types.SimpleNamespace:
     if not hasattr(mmh_transforms, "axis_angle_to_matrix"):  # pytorch3d missing: HybrIK's train-mode root needs it
         mmh_transforms.axis_angle_to_matrix = pytorch3d_axis_angle_to_matrix
     return types.SimpleNamespace(
-        version=mmhuman3d.__version__, mmcv_version=_installed_version("mmcv"), ResNet=ResNet, HMRHead=HMRHead,
-        HybrIKHead=hybrik_head.HybrIKHead, SMPL=SMPL, HybrIKSMPL=HybrIKSMPL, transforms=transforms,
-        box2cs=box2cs, xyxy2xywh=xyxy2xywh,
+        version=mmhuman3d.__version__,
+        mmcv_version=_installed_version("mmcv"),
+        ResNet=ResNet,
+        HMRHead=HMRHead,
+        HybrIKHead=hybrik_head.HybrIKHead,
+        SMPL=SMPL,
+        HybrIKSMPL=HybrIKSMPL,
+        transforms=transforms,
+        box2cs=box2cs,
+        xyxy2xywh=xyxy2xywh,
     )
 
 
@@ -96,11 +104,20 @@ def pytorch3d_axis_angle_to_matrix(axis_angle: torch.Tensor) -> torch.Tensor:
     sin_half_over_angle[small] = 0.5 - (angles[small] * angles[small]) / 48
     r, i, j, k = torch.unbind(torch.cat([torch.cos(half), axis_angle * sin_half_over_angle], dim=-1), -1)
     two_s = 2.0 / (r * r + i * i + j * j + k * k)
-    o = torch.stack((
-        1 - two_s * (j * j + k * k), two_s * (i * j - k * r), two_s * (i * k + j * r),
-        two_s * (i * j + k * r), 1 - two_s * (i * i + k * k), two_s * (j * k - i * r),
-        two_s * (i * k - j * r), two_s * (j * k + i * r), 1 - two_s * (i * i + j * j),
-    ), -1)
+    o = torch.stack(
+        (
+            1 - two_s * (j * j + k * k),
+            two_s * (i * j - k * r),
+            two_s * (i * k + j * r),
+            two_s * (i * j + k * r),
+            1 - two_s * (i * i + k * k),
+            two_s * (j * k - i * r),
+            two_s * (i * k - j * r),
+            two_s * (j * k + i * r),
+            1 - two_s * (i * i + j * j),
+        ),
+        -1,
+    )
     return o.reshape(axis_angle.shape[:-1] + (3, 3))
 
 
@@ -209,15 +226,23 @@ def compare_crops(mmh, photo_bgr: np.ndarray) -> tuple[list[Row], dict]:
             results = {"img": photo_bgr.copy(), "center": center, "scale": scale, "rotation": 0.0}
             results = normalize(mmh.transforms.MeshAffine(spec.size)(results))
             theirs.append(results["img"].transpose(2, 0, 1))
-            trans_inv.append(mmh.transforms.get_affine_transform(
-                center, scale, 0.0, np.array([spec.size] * 2), inv=True, pixel_std=1).astype(np.float32))
+            trans_inv.append(
+                mmh.transforms.get_affine_transform(
+                    center, scale, 0.0, np.array([spec.size] * 2), inv=True, pixel_std=1
+                ).astype(np.float32)
+            )
         theirs = torch.from_numpy(np.stack(theirs))
         rows += [
             Row("crop", f"{name}: box centre", diff(ours.centers, centers), 0.0),
             Row("crop", f"{name}: crop side", diff(ours.sizes, scales[:, 0]), 0.0),
             Row("crop", f"{name}: normalised image (MeshAffine + Normalize to_rgb)", diff(ours.images, theirs), 0.0),
-            Row("crop", f"{name}: crop → image affine (float32 in mmhuman3d)", diff(ours.trans_inv, np.stack(trans_inv)),
-                1e-4, "core keeps float64; px"),
+            Row(
+                "crop",
+                f"{name}: crop → image affine (float32 in mmhuman3d)",
+                diff(ours.trans_inv, np.stack(trans_inv)),
+                1e-4,
+                "core keeps float64; px",
+            ),
         ]
         batches[spec.size] = (ours.images, np.stack(trans_inv))
     return rows, batches
@@ -242,15 +267,19 @@ def compare_hmr(mmh, core_folder: Path, smplx_folder: Path, images: torch.Tensor
     ours = HMR(body_model).eval()
     ours.load_weights(theirs.state_dict())  # the same dict, strictly, through core's checkpoint path
     smpl_test = mmh.SMPL(
-        model_path=str(smplx_folder), keypoint_src="h36m", keypoint_dst="h36m",
+        model_path=str(smplx_folder),
+        keypoint_src="h36m",
+        keypoint_dst="h36m",
         joints_regressor=str(core_folder / "J_regressor_h36m.npy"),
     ).eval()
     with torch.no_grad():
         feat_theirs = theirs.backbone(images)[-1]
         head_theirs = theirs.head(feat_theirs)
         mesh_theirs = smpl_test(
-            betas=head_theirs["pred_shape"], body_pose=head_theirs["pred_pose"][:, 1:],
-            global_orient=head_theirs["pred_pose"][:, :1], pose2rot=False,
+            betas=head_theirs["pred_shape"],
+            body_pose=head_theirs["pred_pose"][:, 1:],
+            global_orient=head_theirs["pred_pose"][:, :1],
+            pose2rot=False,
         )
         feat_ours = ours.backbone(images)
         head_ours = ours(images)
@@ -283,7 +312,9 @@ def hybrik_camera(batch: int, trans_inv: np.ndarray) -> tuple[torch.Tensor, ...]
 
 def hybrik_smpl(mmh, core_folder: Path, smplx_folder: Path) -> torch.nn.Module:
     """HybrIKSMPL as the HybrIK config builds it: neutral SMPL + the H36M regressor appended."""
-    return mmh.HybrIKSMPL(model_path=str(smplx_folder), extra_joints_regressor=str(core_folder / "J_regressor_h36m.npy"))
+    return mmh.HybrIKSMPL(
+        model_path=str(smplx_folder), extra_joints_regressor=str(core_folder / "J_regressor_h36m.npy")
+    )
 
 
 def compare_hybrik_network(mmh, core_folder, smplx_folder, images, trans_inv, generator) -> list[Row]:
@@ -313,10 +344,25 @@ def compare_hybrik_network(mmh, core_folder, smplx_folder, images, trans_inv, ge
         Row(section, "pred_uvd_jts (B, 29, 3), normalised", diff(ours_uvd, uvd_theirs), 1e-5, uvd_range),
         Row(section, "pred_phi (B, 23, 2)", diff(out_ours.head.phis, out_theirs["pred_phi"]), 1e-5),
         Row(section, "pred_shape (B, 10)", diff(out_ours.head.betas, out_theirs["pred_shape"]), 1e-5),
-        Row(section, "pred_xyz_jts_24 (B, 24, 3), units of 2 m", diff(out_ours.skeleton[:, :24] / 2, xyz_24_theirs), 1e-5),
+        Row(
+            section,
+            "pred_xyz_jts_24 (B, 24, 3), units of 2 m",
+            diff(out_ours.skeleton[:, :24] / 2, xyz_24_theirs),
+            1e-5,
+        ),
         Row(section, "pred_pose rotmats (B, 24, 3, 3)", diff(out_ours.rotmats, out_theirs["pred_pose"]), 1e-4),
-        Row(section, "vertices (B, 6890, 3), metres", diff(out_ours.vertices, out_theirs["pred_vertices"]), HYBRIK_TOLERANCE_M),
-        Row(section, "pred_xyz_jts_17 (B, 17, 3), units of 2 m", diff(_h36m_root_relative(out_ours) / 2, xyz_17_theirs), 1e-4),
+        Row(
+            section,
+            "vertices (B, 6890, 3), metres",
+            diff(out_ours.vertices, out_theirs["pred_vertices"]),
+            HYBRIK_TOLERANCE_M,
+        ),
+        Row(
+            section,
+            "pred_xyz_jts_17 (B, 17, 3), units of 2 m",
+            diff(_h36m_root_relative(out_ours) / 2, xyz_17_theirs),
+            1e-4,
+        ),
     ]
 
 
@@ -351,8 +397,11 @@ def compare_hybrik_ik(mmh, core_folder, smplx_folder, generator) -> list[Row]:
         clean = skeleton - skeleton[:, :1]  # pelvis-relative, as mmhuman3d's HybrIKSMPL takes it
         noisy = clean + torch.randn(clean.shape, generator=generator) * 0.01
     rows = []
-    for name, skeleton, train in (("eval, exact skeleton", clean, False), ("eval, 1 cm noise", noisy, False),
-                                  ("train mode, exact skeleton", clean, True)):
+    for name, skeleton, train in (
+        ("eval, exact skeleton", clean, False),
+        ("eval, 1 cm noise", noisy, False),
+        ("train mode, exact skeleton", clean, True),
+    ):
         smpl_layer.train(train)
         with torch.no_grad():
             theirs = smpl_layer(pose_skeleton=skeleton, betas=betas, phis=phis, global_orient=None)
@@ -364,12 +413,34 @@ def compare_hybrik_ik(mmh, core_folder, smplx_folder, generator) -> list[Row]:
         section = f"HybrIK IK ({name})"
         rows += [
             Row(section, "rotmats (16, 24, 3, 3)", diff(ours.rotmats, rot_theirs), tolerance, note),
-            Row(section, "vertices (16, 6890, 3), metres", diff(ours.output.vertices, theirs["vertices"]),
-                None if train else HYBRIK_TOLERANCE_M, note),
-            Row(section, "FK joints, pelvis-relative (16, 24, 3), metres", diff(joints_ours, theirs["joints"]),
-                None if train else HYBRIK_TOLERANCE_M, note),
-            Row(section, "(mmhuman3d rotmats vs the known rotations)", diff(rot_theirs, rotmats), None, "recovery, not core vs mmhuman3d"),
-            Row(section, "(core rotmats vs the known rotations)", diff(ours.rotmats, rotmats), None, "recovery, not core vs mmhuman3d"),
+            Row(
+                section,
+                "vertices (16, 6890, 3), metres",
+                diff(ours.output.vertices, theirs["vertices"]),
+                None if train else HYBRIK_TOLERANCE_M,
+                note,
+            ),
+            Row(
+                section,
+                "FK joints, pelvis-relative (16, 24, 3), metres",
+                diff(joints_ours, theirs["joints"]),
+                None if train else HYBRIK_TOLERANCE_M,
+                note,
+            ),
+            Row(
+                section,
+                "(mmhuman3d rotmats vs the known rotations)",
+                diff(rot_theirs, rotmats),
+                None,
+                "recovery, not core vs mmhuman3d",
+            ),
+            Row(
+                section,
+                "(core rotmats vs the known rotations)",
+                diff(ours.rotmats, rotmats),
+                None,
+                "recovery, not core vs mmhuman3d",
+            ),
         ]
     return rows
 
@@ -382,7 +453,9 @@ def markdown(rows: list[Row], mmh, lines_before: list[str]) -> str:
     out += ["| section | quantity | max abs diff | target | verdict | note |", "|---|---|---|---|---|---|"]
     for row in rows:
         target = "" if row.tolerance is None else f"{row.tolerance:g}"
-        out.append(f"| {row.section} | {row.quantity} | {row.max_abs_diff:.3g} | {target} | {row.verdict} | {row.note} |")
+        out.append(
+            f"| {row.section} | {row.quantity} | {row.max_abs_diff:.3g} | {target} | {row.verdict} | {row.note} |"
+        )
     return "\n".join(out) + "\n"
 
 
@@ -402,10 +475,15 @@ def main() -> None:
         hmr_images = input_batch(batches[224][0], generator)
         rows += compare_hmr(mmh, core_folder, smplx_folder, hmr_images, generator)
         hybrik_images, trans_inv = batches[256]
-        rows += compare_hybrik_network(mmh, core_folder, smplx_folder, input_batch(hybrik_images, generator), trans_inv, generator)
+        rows += compare_hybrik_network(
+            mmh, core_folder, smplx_folder, input_batch(hybrik_images, generator), trans_inv, generator
+        )
         rows += compare_hybrik_ik(mmh, core_folder, smplx_folder, generator)
-    header = [f"mmhuman3d {mmh.version}, mmcv {mmh.mmcv_version}, torch {torch.__version__}, smplx "
-              f"{_installed_version('smplx')}, numpy {np.__version__}, opencv {cv2.__version__}; float32, CPU", ""]
+    header = [
+        f"mmhuman3d {mmh.version}, mmcv {mmh.mmcv_version}, torch {torch.__version__}, smplx "
+        f"{_installed_version('smplx')}, numpy {np.__version__}, opencv {cv2.__version__}; float32, CPU",
+        "",
+    ]
     text = markdown(rows, mmh, header)
     print(text)
     if args.write:

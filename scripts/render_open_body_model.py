@@ -5,6 +5,7 @@
 The rest-pose pictures also show the 24 joints (red) and the keypoint regressors' points (blue), so their
 placement can be checked by eye.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,14 +31,25 @@ ARMS_DOWN = {"left_shoulder": (0, 0, -1.25), "right_shoulder": (0, 0, 1.25)}
 POSES = {
     "rest": {},
     "arms_down": ARMS_DOWN,
-    "walking": ARMS_DOWN | {
-        "left_hip": (-0.45, 0, 0), "right_hip": (0.35, 0, 0), "right_knee": (0.5, 0, 0), "left_knee": (0.1, 0, 0),
-        "left_shoulder": (0.4, 0, -1.2), "right_shoulder": (-0.4, 0, 1.2), "left_elbow": (0, -0.3, 0),
+    "walking": ARMS_DOWN
+    | {
+        "left_hip": (-0.45, 0, 0),
+        "right_hip": (0.35, 0, 0),
+        "right_knee": (0.5, 0, 0),
+        "left_knee": (0.1, 0, 0),
+        "left_shoulder": (0.4, 0, -1.2),
+        "right_shoulder": (-0.4, 0, 1.2),
+        "left_elbow": (0, -0.3, 0),
         "right_elbow": (0, 0.3, 0),
     },
-    "sitting": ARMS_DOWN | {
-        "left_hip": (-1.5, 0, 0), "right_hip": (-1.5, 0, 0), "left_knee": (1.5, 0, 0), "right_knee": (1.5, 0, 0),
-        "left_elbow": (0, -0.9, 0), "right_elbow": (0, 0.9, 0),
+    "sitting": ARMS_DOWN
+    | {
+        "left_hip": (-1.5, 0, 0),
+        "right_hip": (-1.5, 0, 0),
+        "left_knee": (1.5, 0, 0),
+        "right_knee": (1.5, 0, 0),
+        "left_elbow": (0, -0.9, 0),
+        "right_elbow": (0, 0.9, 0),
     },
 }
 
@@ -77,7 +89,7 @@ def contact_sheet(images: dict[str, np.ndarray], columns: int = 4) -> np.ndarray
     sheet = np.full((rows * height, columns * width, 3), 255, np.uint8)
     for i, image in enumerate(images.values()):
         row, column = divmod(i, columns)
-        sheet[row * height:(row + 1) * height, column * width:(column + 1) * width] = image
+        sheet[row * height : (row + 1) * height, column * width : (column + 1) * width] = image
     return sheet
 
 

@@ -1,5 +1,6 @@
 """Shared test set-up: keep torch to the machine's 2 cores, never touch the user's data folder, and the
 stand-in SMPL folder as a fixture (the builders live in core.testing, which bench and scripts use too)."""
+
 import os
 import shutil
 from pathlib import Path

@@ -1,5 +1,6 @@
 """The layout's rule, checked on the source: imports run one way (app -> core, train -> core, bench -> core, app,
 train, scripts -> core, train); nothing imports tests/ (tests share fixtures through conftest.py)."""
+
 import ast
 from pathlib import Path
 
@@ -36,8 +37,10 @@ def _imported_packages(path: Path) -> set[str]:
 
 @pytest.mark.parametrize("package", PACKAGES)
 def test_imports_run_one_way(package):
-    wrong = {str(path.relative_to(REPO_ROOT)): sorted(_imported_packages(path) - ALLOWED[package])
-             for path in _python_files(package)}
+    wrong = {
+        str(path.relative_to(REPO_ROOT)): sorted(_imported_packages(path) - ALLOWED[package])
+        for path in _python_files(package)
+    }
     assert {path: packages for path, packages in wrong.items() if packages} == {}
 
 

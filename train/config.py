@@ -9,6 +9,7 @@ Values come from those configs (open-mmlab/mmhuman3d configs/hmr/, configs/hybri
 training code they drive (mmhuman3d/models/architectures/). Where mmhuman3d does something odd, the default
 reproduces it and the comment next to the field names the one setting that gives the alternative.
 """
+
 from __future__ import annotations
 
 import ast
@@ -167,7 +168,13 @@ def spin_gta_config() -> TrainConfig:
             # These sum to 2.0, as in mmhuman3d: sampling weights are relative, so GTA gets 50 % of the samples and
             # the six real datasets share the other half. `--set data.partitions.gta=...` changes GTA's share.
             partitions={
-                "h36m": 0.35, "mpi_inf_3dhp": 0.15, "lsp": 0.1, "lspet": 0.1, "mpii": 0.1, "coco": 0.2, "gta": 1.0,
+                "h36m": 0.35,
+                "mpi_inf_3dhp": 0.15,
+                "lsp": 0.1,
+                "lspet": 0.1,
+                "mpii": 0.1,
+                "coco": 0.2,
+                "gta": 1.0,
             },
             num_data=100_000,
             convention="smpl_49",
@@ -179,8 +186,13 @@ def spin_gta_config() -> TrainConfig:
         ),
         augment=AugmentConfig(noise_factor=0.4, flip_prob=0.5, rot_factor=30, scale_factor=0.25),
         loss=LossConfig(
-            keypoints3d=100, keypoints2d=10, vertex=2, smpl_pose=3, smpl_betas=0.02,
-            camera_prior=60, camera_prior_scale=10,
+            keypoints3d=100,
+            keypoints2d=10,
+            vertex=2,
+            smpl_pose=3,
+            smpl_betas=0.02,
+            camera_prior=60,
+            camera_prior_scale=10,
         ),
         optim=OptimConfig(
             lr=3e-5,
@@ -212,8 +224,13 @@ def hybrik_config() -> TrainConfig:
             test_ann_file="hybrik_pw3d_test.npz",
         ),
         augment=AugmentConfig(
-            noise_factor=0.4, noise_after_crop=True, flip_prob=0.5, rot_factor=30, scale_factor=0.25,
-            dpg_prob=0.9, occlusion_prob=0.9,
+            noise_factor=0.4,
+            noise_after_crop=True,
+            flip_prob=0.5,
+            rot_factor=30,
+            scale_factor=0.25,
+            dpg_prob=0.9,
+            occlusion_prob=0.9,
         ),
         loss=LossConfig(uvd=1, beta=1, theta=0.01, twist=0.2),
         optim=OptimConfig(lr=1e-3, separate_optimizers=False, lr_milestones=[180, 240], lr_gamma=0.1),
@@ -234,12 +251,25 @@ def default_config(method: str) -> TrainConfig:
 def synthetic_config(method: str, overrides=()) -> TrainConfig:
     """`method`'s config cut down to train one short epoch on the files of `python -m train.synth`, on the CPU."""
     files = {"hmr": "synth_train.npz", "spin_gta": "synth_train.npz", "hybrik": "hybrik_synth_train.npz"}
-    return apply_overrides(default_config(method), [
-        f"data.ann_files={{'synth': '{files[method]}'}}", "data.partitions={'synth': 1.0}", "data.num_data=4",
-        "data.batch_size=2", "data.num_workers=0", "runtime.epochs=1", "runtime.val_interval=0",
-        "runtime.log_interval=1", "model.body_model='smpl'", "model.init_checkpoint=''", "data.static_fits=false",
-        "data.adv_ann_file=''", "runtime.device='cpu'",
-    ] + list(overrides))
+    return apply_overrides(
+        default_config(method),
+        [
+            f"data.ann_files={{'synth': '{files[method]}'}}",
+            "data.partitions={'synth': 1.0}",
+            "data.num_data=4",
+            "data.batch_size=2",
+            "data.num_workers=0",
+            "runtime.epochs=1",
+            "runtime.val_interval=0",
+            "runtime.log_interval=1",
+            "model.body_model='smpl'",
+            "model.init_checkpoint=''",
+            "data.static_fits=false",
+            "data.adv_ann_file=''",
+            "runtime.device='cpu'",
+        ]
+        + list(overrides),
+    )
 
 
 def apply_overrides(config: TrainConfig, overrides: list[str]) -> TrainConfig:

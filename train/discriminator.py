@@ -10,6 +10,7 @@ SMPLDiscriminator, ShapeDiscriminator, PoseDiscriminator, FullPoseDiscriminator)
 As in mmhuman3d (mmhuman3d/models/discriminators/pose_discriminator.py) the two per-joint convs have no
 activation between them, and the global orientation is not judged.
 """
+
 from __future__ import annotations
 
 import torch
@@ -53,8 +54,12 @@ class MLPDiscriminator(nn.Module):
 class SMPLDiscriminator(nn.Module):
     """Scores a body (24 rotation matrices + 10 betas) as real mocap or predicted: (B, 23 + 1 + 1) logits."""
 
-    def __init__(self, beta_channel=(10, 5, 1), per_joint_channel=(9, 32, 32, 1),
-                 full_pose_channel=(NUM_BODY_JOINTS * 32, 1024, 1024, 1)):
+    def __init__(
+        self,
+        beta_channel=(10, 5, 1),
+        per_joint_channel=(9, 32, 32, 1),
+        full_pose_channel=(NUM_BODY_JOINTS * 32, 1024, 1024, 1),
+    ):
         super().__init__()
         assert full_pose_channel[0] == NUM_BODY_JOINTS * per_joint_channel[-2], "full pose input = 23 × joint features"
         self.pose_discriminator = PoseDiscriminator(per_joint_channel, NUM_BODY_JOINTS)

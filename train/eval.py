@@ -6,6 +6,7 @@
 
 Writes `<out>/<method>_pw3d.json` (MPJPE, PA-MPJPE, PVE in mm) and a per-sample CSV.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,7 +26,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--method", required=True, choices=NETWORK_METHODS)
     parser.add_argument("--checkpoint", required=True, type=Path, help="the method's .pth checkpoint")
-    parser.add_argument("--data-root", type=Path, default=None, help="mmhuman3d-style data/ folder (default $HMRC_DATA)")
+    parser.add_argument(
+        "--data-root", type=Path, default=None, help="mmhuman3d-style data/ folder (default $HMRC_DATA)"
+    )
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--limit", type=int, default=None, help="only the first N samples")
     parser.add_argument("--out", type=Path, default=Path("eval_results"))
@@ -42,13 +45,16 @@ def main(argv=None) -> dict:
     data = load_human_data(test_file(args.method, folders.data))
     bodies = load_eval_bodies(args.method, device, folders.body_models)
     model = load_model(args.checkpoint, args.method, bodies.neutral, device)  # posing the neutral SMPL, as mmhuman3d
-    result = run_evaluation(model, args.method, data, bodies, device, args.batch_size, args.limit, args.workers,
-                            data_root=folders.data)
+    result = run_evaluation(
+        model, args.method, data, bodies, device, args.batch_size, args.limit, args.workers, data_root=folders.data
+    )
     if distributed.rank() == 0:
         json_path, csv_path = write_outputs(result, args.out, args.checkpoint)
         summary = result.summary()
-        print(f"{args.method}: MPJPE {summary['mpjpe_mm']:.2f} mm, PA-MPJPE {summary['pa_mpjpe_mm']:.2f} mm, "
-              f"PVE {summary['pve_mm']:.2f} mm on {summary['num_samples']} samples → {json_path}, {csv_path}")
+        print(
+            f"{args.method}: MPJPE {summary['mpjpe_mm']:.2f} mm, PA-MPJPE {summary['pa_mpjpe_mm']:.2f} mm, "
+            f"PVE {summary['pve_mm']:.2f} mm on {summary['num_samples']} samples → {json_path}, {csv_path}"
+        )
         return summary
     return {}
 

@@ -7,6 +7,7 @@ elements (masked ones count in the denominator), except HybrIK's uvd loss which 
 Sources: mmhuman3d/models/architectures/mesh_estimator.py (compute_*_loss), hybrik.py (compute_losses),
 losses/gan_loss.py (lsgan), losses/prior_loss.py (CameraPriorLoss), utils/geometry.py (project_points).
 """
+
 from __future__ import annotations
 
 import torch
@@ -29,8 +30,9 @@ def keypoints3d_loss(pred: torch.Tensor, gt: torch.Tensor, weight: torch.Tensor,
     return (F.smooth_l1_loss(pred, gt, reduction="none", beta=1.0) * weight[..., None]).mean()
 
 
-def keypoints2d_loss(pred_points: torch.Tensor, cam: torch.Tensor, gt: torch.Tensor, weight: torch.Tensor,
-                     img_res: int):
+def keypoints2d_loss(
+    pred_points: torch.Tensor, cam: torch.Tensor, gt: torch.Tensor, weight: torch.Tensor, img_res: int
+):
     """Smooth-L1 in [-1, 1] crop coordinates. pred_points (B, K, 3) metres; gt (B, K, 2) crop pixels, top-left
     origin; weight (B, K). Both sides use img_res − 1 as mmhuman3d does."""
     pred = 2 * project_points(pred_points, cam, img_res) / (img_res - 1)

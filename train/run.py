@@ -9,6 +9,7 @@ Examples:
     python -m train.run spin_gta --set data.batch_size=64 optim.grad_clip=35
     python -m train.run hybrik --resume --run-dir runs/hybrik          # continue after a crash or a kill
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,13 +26,22 @@ from train.data.sampling import MixedSampler, epoch_length
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m train.run", description=__doc__.split("\n\n")[0])
     parser.add_argument("method", choices=METHODS)
-    parser.add_argument("--set", dest="overrides", nargs="*", default=[], metavar="PATH=VALUE",
-                        help="override config fields, e.g. optim.lr=1e-4 data.batch_size=64")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        nargs="*",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override config fields, e.g. optim.lr=1e-4 data.batch_size=64",
+    )
     parser.add_argument("--run-dir", type=Path, default=None, help="output folder (default runs/<method>)")
     parser.add_argument("--data-root", type=Path, default=None, help="mmhuman3d-style data folder (default $HMRC_DATA)")
     parser.add_argument("--resume", action="store_true", help="continue from <run-dir>/latest.pth")
-    parser.add_argument("--skip-bad-samples", action="store_true",
-                        help="replace unreadable samples by zero-weight ones and count them instead of failing")
+    parser.add_argument(
+        "--skip-bad-samples",
+        action="store_true",
+        help="replace unreadable samples by zero-weight ones and count them instead of failing",
+    )
     return parser.parse_args(argv)
 
 
@@ -47,8 +57,14 @@ def build_trainer(config: TrainConfig, run_dir: Path, data_root: Path):
     sources = datasets.load_sources(config.data, data_root)
     seed = config.runtime.seed
     if config.method == "hybrik":
-        train_set = datasets.HybrIKDataset(sources, config.data, config.augment, list(HYBRIK_JOINT_NAMES), seed,
-                                           dpg_scale_mult=config.augment.dpg_scale_mult)
+        train_set = datasets.HybrIKDataset(
+            sources,
+            config.data,
+            config.augment,
+            list(HYBRIK_JOINT_NAMES),
+            seed,
+            dpg_scale_mult=config.augment.dpg_scale_mult,
+        )
     else:
         names = list(joints.joint_names(config.data.convention))
         fits = datasets.load_static_fits(sources, data_root) if config.data.static_fits else None
@@ -59,8 +75,15 @@ def build_trainer(config: TrainConfig, run_dir: Path, data_root: Path):
     launch = distributed_settings()
     lengths = [len(s.data) for s in sources]
     partitions = [config.data.partitions[s.name] for s in sources]
-    sampler = MixedSampler(lengths, partitions, epoch_length(lengths, config.data.num_data), config.data.batch_size,
-                           seed, launch.rank, launch.world_size)
+    sampler = MixedSampler(
+        lengths,
+        partitions,
+        epoch_length(lengths, config.data.num_data),
+        config.data.batch_size,
+        seed,
+        launch.rank,
+        launch.world_size,
+    )
     validate = make_validation(config, data_root)
     if config.method == "hybrik":
         return HybrIKTrainer(config, run_dir, train_set, sampler, body_model, validate=validate)
@@ -68,8 +91,17 @@ def build_trainer(config: TrainConfig, run_dir: Path, data_root: Path):
     pelvis = (joints.joint_index(convention, "right_hip_extra"), joints.joint_index(convention, "left_hip_extra"))
     names = joints.joint_names(convention)
     loss_joints = torch.tensor([not name.endswith("_openpose") for name in names])
-    return MeshTrainer(config, run_dir, train_set, sampler, body_model, validate=validate, pelvis=pelvis,
-                       loss_joints=loss_joints, keypoint_fn=lambda model, output: joints.keypoints(model, output, convention))
+    return MeshTrainer(
+        config,
+        run_dir,
+        train_set,
+        sampler,
+        body_model,
+        validate=validate,
+        pelvis=pelvis,
+        loss_joints=loss_joints,
+        keypoint_fn=lambda model, output: joints.keypoints(model, output, convention),
+    )
 
 
 def make_validation(config: TrainConfig, data_root: Path):
@@ -85,9 +117,16 @@ def make_validation(config: TrainConfig, data_root: Path):
 
         model = load_model(trainer.run_dir / f"epoch_{trainer.epoch}.pth", config.method, device=trainer.device)
         bodies = evaluation.load_eval_bodies(config.method, trainer.device)
-        result = evaluation.run_evaluation(model, config.method, load_human_data(path), bodies, trainer.device,
-                                           batch_size=config.data.batch_size, workers=config.data.num_workers,
-                                           data_root=data_root)
+        result = evaluation.run_evaluation(
+            model,
+            config.method,
+            load_human_data(path),
+            bodies,
+            trainer.device,
+            batch_size=config.data.batch_size,
+            workers=config.data.num_workers,
+            data_root=data_root,
+        )
         summary = result.summary()
         return {name: summary[name] for name in ("mpjpe_mm", "pa_mpjpe_mm", "pve_mm")}
 
@@ -104,8 +143,10 @@ def main(argv=None) -> None:
         raise SystemExit(f"--resume: no checkpoint at {run_dir / 'latest.pth'}")
     trainer.fit()
     if trainer.is_main:
-        print(f"done: {trainer.epoch} epochs, {trainer.iteration} iterations, {trainer.bad_samples} bad samples "
-              f"skipped; checkpoints in {run_dir}")
+        print(
+            f"done: {trainer.epoch} epochs, {trainer.iteration} iterations, {trainer.bad_samples} bad samples "
+            f"skipped; checkpoints in {run_dir}"
+        )
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ files (3DPW test files have none). Every test-file gender is 'n' (→ the female
 the images come from ONE body model, so use the same model for all genders when checking a pipeline.
 Deterministic for a given --seed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,30 +43,118 @@ SMPL_24_NAMES = HUMAN_DATA_NAMES[:22] + ("left_hand", "right_hand")
 # Named keypoints every body model provides (the project's regressor contract), human_data names.
 # Later groups win where names repeat: H36M rows must come from J_regressor_h36m, as 3DPW's GT does.
 REGRESSOR_NAMES = {
-    "smplx_21": ("nose", "right_eye", "left_eye", "right_ear", "left_ear", "left_bigtoe", "left_smalltoe",
-                 "left_heel", "right_bigtoe", "right_smalltoe", "right_heel", "left_thumb", "left_index",
-                 "left_middle", "left_ring", "left_pinky", "right_thumb", "right_index", "right_middle",
-                 "right_ring", "right_pinky"),
-    "extra_9": ("right_hip_extra", "left_hip_extra", "neck_extra", "headtop", "pelvis_extra", "thorax_extra",
-                "spine_extra", "jaw_extra", "head_extra"),
-    "h36m_17": ("pelvis_extra", "left_hip_extra", "left_knee", "left_ankle", "right_hip_extra", "right_knee",
-                "right_ankle", "spine_extra", "neck_extra", "head_extra", "headtop", "left_shoulder", "left_elbow",
-                "left_wrist", "right_shoulder", "right_elbow", "right_wrist"),
+    "smplx_21": (
+        "nose",
+        "right_eye",
+        "left_eye",
+        "right_ear",
+        "left_ear",
+        "left_bigtoe",
+        "left_smalltoe",
+        "left_heel",
+        "right_bigtoe",
+        "right_smalltoe",
+        "right_heel",
+        "left_thumb",
+        "left_index",
+        "left_middle",
+        "left_ring",
+        "left_pinky",
+        "right_thumb",
+        "right_index",
+        "right_middle",
+        "right_ring",
+        "right_pinky",
+    ),
+    "extra_9": (
+        "right_hip_extra",
+        "left_hip_extra",
+        "neck_extra",
+        "headtop",
+        "pelvis_extra",
+        "thorax_extra",
+        "spine_extra",
+        "jaw_extra",
+        "head_extra",
+    ),
+    "h36m_17": (
+        "pelvis_extra",
+        "left_hip_extra",
+        "left_knee",
+        "left_ankle",
+        "right_hip_extra",
+        "right_knee",
+        "right_ankle",
+        "spine_extra",
+        "neck_extra",
+        "head_extra",
+        "headtop",
+        "left_shoulder",
+        "left_elbow",
+        "left_wrist",
+        "right_shoulder",
+        "right_elbow",
+        "right_wrist",
+    ),
 }
 # mmhuman3d's hybrik_29 rows in human_data: SMPL 0-14, SMPL head as 'jaw', SMPL 16-21, SMPL hands as
 # thumbs, then the leaves head top, middle fingertips and big toes (keypoints_mapping/hybrik.py HYBRIK_29_KEYPOINTS).
-HYBRIK_29_IN_HUMAN_DATA = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 22, 16, 17, 18, 19, 20, 21, 66, 71,
-                           15, 68, 73, 60, 63)
+HYBRIK_29_IN_HUMAN_DATA = (
+    0,
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
+    7,
+    8,
+    9,
+    10,
+    11,
+    12,
+    13,
+    14,
+    22,
+    16,
+    17,
+    18,
+    19,
+    20,
+    21,
+    66,
+    71,
+    15,
+    68,
+    73,
+    60,
+    63,
+)
 H36M_IN_HUMAN_DATA = tuple(human_data_indices(REGRESSOR_NAMES["h36m_17"]))
 
 # A few plausible poses (SMPL joint index → axis-angle, radians); samples are small perturbations of these.
 CANONICAL_POSES = {
     "a_pose": {16: (0, 0, -1.1), 17: (0, 0, 1.1)},
-    "walking": {1: (-0.4, 0, 0), 2: (0.35, 0, 0), 4: (0.5, 0, 0), 5: (0.2, 0, 0), 16: (0.3, 0, -1.2),
-                17: (-0.3, 0, 1.2), 18: (0, -0.4, 0), 19: (0, 0.4, 0)},
+    "walking": {
+        1: (-0.4, 0, 0),
+        2: (0.35, 0, 0),
+        4: (0.5, 0, 0),
+        5: (0.2, 0, 0),
+        16: (0.3, 0, -1.2),
+        17: (-0.3, 0, 1.2),
+        18: (0, -0.4, 0),
+        19: (0, 0.4, 0),
+    },
     "arms_up": {16: (0, 0, 0.3), 17: (0, 0, -0.3), 18: (0, 0, 0.3), 19: (0, 0, -0.3)},
-    "squat": {1: (-1.2, 0, 0.1), 2: (-1.2, 0, -0.1), 4: (1.5, 0, 0), 5: (1.5, 0, 0), 3: (0.3, 0, 0),
-              16: (0, -0.6, -0.8), 17: (0, 0.6, 0.8)},
+    "squat": {
+        1: (-1.2, 0, 0.1),
+        2: (-1.2, 0, -0.1),
+        4: (1.5, 0, 0),
+        5: (1.5, 0, 0),
+        3: (0.3, 0, 0),
+        16: (0, -0.6, -0.8),
+        17: (0, 0.6, 0.8),
+    },
 }
 # SMPL is y up and faces +z; the OpenCV camera is y down, z forward: a half turn about x stands the
 # body up, facing the camera.
@@ -128,15 +217,22 @@ def make_sample(body_model: BodyModel, rng: np.random.Generator) -> Sample:
     height = np.ptp(vertices[:, 1])
     depth = K[1, 1] * height / (PERSON_FILL * IMAGE_HEIGHT)
     centre = (vertices.max(0) + vertices.min(0)) / 2
-    target = np.array([rng.uniform(-0.1, 0.1) * depth * IMAGE_WIDTH / K[0, 0],
-                       rng.uniform(-0.05, 0.05) * depth * IMAGE_HEIGHT / K[1, 1], depth])
+    target = np.array(
+        [
+            rng.uniform(-0.1, 0.1) * depth * IMAGE_WIDTH / K[0, 0],
+            rng.uniform(-0.05, 0.05) * depth * IMAGE_HEIGHT / K[1, 1],
+            depth,
+        ]
+    )
     # Put the box centre on the principal ray (plus a small offset) at the chosen depth.
-    principal_offset = np.array([(IMAGE_WIDTH / 2 - K[0, 2]) * depth / K[0, 0],
-                                 (IMAGE_HEIGHT / 2 - K[1, 2]) * depth / K[1, 1], 0.0])
+    principal_offset = np.array(
+        [(IMAGE_WIDTH / 2 - K[0, 2]) * depth / K[0, 0], (IMAGE_HEIGHT / 2 - K[1, 2]) * depth / K[1, 1], 0.0]
+    )
     transl = target + principal_offset - centre
     keypoints, mask = human_data_keypoints(body_model, out)
-    return Sample(betas, global_orient, body_pose, transl, K, keypoints + transl, mask, vertices + transl,
-                  joints[0] + transl)
+    return Sample(
+        betas, global_orient, body_pose, transl, K, keypoints + transl, mask, vertices + transl, joints[0] + transl
+    )
 
 
 def human_data_keypoints(body_model: BodyModel, out) -> tuple[np.ndarray, np.ndarray]:
@@ -144,8 +240,11 @@ def human_data_keypoints(body_model: BodyModel, out) -> tuple[np.ndarray, np.nda
     keypoints = np.zeros((len(HUMAN_DATA_NAMES), 3))
     mask = np.zeros(len(HUMAN_DATA_NAMES), dtype=np.uint8)
     groups = [(SMPL_24_NAMES, out.joints[0])]
-    groups += [(names, body_model.regress(out.vertices, regressor)[0])
-               for regressor, names in REGRESSOR_NAMES.items() if regressor in body_model.regressor_names]
+    groups += [
+        (names, body_model.regress(out.vertices, regressor)[0])
+        for regressor, names in REGRESSOR_NAMES.items()
+        if regressor in body_model.regressor_names
+    ]
     for names, points in groups:
         rows = human_data_indices(names)
         keypoints[rows] = points.double().numpy()
@@ -207,9 +306,11 @@ def pw3d_test_fields(samples: list[Sample], image_paths: list[str]) -> dict:
     return {
         "image_path": image_paths,
         "bbox_xywh": np.stack([keypoint_box_xywh(s) for s in samples]),
-        "smpl": {"body_pose": np.stack([s.body_pose for s in samples]),
-                 "global_orient": np.stack([s.global_orient for s in samples]),
-                 "betas": np.stack([s.betas for s in samples])},
+        "smpl": {
+            "body_pose": np.stack([s.body_pose for s in samples]),
+            "global_orient": np.stack([s.global_orient for s in samples]),
+            "betas": np.stack([s.betas for s in samples]),
+        },
         "meta": {"gender": ["n"] * len(samples)},
         "cam_param": [_camera_parameter(s, f"synth_{i:05d}") for i, s in enumerate(samples)],
         "config": "pw3d",
@@ -229,12 +330,18 @@ def hybrik_fields(samples: list[Sample], image_paths: list[str]) -> dict:
     smpl_relative = smpl_cam - roots[:, None] * smpl_mask[None, :, None]
     return {
         "image_path": image_paths,
-        "image_height": np.full(num, IMAGE_HEIGHT), "image_width": np.full(num, IMAGE_WIDTH),
+        "image_height": np.full(num, IMAGE_HEIGHT),
+        "image_width": np.full(num, IMAGE_WIDTH),
         "bbox_xywh": np.stack([hybrik_box_xyxy(s) for s in samples]),
-        "smpl": {"thetas": np.stack([np.concatenate([s.global_orient[None], s.body_pose]) for s in samples]),
-                 "betas": np.stack([s.betas for s in samples])},
-        "cam_param": {"f": np.stack([np.diag(s.K)[:2] for s in samples]), "c": np.stack([s.K[:2, 2] for s in samples]),
-                      "intrinsic": np.stack([np.linalg.inv(s.K) for s in samples])},
+        "smpl": {
+            "thetas": np.stack([np.concatenate([s.global_orient[None], s.body_pose]) for s in samples]),
+            "betas": np.stack([s.betas for s in samples]),
+        },
+        "cam_param": {
+            "f": np.stack([np.diag(s.K)[:2] for s in samples]),
+            "c": np.stack([s.K[:2, 2] for s in samples]),
+            "intrinsic": np.stack([np.linalg.inv(s.K) for s in samples]),
+        },
         "root_cam": roots,
         "depth_factor": [DEPTH_FACTOR] * num,
         **_with_conf("keypoints3d17", np.zeros_like(h36m_cam), h36m_mask),
@@ -255,11 +362,16 @@ def train_fields(samples: list[Sample], image_paths: list[str]) -> dict:
     return {
         "image_path": image_paths,
         "bbox_xywh": np.stack([keypoint_box_xywh(s) for s in samples]),
-        "keypoints2d": kp2d, "keypoints2d_mask": mask,
-        "keypoints3d": kp3d, "keypoints3d_mask": mask,
-        "smpl": {"body_pose": np.stack([s.body_pose for s in samples]),
-                 "global_orient": np.stack([s.global_orient for s in samples]),
-                 "betas": np.stack([s.betas for s in samples]), "transl": np.stack([s.transl for s in samples])},
+        "keypoints2d": kp2d,
+        "keypoints2d_mask": mask,
+        "keypoints3d": kp3d,
+        "keypoints3d_mask": mask,
+        "smpl": {
+            "body_pose": np.stack([s.body_pose for s in samples]),
+            "global_orient": np.stack([s.global_orient for s in samples]),
+            "betas": np.stack([s.betas for s in samples]),
+            "transl": np.stack([s.transl for s in samples]),
+        },
         "has_smpl": np.ones(len(samples)),
         "meta": {"gender": ["n"] * len(samples)},
         "config": "synth",
@@ -299,8 +411,14 @@ def _image_uvd(samples, smpl_cam, roots, mask) -> np.ndarray:
 
 def _camera_parameter(sample: Sample, name: str) -> dict:
     """mmhuman3d `CameraParameter.to_dict()` keys; the synthetic camera has no rotation or distortion."""
-    entry = {"H": IMAGE_HEIGHT, "W": IMAGE_WIDTH, "in_mat": sample.K.tolist(), "rotation_mat": np.eye(3).tolist(),
-             "translation": [0.0, 0.0, 0.0], "name": name}
+    entry = {
+        "H": IMAGE_HEIGHT,
+        "W": IMAGE_WIDTH,
+        "in_mat": sample.K.tolist(),
+        "rotation_mat": np.eye(3).tolist(),
+        "translation": [0.0, 0.0, 0.0],
+        "name": name,
+    }
     entry.update({f"k{i}": 0.0 for i in range(1, 7)})
     entry.update({"p1": 0.0, "p2": 0.0})
     return entry

@@ -11,6 +11,7 @@ key names (`backbone.*`, `head.*`, HMR's `disc.*`), `meta` (epoch, iteration, co
 `resume` (optimisers, schedulers, grad scaler, RNG states, sampler position), so `resume=True` continues
 exactly where the last checkpoint was taken.
 """
+
 from __future__ import annotations
 
 import csv
@@ -88,14 +89,21 @@ def _numpy_state():
 def environment() -> dict:
     """Versions and launch details written next to every run."""
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10,
-                                cwd=Path(__file__).parent).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, cwd=Path(__file__).parent
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         commit = ""
     return {
-        "python": sys.version, "platform": platform.platform(), "torch": str(torch.__version__),
-        "numpy": np.__version__, "cuda": torch.version.cuda, "cuda_available": torch.cuda.is_available(),
-        "world_size": distributed_settings().world_size, "argv": sys.argv, "git_commit": commit,
+        "python": sys.version,
+        "platform": platform.platform(),
+        "torch": str(torch.__version__),
+        "numpy": np.__version__,
+        "cuda": torch.version.cuda,
+        "cuda_available": torch.cuda.is_available(),
+        "world_size": distributed_settings().world_size,
+        "argv": sys.argv,
+        "git_commit": commit,
         "time": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
 
@@ -124,7 +132,7 @@ def load_state_into(generator: nn.Module, disc: nn.Module | None, state: dict, s
     gen_state = {k: v for k, v in state.items() if k.startswith(("backbone.", "head."))}
     generator.load_state_dict(gen_state, strict=strict)
     if disc is not None:
-        disc_state = {k[len("disc."):]: v for k, v in state.items() if k.startswith("disc.")}
+        disc_state = {k[len("disc.") :]: v for k, v in state.items() if k.startswith("disc.")}
         if disc_state or strict:
             disc.load_state_dict(disc_state, strict=strict)
 
@@ -138,8 +146,15 @@ class BaseTrainer:
     train_set yields dicts of arrays for items from `sampler` (train.data.datasets.MixedSampler).
     """
 
-    def __init__(self, config: TrainConfig, run_dir: Path, train_set: Dataset, sampler, body_model: nn.Module | None,
-                 validate=None):
+    def __init__(
+        self,
+        config: TrainConfig,
+        run_dir: Path,
+        train_set: Dataset,
+        sampler,
+        body_model: nn.Module | None,
+        validate=None,
+    ):
         self.config, self.run_dir = config, Path(run_dir)
         self.device = pick_device(config.runtime.device)
         self.rank, self.world_size = init_distributed(self.device)
@@ -149,8 +164,10 @@ class BaseTrainer:
         self.generator, self.disc = self._to_device(self.generator), self._to_device(self.disc)
         self.body_model = None if body_model is None else body_model.to(self.device)
         self.optimizers = self.build_optimizers()
-        self.schedulers = [torch.optim.lr_scheduler.MultiStepLR(o, config.optim.lr_milestones, config.optim.lr_gamma)
-                           for o in self.optimizers.values()]
+        self.schedulers = [
+            torch.optim.lr_scheduler.MultiStepLR(o, config.optim.lr_milestones, config.optim.lr_gamma)
+            for o in self.optimizers.values()
+        ]
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=config.runtime.precision == "fp16")
         self.train_set, self.sampler, self.validate_fn = train_set, sampler, validate
         self.epoch, self.iteration, self.batch_in_epoch, self.bad_samples = 0, 0, 0, 0
@@ -171,9 +188,11 @@ class BaseTrainer:
             path = Path(model.init_checkpoint)
             path = path if path.is_absolute() else data_root() / path
             if not path.is_file():
-                raise FileNotFoundError(f"init checkpoint {path} not found (model.init_checkpoint): download it with "
-                                        f"`python -m core.weights fetch {path.name}` (docs/training.md) or "
-                                        "`--set model.init_checkpoint=''`")
+                raise FileNotFoundError(
+                    f"init checkpoint {path} not found (model.init_checkpoint): download it with "
+                    f"`python -m core.weights fetch {path.name}` (docs/training.md) or "
+                    "`--set model.init_checkpoint=''`"
+                )
             from core.networks.checkpoint import read_checkpoint
 
             state, _ = read_checkpoint(path)
@@ -188,8 +207,10 @@ class BaseTrainer:
             return None
         if self.world_size > 1 and self.config.model.sync_bn:
             if self.device.type != "cuda":
-                raise ValueError("SyncBatchNorm needs CUDA; on CPU use --set model.sync_bn=false "
-                                 "(optionally model.freeze_bn=true so all processes normalise alike)")
+                raise ValueError(
+                    "SyncBatchNorm needs CUDA; on CPU use --set model.sync_bn=false "
+                    "(optionally model.freeze_bn=true so all processes normalise alike)"
+                )
             module = nn.SyncBatchNorm.convert_sync_batchnorm(module)
         module = module.to(self.device)
         if self.world_size > 1:
@@ -205,7 +226,10 @@ class BaseTrainer:
         optim, gen = self.config.optim, self.unwrap(self.generator)
         adam = lambda params, lr: torch.optim.Adam(params, lr=lr, weight_decay=optim.weight_decay)  # noqa: E731
         if optim.separate_optimizers:
-            optimizers = {"backbone": adam(gen.backbone.parameters(), optim.lr), "head": adam(gen.head.parameters(), optim.lr)}
+            optimizers = {
+                "backbone": adam(gen.backbone.parameters(), optim.lr),
+                "head": adam(gen.head.parameters(), optim.lr),
+            }
         else:
             optimizers = {"model": adam(gen.parameters(), optim.lr)}
         if self.disc is not None:
@@ -247,10 +271,15 @@ class BaseTrainer:
     def train_epoch(self, writer) -> None:
         self.set_train_mode()
         self.sampler.set_epoch(self.epoch, start_batch=self.batch_in_epoch)
-        loader = DataLoader(self.train_set, batch_size=self.sampler.batch_size, sampler=self.sampler,
-                            num_workers=self.config.data.num_workers, drop_last=True,
-                            generator=torch.Generator().manual_seed(self.config.runtime.seed),
-                            persistent_workers=False)
+        loader = DataLoader(
+            self.train_set,
+            batch_size=self.sampler.batch_size,
+            sampler=self.sampler,
+            num_workers=self.config.data.num_workers,
+            drop_last=True,
+            generator=torch.Generator().manual_seed(self.config.runtime.seed),
+            persistent_workers=False,
+        )
         limit = self.config.runtime.max_iters_per_epoch
         progress = _progress(loader, self.is_main, f"epoch {self.epoch + 1}/{self.config.runtime.epochs}")
         for batch in progress:
@@ -346,13 +375,23 @@ class BaseTrainer:
 
     # -- checkpoints -------------------------------------------------------------------------------
     def checkpoint(self) -> dict:
-        state = checkpoint_state_dict(self.unwrap(self.generator), None if self.disc is None else self.unwrap(self.disc))
-        meta = {"epoch": self.epoch, "iter": self.iteration, "method": self.config.method,
-                "config": config_to_dict(self.config), "env_info": environment(), "seed": self.config.runtime.seed}
+        state = checkpoint_state_dict(
+            self.unwrap(self.generator), None if self.disc is None else self.unwrap(self.disc)
+        )
+        meta = {
+            "epoch": self.epoch,
+            "iter": self.iteration,
+            "method": self.config.method,
+            "config": config_to_dict(self.config),
+            "env_info": environment(),
+            "seed": self.config.runtime.seed,
+        }
         resume = {
-            "batch_in_epoch": self.batch_in_epoch, "bad_samples": self.bad_samples,
+            "batch_in_epoch": self.batch_in_epoch,
+            "bad_samples": self.bad_samples,
             "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
-            "schedulers": [s.state_dict() for s in self.schedulers], "scaler": self.scaler.state_dict(),
+            "schedulers": [s.state_dict() for s in self.schedulers],
+            "scaler": self.scaler.state_dict(),
             "rng": rng_state(),
         }
         return {"state_dict": state, "meta": meta, "resume": resume}
@@ -372,8 +411,12 @@ class BaseTrainer:
         if not path.is_file():
             return False
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
-        load_state_into(self.unwrap(self.generator), None if self.disc is None else self.unwrap(self.disc),
-                        ckpt["state_dict"], strict=True)
+        load_state_into(
+            self.unwrap(self.generator),
+            None if self.disc is None else self.unwrap(self.disc),
+            ckpt["state_dict"],
+            strict=True,
+        )
         resume = ckpt["resume"]
         for name, optimizer in self.optimizers.items():
             optimizer.load_state_dict(resume["optimizers"][name])

@@ -5,6 +5,7 @@ first (HMR), then the supervised terms on the SMPL output of the prediction, plu
 adversarial term. With static fits (SPIN-GTA) the SMPL targets are the fits where a sample has no GT
 SMPL. HybrIKTrainer follows HybrIK_trainer.compute_losses with the IK in training ("naive") mode.
 """
+
 from __future__ import annotations
 
 import torch
@@ -116,8 +117,9 @@ class HybrIKTrainer(BaseTrainer):
         """Back-project uvd with the sample's crop, K⁻¹ and root, solve the IK (training mode) → (B, 24, 4)."""
         assert self.body_model is not None, "HybrIK's theta loss needs a body model"
         depth_factor = batch["depth_factor"].float()[:, None]
-        skeleton = root_relative_skeleton(uvd, batch["trans_inv"].float(), batch["intrinsic_param"].float(),
-                                          batch["joint_root"].float(), depth_factor)  # (B, 29, 3) metres
+        skeleton = root_relative_skeleton(
+            uvd, batch["trans_inv"].float(), batch["intrinsic_param"].float(), batch["joint_root"].float(), depth_factor
+        )  # (B, 29, 3) metres
         rest = rest_skeleton(self.body_model, betas)
         rotmats = inverse_kinematics(skeleton, phis, rest, train=True)
         return rotmat_to_quat(rotmats)

@@ -1,5 +1,6 @@
 """The Benchmark tab: the methods scored against 3D ground truth on a benchmark set (core.evaluation.benchmark):
 the bundled synthetic samples, or a 3DPW folder the user points at."""
+
 from __future__ import annotations
 
 import gradio as gr
@@ -22,8 +23,10 @@ PROTOCOL_CARD = """**How these numbers are computed** (mmhuman3d's 3DPW protocol
 - Here each method runs as in the Compare tab, on the ground-truth box with the app's camera (field of view),
   one frame at a time: HybrIK does not get 3DPW's true root depth and intrinsics, so its numbers are the
   in-the-wild ones, not the paper's ({published} mm MPJPE / PA-MPJPE on all 35,515 frames).""".format(
-    published=", ".join(f"{m.label} {m.published_3dpw_mm[0]:.2f} / {m.published_3dpw_mm[1]:.2f}"
-                        for m in METHODS if m.published_3dpw_mm))
+    published=", ".join(
+        f"{m.label} {m.published_3dpw_mm[0]:.2f} / {m.published_3dpw_mm[1]:.2f}" for m in METHODS if m.published_3dpw_mm
+    )
+)
 
 
 SOURCES = ("Bundled synthetic samples", "3DPW folder")
@@ -36,13 +39,18 @@ def load_benchmark(source: str, folder: str | None, session):
         benchmark = sets.bundled_set() if source == SOURCES[0] else sets.pw3d_set(folder or "")
     except (FileNotFoundError, ValueError) as problem:
         gr.Warning(str(problem))
-        return {"benchmark_sample": gr.update(choices=[], value=None), "benchmark_status": f"**{problem}**",
-                "session": session}
+        return {
+            "benchmark_sample": gr.update(choices=[], value=None),
+            "benchmark_status": f"**{problem}**",
+            "session": session,
+        }
     session.benchmark = benchmark
     choices = sets.sample_choices(benchmark)
-    return {"benchmark_sample": gr.update(choices=choices, value=choices[0][1]),
-            "benchmark_status": f"{benchmark.name}: {len(benchmark)} samples ({len(choices)} listed). {benchmark.note}",
-            "session": session}
+    return {
+        "benchmark_sample": gr.update(choices=choices, value=choices[0][1]),
+        "benchmark_status": f"{benchmark.name}: {len(benchmark)} samples ({len(choices)} listed). {benchmark.note}",
+        "session": session,
+    }
 
 
 def run_benchmark(index, methods, fov_deg, session):
@@ -50,14 +58,24 @@ def run_benchmark(index, methods, fov_deg, session):
     session = session_of(session)
     benchmark = session.benchmark
     if benchmark is None or index is None:
-        return {"benchmark_gallery": [], "benchmark_summary": None, "benchmark_joints": None,
-                "benchmark_status": "Load a sample set and pick a sample first.", "session": session}
+        return {
+            "benchmark_gallery": [],
+            "benchmark_summary": None,
+            "benchmark_joints": None,
+            "benchmark_status": "Load a sample set and pick a sample first.",
+            "session": session,
+        }
     chosen = tuple(methods or ()) or METHOD_IDS
     scores = sets.evaluate_sample(benchmark, int(index), chosen, float(fov_deg or DEFAULT_FOV_DEG))
     views = render_views(scores.result, side_view=False) if scores.result.people else None
     gallery = [(picture, method_label(m)) for m, picture in views.overlays.items()] if views else []
-    return {"benchmark_gallery": gallery, "benchmark_summary": scores.summary, "benchmark_joints": scores.per_joint,
-            "benchmark_status": scores.message, "session": session}
+    return {
+        "benchmark_gallery": gallery,
+        "benchmark_summary": scores.summary,
+        "benchmark_joints": scores.per_joint,
+        "benchmark_status": scores.message,
+        "session": session,
+    }
 
 
 def run_all(methods, fov_deg, session):
@@ -68,6 +86,9 @@ def run_all(methods, fov_deg, session):
         return {"benchmark_summary": None, "benchmark_status": "Load a sample set first.", "session": session}
     chosen = tuple(methods or ()) or METHOD_IDS
     summary, scored, tried = sets.score_listed(benchmark, chosen, float(fov_deg or DEFAULT_FOV_DEG))
-    message = (f"{benchmark.name}: means over {scored} of {tried} samples." if summary is not None
-               else "No sample could be scored (nobody found in the boxes).")
+    message = (
+        f"{benchmark.name}: means over {scored} of {tried} samples."
+        if summary is not None
+        else "No sample could be scored (nobody found in the boxes)."
+    )
     return {"benchmark_summary": summary, "benchmark_status": message, "session": session}

@@ -6,6 +6,7 @@ and pipeline options are unchanged, and otherwise run it again (e.g. after a cac
 A handler returns {component name: value} (with the session under "session"); app/ui.py maps the names onto
 the page's components, and *_OUTPUTS give the order in which the API lists them.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -38,19 +39,44 @@ FOV_LABEL = "Field of view (diagonal, degrees): sets the focal length"
 log = logging.getLogger(__name__)
 
 ANALYSE_OUTPUTS = (
-    "status", "people_image", "people_picker", "overlay_gallery", "side_gallery", "model_3d", "model_methods",
-    "detail_person", "error_plot", "error_table", "disagreement_table", "heatmap_a", "heatmap_b",
-    "heatmap_image", "heatmap_note", "timings_table",
+    "status",
+    "people_image",
+    "people_picker",
+    "overlay_gallery",
+    "side_gallery",
+    "model_3d",
+    "model_methods",
+    "detail_person",
+    "error_plot",
+    "error_table",
+    "disagreement_table",
+    "heatmap_a",
+    "heatmap_b",
+    "heatmap_image",
+    "heatmap_note",
+    "timings_table",
 )
 # Cached example results are plain values: Gradio's example cache cannot hold choice updates
 # (gr.update(choices=...)) nor an empty image, so pickers fill in on Compare and a blank stands in for
 # a missing heat-map.
-EXAMPLE_OUTPUTS = tuple(name for name in ANALYSE_OUTPUTS
-                        if name not in ("people_picker", "model_methods", "detail_person", "heatmap_a", "heatmap_b"))
+EXAMPLE_OUTPUTS = tuple(
+    name
+    for name in ANALYSE_OUTPUTS
+    if name not in ("people_picker", "model_methods", "detail_person", "heatmap_a", "heatmap_b")
+)
 BLANK_PICTURE = np.full((8, 8, 3), 245, np.uint8)
-EXAMPLE_NOTE = "\n\n*Cached example: press **Compare** to pick people, toggle methods in 3D or change the heat-map pair.*"
-DETAIL_OUTPUTS = ("error_plot", "error_table", "disagreement_table", "heatmap_a", "heatmap_b", "heatmap_image",
-                  "heatmap_note")
+EXAMPLE_NOTE = (
+    "\n\n*Cached example: press **Compare** to pick people, toggle methods in 3D or change the heat-map pair.*"
+)
+DETAIL_OUTPUTS = (
+    "error_plot",
+    "error_table",
+    "disagreement_table",
+    "heatmap_a",
+    "heatmap_b",
+    "heatmap_image",
+    "heatmap_note",
+)
 
 
 @dataclass(frozen=True)
@@ -65,9 +91,13 @@ class Controls:
     box: tuple[float, float, float, float] | None = None  # user box, processing-image pixels
 
     def pipeline_options(self) -> PipelineOptions:
-        return PipelineOptions(methods=self.methods, fov_deg=self.fov_deg, refine_with_keypoints=self.refine,
-                               people=None if self.people is None or self.box else list(self.people),
-                               boxes=None if self.box is None else [list(self.box)])
+        return PipelineOptions(
+            methods=self.methods,
+            fov_deg=self.fov_deg,
+            refine_with_keypoints=self.refine,
+            people=None if self.people is None or self.box else list(self.people),
+            boxes=None if self.box is None else [list(self.box)],
+        )
 
 
 def controls_from(methods, fov_deg, opacity, show_keypoints, side_view, refine, people, box_text) -> Controls:
@@ -76,8 +106,11 @@ def controls_from(methods, fov_deg, opacity, show_keypoints, side_view, refine, 
     return Controls(
         methods=tuple(m for m in DEFAULT_METHODS if m in methods) if methods is not None else defaults.methods,
         fov_deg=float(np.clip(fov_deg, *FOV_RANGE)) if fov_deg is not None else defaults.fov_deg,
-        view=ViewOptions(opacity=defaults.view.opacity if opacity is None else float(opacity),
-                         show_keypoints=bool(show_keypoints), side_view=True if side_view is None else bool(side_view)),
+        view=ViewOptions(
+            opacity=defaults.view.opacity if opacity is None else float(opacity),
+            show_keypoints=bool(show_keypoints),
+            side_view=True if side_view is None else bool(side_view),
+        ),
         refine=bool(refine),
         people=tuple(sorted(person_index(label) for label in people)) if people else None,
         box=parse_box(box_text),
@@ -90,8 +123,10 @@ def parse_box(text: str | None) -> tuple[float, float, float, float] | None:
     if not numbers:
         return None
     if len(numbers) != 4:
-        raise ValueError(f"A box needs four numbers x0, y0, x1, y1 (got {len(numbers)}): "
-                         "type them, or click two opposite corners on the people picture.")
+        raise ValueError(
+            f"A box needs four numbers x0, y0, x1, y1 (got {len(numbers)}): "
+            "type them, or click two opposite corners on the people picture."
+        )
     x0, y0, x1, y1 = numbers
     box = (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
     if box[2] - box[0] < 4 or box[3] - box[1] < 4:
@@ -122,14 +157,19 @@ def analyse_photo(image, methods, fov_deg, opacity, show_keypoints, side_view, r
         gr.Warning(str(problem))
         return {**empty_outputs(f"**{problem}**"), "session": session}
     except OSError as problem:  # a file Pillow cannot even open (e.g. a JPEG header cut short)
-        message = (f"The image data is damaged or cut short ({problem}). Re-export the photo as JPEG or PNG "
-                   "and try again.")
+        message = (
+            f"The image data is damaged or cut short ({problem}). Re-export the photo as JPEG or PNG and try again."
+        )
         gr.Warning(message)
         return {**empty_outputs(f"**{message}**"), "session": session}
     outputs = analysis_outputs(session, analysis, controls)
-    log.info("compare: %d people, methods %s, %.1f s (%s)", len(analysis.result.people),
-             ",".join(analysis.result.methods), time.perf_counter() - start,
-             ", ".join(f"{k} {v:.1f}" for k, v in analysis.result.timings.items()))
+    log.info(
+        "compare: %d people, methods %s, %.1f s (%s)",
+        len(analysis.result.people),
+        ",".join(analysis.result.methods),
+        time.perf_counter() - start,
+        ", ".join(f"{k} {v:.1f}" for k, v in analysis.result.timings.items()),
+    )
     return {**outputs, "session": session}
 
 
@@ -165,8 +205,16 @@ def current_analysis(session: Session, image, controls: Controls) -> Analysis:
 def _analysis_key(data: bytes, options: PipelineOptions) -> str:
     """Photo content + options + the files on disk (a download since the last run makes it run again)."""
     weights = sorted(p.name for p in paths.checkpoints_dir().glob("*.pth")) + [str(smpl_neutral_present())]
-    described = repr((options.methods, round(options.fov_deg, 3), options.refine_with_keypoints, options.people,
-                      options.boxes, weights))
+    described = repr(
+        (
+            options.methods,
+            round(options.fov_deg, 3),
+            options.refine_with_keypoints,
+            options.people,
+            options.boxes,
+            weights,
+        )
+    )
     return hashlib.sha256(data).hexdigest()[:16] + hashlib.sha256(described.encode()).hexdigest()[:16]
 
 
@@ -187,8 +235,9 @@ def views_of(analysis: Analysis, view: ViewOptions):
     from core.outputs.pictures import render_views
 
     if analysis.views is None or analysis.view_options != view:
-        analysis.views = render_views(analysis.result, opacity=view.opacity, show_keypoints=view.show_keypoints,
-                                      side_view=view.side_view)
+        analysis.views = render_views(
+            analysis.result, opacity=view.opacity, show_keypoints=view.show_keypoints, side_view=view.side_view
+        )
         analysis.view_options = view
     return analysis.views
 
@@ -218,9 +267,15 @@ def empty_outputs(status: str) -> dict:
     """ANALYSE_OUTPUTS when nothing could be analysed (the status says why): every picture, table and picker empty."""
     pickers = ("people_picker", "model_methods")
     choosers = ("detail_person", "heatmap_a", "heatmap_b")
-    return {**{name: None for name in ANALYSE_OUTPUTS}, "status": status, "overlay_gallery": [], "side_gallery": [],
-            "heatmap_note": "", **{name: gr.update(choices=[], value=[]) for name in pickers},
-            **{name: gr.update(choices=[], value=None) for name in choosers}}
+    return {
+        **{name: None for name in ANALYSE_OUTPUTS},
+        "status": status,
+        "overlay_gallery": [],
+        "side_gallery": [],
+        "heatmap_note": "",
+        **{name: gr.update(choices=[], value=[]) for name in pickers},
+        **{name: gr.update(choices=[], value=None) for name in choosers},
+    }
 
 
 def _gallery(pictures: dict[str, np.ndarray]) -> list[tuple[np.ndarray, str]]:
@@ -234,17 +289,28 @@ def person_details(analysis: Analysis, label: str | None) -> dict:
     """DETAIL_OUTPUTS for one person: error chart and table, disagreement matrix, heat-map of the first pair."""
     person = _person(analysis.result, label)
     if person is None:
-        return {"error_plot": None, "error_table": None, "disagreement_table": None,
-                "heatmap_a": gr.update(choices=[], value=None), "heatmap_b": gr.update(choices=[], value=None),
-                "heatmap_image": None, "heatmap_note": ""}
+        return {
+            "error_plot": None,
+            "error_table": None,
+            "disagreement_table": None,
+            "heatmap_a": gr.update(choices=[], value=None),
+            "heatmap_b": gr.update(choices=[], value=None),
+            "heatmap_image": None,
+            "heatmap_note": "",
+        }
     methods = tuple(m for m in analysis.result.methods if m in person.predictions)
     choices = [(method_label(m), m) for m in methods]
     pair = (methods[0], methods[1]) if len(methods) > 1 else (None, None)
     picture, note = heatmap(analysis, person.index, *pair)
-    return {"error_plot": report.error_figure(person, methods), "error_table": report.error_table(person, methods),
-            "disagreement_table": report.disagreement_table(person, methods),
-            "heatmap_a": gr.update(choices=choices, value=pair[0]), "heatmap_b": gr.update(choices=choices, value=pair[1]),
-            "heatmap_image": picture, "heatmap_note": note}
+    return {
+        "error_plot": report.error_figure(person, methods),
+        "error_table": report.error_table(person, methods),
+        "disagreement_table": report.disagreement_table(person, methods),
+        "heatmap_a": gr.update(choices=choices, value=pair[0]),
+        "heatmap_b": gr.update(choices=choices, value=pair[1]),
+        "heatmap_image": picture,
+        "heatmap_note": note,
+    }
 
 
 def heatmap(analysis: Analysis, index: int, method_a: str | None, method_b: str | None):
@@ -254,9 +320,11 @@ def heatmap(analysis: Analysis, index: int, method_a: str | None, method_b: str 
     if not method_a or not method_b or method_a == method_b:
         return None, "Pick two different methods to see where their meshes differ."
     picture, per_vertex_mm = vertex_difference_heatmap(analysis.result, index, method_a, method_b)
-    return picture, (f"{method_label(method_a)} vs {method_label(method_b)}: median "
-                     f"{np.median(per_vertex_mm):.0f} mm, 95th percentile {np.percentile(per_vertex_mm, 95):.0f} mm "
-                     "per vertex after Procrustes alignment.")
+    return picture, (
+        f"{method_label(method_a)} vs {method_label(method_b)}: median "
+        f"{np.median(per_vertex_mm):.0f} mm, 95th percentile {np.percentile(per_vertex_mm, 95):.0f} mm "
+        "per vertex after Procrustes alignment."
+    )
 
 
 def _person(result: ImageResult, label: str | None):
@@ -264,31 +332,45 @@ def _person(result: ImageResult, label: str | None):
     return next((p for p in result.people if p.index == index), None)
 
 
-def show_person(image, methods, fov_deg, opacity, show_keypoints, side_view, refine, people, box_text, person,
-                session):
+def show_person(image, methods, fov_deg, opacity, show_keypoints, side_view, refine, people, box_text, person, session):
     session = session_of(session)
     controls = controls_from(methods, fov_deg, opacity, show_keypoints, side_view, refine, people, box_text)
     return {**person_details(current_analysis(session, image, controls), person), "session": session}
 
 
-def show_heatmap(image, methods, fov_deg, opacity, show_keypoints, side_view, refine, people, box_text, person,
-                 method_a, method_b, session):
+def show_heatmap(
+    image,
+    methods,
+    fov_deg,
+    opacity,
+    show_keypoints,
+    side_view,
+    refine,
+    people,
+    box_text,
+    person,
+    method_a,
+    method_b,
+    session,
+):
     session = session_of(session)
     controls = controls_from(methods, fov_deg, opacity, show_keypoints, side_view, refine, people, box_text)
     analysis = current_analysis(session, image, controls)
     found = _person(analysis.result, person)
-    picture, note = (None, "Run the comparison first.") if found is None else heatmap(analysis, found.index, method_a,
-                                                                                       method_b)
+    picture, note = (
+        (None, "Run the comparison first.") if found is None else heatmap(analysis, found.index, method_a, method_b)
+    )
     return {"heatmap_image": picture, "heatmap_note": note, "session": session}
 
 
-def show_in_3d(image, methods, fov_deg, opacity, show_keypoints, side_view, refine, people, box_text, shown,
-               session):
+def show_in_3d(image, methods, fov_deg, opacity, show_keypoints, side_view, refine, people, box_text, shown, session):
     """Re-export the GLB with only the ticked methods."""
     session = session_of(session)
     controls = controls_from(methods, fov_deg, opacity, show_keypoints, side_view, refine, people, box_text)
     result = current_analysis(session, image, controls).result
-    scene = export_scene(session, result, tuple(m for m in result.methods if m in (shown or []))) if result.people else None
+    scene = (
+        export_scene(session, result, tuple(m for m in result.methods if m in (shown or []))) if result.people else None
+    )
     return {"model_3d": scene, "session": session}
 
 
@@ -317,12 +399,18 @@ def pick_corner(session, event: gr.SelectData):
     x, y = (float(v) for v in event.index)
     if session.pending_corner is None:
         session.pending_corner = (x, y)
-        return {"box_text": gr.update(), "status": f"First corner at ({x:.0f}, {y:.0f}): click the opposite corner.",
-                "session": session}
+        return {
+            "box_text": gr.update(),
+            "status": f"First corner at ({x:.0f}, {y:.0f}): click the opposite corner.",
+            "session": session,
+        }
     (x0, y0), session.pending_corner = session.pending_corner, None
     box = f"{min(x0, x):.0f}, {min(y0, y):.0f}, {max(x0, x):.0f}, {max(y0, y):.0f}"
-    return {"box_text": box, "status": f"Box {box} set: press Compare to reconstruct the person inside it.",
-            "session": session}
+    return {
+        "box_text": box,
+        "status": f"Box {box} set: press Compare to reconstruct the person inside it.",
+        "session": session,
+    }
 
 
 def clear_box(session):
@@ -343,8 +431,12 @@ def photo_field_of_view(image):
             fov_deg = None
     if fov_deg is None:
         return {"fov_slider": gr.update(value=round(DEFAULT_FOV_DEG, 1), label=FOV_LABEL)}
-    return {"fov_slider": gr.update(value=round(float(np.clip(fov_deg, *FOV_RANGE)), 1),
-                                    label=f"{FOV_LABEL} (from the photo's EXIF: {fov_deg:.1f}°)")}
+    return {
+        "fov_slider": gr.update(
+            value=round(float(np.clip(fov_deg, *FOV_RANGE)), 1),
+            label=f"{FOV_LABEL} (from the photo's EXIF: {fov_deg:.1f}°)",
+        )
+    }
 
 
 def new_photo(session):

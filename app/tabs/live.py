@@ -10,6 +10,7 @@ call returns the previous frame with its mesh (one frame behind, the overlay alw
 On two cores this lifts throughput by about a quarter. The frame rate is measured per browser tab (its
 Session), so two people streaming at once each see their own.
 """
+
 from __future__ import annotations
 
 import time
@@ -43,21 +44,24 @@ def live_frame(frame: np.ndarray | None, method: str, session):
     drawing = _drawing.submit(_draw, result, method, time.perf_counter() - start)
     previous, session.live_drawing = session.live_drawing, drawing
     overlay, status = (previous or drawing).result()  # the first frame waits for its own picture
-    return {"live_output": overlay, "live_status": f"**{session.frame_done():.1f} frames/s** · {status}",
-            "session": session}
+    return {
+        "live_output": overlay,
+        "live_status": f"**{session.frame_done():.1f} frames/s** · {status}",
+        "session": session,
+    }
 
 
 def _draw(result: ImageResult, method: str, analysis_seconds: float) -> tuple[np.ndarray, str]:
     """The frame with the method's mesh over it, and what to say about it."""
     start = time.perf_counter()
-    overlay = render_overlay(result.image.rgb, method_meshes(result, method), result.K, LIVE_OPACITY,
-                             LIVE_RENDER_SCALE)
+    overlay = render_overlay(result.image.rgb, method_meshes(result, method), result.K, LIVE_OPACITY, LIVE_RENDER_SCALE)
     if result.unavailable:
         status = result.unavailable[method]
     elif not result.people:
         status = "No person in view."
     else:
-        status = (f"{method_label(method)}: analysed in {analysis_seconds * 1000:.0f} ms, "
-                  f"drawn in {(time.perf_counter() - start) * 1000:.0f} ms")
+        status = (
+            f"{method_label(method)}: analysed in {analysis_seconds * 1000:.0f} ms, "
+            f"drawn in {(time.perf_counter() - start) * 1000:.0f} ms"
+        )
     return overlay, status
-

@@ -4,6 +4,7 @@ A method whose checkpoint is missing stays visible as unavailable; its download 
 progress, and offline the message names the URL and the folder to put the file in. The SMPL model is
 fetched only after the licence box is ticked.
 """
+
 from __future__ import annotations
 
 import gradio as gr
@@ -17,14 +18,19 @@ from core.methods import FIT, METHODS, NETWORK_METHODS, checkpoint_path, method
 from core.pipeline import inference
 from core.render import renderer_info
 
-SHOWN_FILES = tuple(dict.fromkeys(
-    [method(m).checkpoint for m in NETWORK_METHODS] + [*REGRESSOR_FILES.values(), weights.SMPL_NEUTRAL_DOWNLOAD,
-                                                       "SMPL_NEUTRAL.pkl"]))
+SHOWN_FILES = tuple(
+    dict.fromkeys(
+        [method(m).checkpoint for m in NETWORK_METHODS]
+        + [*REGRESSOR_FILES.values(), weights.SMPL_NEUTRAL_DOWNLOAD, "SMPL_NEUTRAL.pkl"]
+    )
+)
 BODY_MODEL_MEANING = {
     "smpl": "Meshes, joints and errors use SMPL, as in the papers: numbers compare with mmhuman3d's.",
-    "open": ("SMPL's files are licensed and not shipped, so an openly licensed stand-in body with SMPL's joint "
-             "layout is used. Poses are the methods' own; shapes (betas) are not transferred, so meshes look "
-             "generic and vertex-level numbers (PVE, heat-maps) are not comparable with the papers."),
+    "open": (
+        "SMPL's files are licensed and not shipped, so an openly licensed stand-in body with SMPL's joint "
+        "layout is used. Poses are the methods' own; shapes (betas) are not transferred, so meshes look "
+        "generic and vertex-level numbers (PVE, heat-maps) are not comparable with the papers."
+    ),
 }
 
 
@@ -54,13 +60,19 @@ def body_model_text() -> str:
 def environment_markdown() -> str:
     """Device, renderer, body model in use and what it means."""
     body = body_model_text().replace("\n", "  \n")
-    return (f"**Device:** {device_text()}  \n**Renderer:** {renderer_info()}  \n**Body model:** {body}")
+    return f"**Device:** {device_text()}  \n**Renderer:** {renderer_info()}  \n**Body model:** {body}"
 
 
 def weights_table() -> pd.DataFrame:
     rows = [weights.file_status(weights.FILES[name]) for name in SHOWN_FILES]
-    return pd.DataFrame({"file": [r.name for r in rows], "what": [r.what for r in rows],
-                         "state": [r.state for r in rows], "where": [str(r.path) for r in rows]})
+    return pd.DataFrame(
+        {
+            "file": [r.name for r in rows],
+            "what": [r.what for r in rows],
+            "state": [r.state for r in rows],
+            "where": [str(r.path) for r in rows],
+        }
+    )
 
 
 def methods_markdown() -> str:
@@ -81,8 +93,12 @@ REFRESHED = ("environment_md", "methods_md", "weights_table", "method_checkboxes
 
 def refresh() -> dict:
     """Setup tab contents and the method checkbox labels (after a download, or on page load), REFRESHED by name."""
-    return {"environment_md": environment_markdown(), "methods_md": methods_markdown(),
-            "weights_table": weights_table(), "method_checkboxes": gr.update(choices=method_choices())}
+    return {
+        "environment_md": environment_markdown(),
+        "methods_md": methods_markdown(),
+        "weights_table": weights_table(),
+        "method_checkboxes": gr.update(choices=method_choices()),
+    }
 
 
 def download_method(method: str, progress) -> dict:

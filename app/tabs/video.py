@@ -4,6 +4,7 @@ The results go into the browser tab's own folder (Session): the overlay video to
 and per-frame parameters to download. Long clips are cut at the chosen number of frames, since every frame
 costs a full analysis on the server.
 """
+
 from __future__ import annotations
 
 import logging
@@ -36,14 +37,15 @@ def run_video(clip, method, smooth, max_frames, session, progress=gr.Progress(tr
     session.folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=session.folder) as scratch:
         try:
-            written, motion = process_video(path, method, Path(scratch), smooth=smooth,
-                                                  max_frames=max_frames)
+            written, motion = process_video(path, method, Path(scratch), smooth=smooth, max_frames=max_frames)
         except VideoError as problem:
             return _outputs(None, None, f"**{problem}**", session)
         kept = [str(shutil.move(str(file), session.new_file(file.name))) for file in written]
     found = int(motion.found.sum())
-    status = (f"{method_label(method)}: the person was reconstructed in {found} frames, smoothed over {smooth} "
-              f"frame{'s' if smooth > 1 else ''}. Download the BVH for Blender or other animation tools.")
+    status = (
+        f"{method_label(method)}: the person was reconstructed in {found} frames, smoothed over {smooth} "
+        f"frame{'s' if smooth > 1 else ''}. Download the BVH for Blender or other animation tools."
+    )
     log.info("video: %s, %d frames with the person", method, found)
     return _outputs(kept[0], kept[1:], status, session)
 

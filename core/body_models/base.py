@@ -15,6 +15,7 @@ Extra keypoints are rows of named vertex regressors (K, V), e.g. 'h36m_17' (J_re
 'extra_9' (J_regressor_extra.npy), 'smplx_21' and 'hybrik_leaf_5' (one-hot vertex picks). Which
 regressors feed which keypoint convention is decided in `core.joints`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -117,8 +118,15 @@ class BodyModel(nn.Module):
         rotmats = torch.cat([global_orient.reshape(batch, 1, 3, 3), body_pose.reshape(batch, 23, 3, 3)], 1)
         if self.posedirs is not None:
             vertices, joints = lbs(
-                betas, rotmats, self.v_template, self.shapedirs, self.posedirs,
-                self.J_regressor, self.parents, self.lbs_weights, pose2rot=False,
+                betas,
+                rotmats,
+                self.v_template,
+                self.shapedirs,
+                self.posedirs,
+                self.J_regressor,
+                self.parents,
+                self.lbs_weights,
+                pose2rot=False,
             )
         else:
             vertices, joints = self._skin_without_pose_blend(betas, rotmats)
@@ -155,7 +163,9 @@ class BodyModel(nn.Module):
         rest_joints = rest_template + blend_shapes(betas, rest_shapedirs)  # (B, 24, 3)
         v_shaped = self.v_template[vertex_ids] + blend_shapes(betas, self.shapedirs[vertex_ids])  # (B, n, 3)
         if self.posedirs is not None:
-            pose_feature = (rotmats[:, 1:] - torch.eye(3, dtype=rotmats.dtype, device=rotmats.device)).reshape(batch, -1)
+            pose_feature = (rotmats[:, 1:] - torch.eye(3, dtype=rotmats.dtype, device=rotmats.device)).reshape(
+                batch, -1
+            )
             posedirs = self.posedirs.reshape(207, -1, 3)[:, vertex_ids].reshape(207, -1)
             v_shaped = v_shaped + (pose_feature @ posedirs).reshape(batch, -1, 3)
         joints, transforms = batch_rigid_transform(rotmats, rest_joints, self.parents)

@@ -5,6 +5,7 @@ mmhuman3d codes: -1 → neutral, 0 → male, 1 → female. For 3DPW ground truth
 (core.evaluation.pw3d). Every model a batch needs poses the whole batch and each sample keeps the rows of
 its own model: the same values as posing each sample alone.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -39,19 +40,30 @@ def genders_from_3dpw(meta_gender: Sequence[str]) -> list[str]:
 
 
 def pose_gendered(
-    models: dict[str, BodyModel], genders: Sequence[str], betas: torch.Tensor, rotmats: torch.Tensor,
+    models: dict[str, BodyModel],
+    genders: Sequence[str],
+    betas: torch.Tensor,
+    rotmats: torch.Tensor,
     transl: torch.Tensor | None = None,
 ) -> BodyModelOutput:
     """Pose each sample with the model of its gender: betas (B, 10), rotmats (B, 24, 3, 3), transl (B, 3) or None."""
     _check(models, genders, len(betas))
     outputs = {gender: models[gender](betas, rotmats[:, :1], rotmats[:, 1:], transl) for gender in set(genders)}
-    return BodyModelOutput(**{name: _own_rows(genders, {g: getattr(o, name) for g, o in outputs.items()})
-                              for name in ("vertices", "joints", "rotmats")})
+    return BodyModelOutput(
+        **{
+            name: _own_rows(genders, {g: getattr(o, name) for g, o in outputs.items()})
+            for name in ("vertices", "joints", "rotmats")
+        }
+    )
 
 
 def forward_gendered(
-    models: dict[str, BodyModel], genders: Sequence[str], betas: torch.Tensor, global_orient: torch.Tensor,
-    body_pose: torch.Tensor, transl: torch.Tensor | None = None,
+    models: dict[str, BodyModel],
+    genders: Sequence[str],
+    betas: torch.Tensor,
+    global_orient: torch.Tensor,
+    body_pose: torch.Tensor,
+    transl: torch.Tensor | None = None,
 ) -> BodyModelOutput:
     """`pose_gendered` from axis-angle: global_orient (B, 3), body_pose (B, 69) or (B, 23, 3), radians."""
     batch = betas.shape[0]
@@ -60,8 +72,9 @@ def forward_gendered(
     return pose_gendered(models, genders, betas, rotmats, transl)
 
 
-def regress_gendered(models: dict[str, BodyModel], genders: Sequence[str], vertices: torch.Tensor,
-                     name: str) -> torch.Tensor:
+def regress_gendered(
+    models: dict[str, BodyModel], genders: Sequence[str], vertices: torch.Tensor, name: str
+) -> torch.Tensor:
     """(B, V, 3) vertices → (B, K, 3) with each sample's own model's regressor `name`."""
     _check(models, genders, len(vertices))
     return _own_rows(genders, {gender: models[gender].regress(vertices, name) for gender in set(genders)})

@@ -9,6 +9,7 @@ Three named regressors of the keypoint contract (see core/joints.py):
   same point it is used as is (nose, eyes, ears, heels). The others are built from those vertices and from
   SMPL's own joint regressor, because MediaPipe's points are not on smplx's list (APPROXIMATE, see below).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -18,9 +19,27 @@ NUM_SMPL_VERTICES = 6890
 SMPLH_VERTICES = SMPLX_VERTEX_IDS["smplh"]  # e.g. {'nose': 332, 'reye': 6260, ...}
 
 SMPLX_21_KEYS = (
-    "nose", "reye", "leye", "rear", "lear",
-    "LBigToe", "LSmallToe", "LHeel", "RBigToe", "RSmallToe", "RHeel",
-    "lthumb", "lindex", "lmiddle", "lring", "lpinky", "rthumb", "rindex", "rmiddle", "rring", "rpinky",
+    "nose",
+    "reye",
+    "leye",
+    "rear",
+    "lear",
+    "LBigToe",
+    "LSmallToe",
+    "LHeel",
+    "RBigToe",
+    "RSmallToe",
+    "RHeel",
+    "lthumb",
+    "lindex",
+    "lmiddle",
+    "lring",
+    "lpinky",
+    "rthumb",
+    "rindex",
+    "rmiddle",
+    "rring",
+    "rpinky",
 )
 HYBRIK_LEAF_VERTICES = (411, 2445, 5905, 3216, 6617)  # head, left_middle, right_middle, left/right_bigtoe
 
@@ -72,14 +91,25 @@ def mediapipe_surface_regressor(j_regressor: np.ndarray) -> np.ndarray:
 
     rows = [
         v["nose"],
-        v["leye"] - EYE_CORNER_OFFSET * eye_axis, v["leye"], v["leye"] + EYE_CORNER_OFFSET * eye_axis,
-        v["reye"] + EYE_CORNER_OFFSET * eye_axis, v["reye"], v["reye"] - EYE_CORNER_OFFSET * eye_axis,
-        v["lear"], v["rear"],
-        mouth + MOUTH_HALF_WIDTH * eye_axis, mouth - MOUTH_HALF_WIDTH * eye_axis,
-        knuckle("left", "pinky"), knuckle("right", "pinky"),
-        knuckle("left", "index"), knuckle("right", "index"),
-        knuckle("left", "thumb"), knuckle("right", "thumb"),
-        v["LHeel"], v["RHeel"],
-        foot_index("left"), foot_index("right"),
+        v["leye"] - EYE_CORNER_OFFSET * eye_axis,
+        v["leye"],
+        v["leye"] + EYE_CORNER_OFFSET * eye_axis,
+        v["reye"] + EYE_CORNER_OFFSET * eye_axis,
+        v["reye"],
+        v["reye"] - EYE_CORNER_OFFSET * eye_axis,
+        v["lear"],
+        v["rear"],
+        mouth + MOUTH_HALF_WIDTH * eye_axis,
+        mouth - MOUTH_HALF_WIDTH * eye_axis,
+        knuckle("left", "pinky"),
+        knuckle("right", "pinky"),
+        knuckle("left", "index"),
+        knuckle("right", "index"),
+        knuckle("left", "thumb"),
+        knuckle("right", "thumb"),
+        v["LHeel"],
+        v["RHeel"],
+        foot_index("left"),
+        foot_index("right"),
     ]
     return np.stack(rows)

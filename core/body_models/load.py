@@ -1,4 +1,5 @@
 """Pick the body model: the user's SMPL files when present, else the bundled open body model."""
+
 from __future__ import annotations
 
 from core.body_models.base import BodyModel
@@ -29,4 +30,3 @@ def describe_body_model(model: BodyModel) -> str:
     source = f" - {model.description}" if model.description else ""
     regressors = ", ".join(model.regressor_names) or "none"
     return f"{name}{source}\n{model.num_vertices} vertices, {len(model.faces)} faces; keypoint regressors: {regressors}"
-

@@ -2,6 +2,7 @@
 
 `scripts/bake_open_body_model.py` writes `assets/body_models/open_body_model.npz`; this file only reads it.
 """
+
 from __future__ import annotations
 
 import json
@@ -42,8 +43,10 @@ def load_open_body_model(path: str | Path = OPEN_BODY_MODEL_FILE) -> BodyModel:
 def read_open_body_model(path: str | Path = OPEN_BODY_MODEL_FILE) -> dict[str, np.ndarray]:
     """The npz's arrays, checked for every key the loader needs; raises with what to do when not."""
     path = Path(path)
-    rebake = "restore it with `git checkout -- assets/body_models/open_body_model.npz` or re-run " \
-             "`python scripts/bake_open_body_model.py`"
+    rebake = (
+        "restore it with `git checkout -- assets/body_models/open_body_model.npz` or re-run "
+        "`python scripts/bake_open_body_model.py`"
+    )
     if not path.is_file():
         raise FileNotFoundError(f"open body model not found at {path}; {rebake}")
     try:

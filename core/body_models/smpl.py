@@ -11,6 +11,7 @@ The arrays are turned into buffers exactly as smplx.SMPL does (shapedirs cut to 
 (6890, 3, 207) → (207, 20670); parents from kintree_table with the root set to -1), so posing equals
 smplx.SMPL (tests/core/body_models/test_smpl_files.py).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -30,7 +31,9 @@ from core.body_models.smpl_files import SMPL_WEBSITE, read_smpl_file
 GENDERS = ("neutral", "male", "female")
 NEUTRAL_FALLBACK = "basicModel_neutral_lbs_10_207_0_v1.0.0.pkl"  # HybrIK's download of the neutral model
 REGRESSOR_FILES = {"h36m_17": "J_regressor_h36m.npy", "extra_9": "J_regressor_extra.npy"}  # name → file
-FOLDER_HINT = "The body-model folder is $HMRC_BODY_MODELS, else $HMRC_DATA/body_models (HMRC_DATA defaults to <repo>/data)."
+FOLDER_HINT = (
+    "The body-model folder is $HMRC_BODY_MODELS, else $HMRC_DATA/body_models (HMRC_DATA defaults to <repo>/data)."
+)
 
 
 def smpl_candidates(gender: str, folder: Path | None = None) -> list[Path]:
@@ -76,8 +79,7 @@ def load_smpl(gender: str = "neutral", folder: Path | None = None) -> BodyModel:
         regressor_path = _aux_path(file_name, folder)
         if regressor_path.is_file():
             regressors[name] = _load_regressor(regressor_path)
-    return BodyModel(kind="smpl", gender=gender, regressors=regressors,
-                     description=f"SMPL {gender} ({path})", **arrays)
+    return BodyModel(kind="smpl", gender=gender, regressors=regressors, description=f"SMPL {gender} ({path})", **arrays)
 
 
 def smpl_buffers(raw: dict, path: Path) -> dict:
@@ -100,9 +102,13 @@ def smpl_buffers(raw: dict, path: Path) -> dict:
 
 
 def _check_shapes(raw: dict, path: Path) -> None:
-    expected = {"v_template": (NUM_SMPL_VERTICES, 3), "weights": (NUM_SMPL_VERTICES, NUM_JOINTS),
-                "J_regressor": (NUM_JOINTS, NUM_SMPL_VERTICES), "posedirs": (NUM_SMPL_VERTICES, 3, 207),
-                "kintree_table": (2, NUM_JOINTS)}
+    expected = {
+        "v_template": (NUM_SMPL_VERTICES, 3),
+        "weights": (NUM_SMPL_VERTICES, NUM_JOINTS),
+        "J_regressor": (NUM_JOINTS, NUM_SMPL_VERTICES),
+        "posedirs": (NUM_SMPL_VERTICES, 3, 207),
+        "kintree_table": (2, NUM_JOINTS),
+    }
     missing = [key for key in (*expected, "shapedirs", "f") if key not in raw]
     if missing:
         raise ValueError(f"{path}: not an SMPL model file, keys {missing} are missing (has {sorted(raw)})")
@@ -158,8 +164,9 @@ def load_smpl_mean_params(folder: Path | None = None) -> dict[str, np.ndarray]:
         params = {key: archive[key].astype(np.float32).reshape(-1) for key in expected if key in archive}
     for key, shape in expected.items():
         if key not in params or params[key].shape != shape:
-            raise ValueError(f"{path}: '{key}' should have shape {shape}, found "
-                             f"{params[key].shape if key in params else 'nothing'}")
+            raise ValueError(
+                f"{path}: '{key}' should have shape {shape}, found {params[key].shape if key in params else 'nothing'}"
+            )
     return params
 
 

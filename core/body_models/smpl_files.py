@@ -10,6 +10,7 @@ numpy's array reconstruction, scipy sparse matrices (rebuilt from their data/ind
 classes (turned into inert state holders) and a few builtins. Anything else, e.g. `os.system`, raises
 `pickle.UnpicklingError` naming the refused global.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -41,8 +42,14 @@ SAFE_GLOBALS = {
     ("copy_reg", "_reconstructor"): copyreg._reconstructor,
     ("_codecs", "encode"): codecs.encode,  # bytes in pickles re-saved by Python 3
 }
-SPARSE_MODULES = ("scipy.sparse.csc", "scipy.sparse._csc", "scipy.sparse.csr", "scipy.sparse._csr",
-                  "scipy.sparse.coo", "scipy.sparse._coo")
+SPARSE_MODULES = (
+    "scipy.sparse.csc",
+    "scipy.sparse._csc",
+    "scipy.sparse.csr",
+    "scipy.sparse._csr",
+    "scipy.sparse.coo",
+    "scipy.sparse._coo",
+)
 
 
 class ChumpyState:

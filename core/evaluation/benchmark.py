@@ -8,6 +8,7 @@ Two sources, both in mmhuman3d's 3DPW layout and read by core.evaluation.human_d
   against the gendered SMPL models when they are present.
 The app's Benchmark tab (app/tabs/benchmark.py) shows what these functions return.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -72,8 +73,10 @@ def pw3d_set(root: str | Path) -> BenchmarkSet:
 def _read(root: Path) -> HumanData:
     path = root / TEST_FILE
     if not path.is_file():
-        raise FileNotFoundError(f"No {TEST_FILE} under {root}: point at the data/ folder that holds "
-                                f"preprocessed_datasets/ and datasets/{DATASET_NAME}/ (mmhuman3d's layout).")
+        raise FileNotFoundError(
+            f"No {TEST_FILE} under {root}: point at the data/ folder that holds "
+            f"preprocessed_datasets/ and datasets/{DATASET_NAME}/ (mmhuman3d's layout)."
+        )
     return load_human_data(path)
 
 
@@ -105,25 +108,36 @@ def evaluate_sample(benchmark: BenchmarkSet, index: int, methods: tuple[str, ...
     keep_betas = result.body_model.kind == benchmark.bodies.neutral.kind
     for method in result.methods:
         errors = score(person.predictions[method], truth, benchmark.bodies, keep_betas)
-        rows.append({"method": method_label(method), "MPJPE": errors.mpjpe.mean(), "PA-MPJPE": errors.pa_mpjpe.mean(),
-                     "PVE": float(errors.pve[0])})
+        rows.append(
+            {
+                "method": method_label(method),
+                "MPJPE": errors.mpjpe.mean(),
+                "PA-MPJPE": errors.pa_mpjpe.mean(),
+                "PVE": float(errors.pve[0]),
+            }
+        )
         joint_columns[f"{method_label(method)} MPJPE"] = errors.mpjpe[0]
         joint_columns[f"{method_label(method)} PA-MPJPE"] = errors.pa_mpjpe[0]
     summary = pd.DataFrame(rows).round(1)
     missing = [f"{method_label(m)} did not run: {why}" for m, why in result.unavailable.items()]
     if not keep_betas:
-        missing.append(f"Predicted shapes (betas) were set to zero: the methods ran with the "
-                       f"{result.body_model.kind} body model, the ground truth is the {benchmark.bodies.neutral.kind} one.")
-    message = "\n\n".join(filter(None, [f"{benchmark.name}, sample {index}", benchmark.note, *result.image.notes,
-                                         *missing]))
+        missing.append(
+            f"Predicted shapes (betas) were set to zero: the methods ran with the "
+            f"{result.body_model.kind} body model, the ground truth is the {benchmark.bodies.neutral.kind} one."
+        )
+    message = "\n\n".join(
+        filter(None, [f"{benchmark.name}, sample {index}", benchmark.note, *result.image.notes, *missing])
+    )
     return SampleScores(result, summary, pd.DataFrame(joint_columns).round(1), message)
 
 
 def score(prediction, truth: GroundTruth, bodies: EvalBodies, keep_betas: bool = True):
     """mmhuman3d's 3DPW errors of one MeshPrediction (`evaluate_batch` with a batch of one)."""
     betas = torch.as_tensor(prediction.betas, dtype=torch.float32)[None]
-    predicted = Predictions(rotmats=torch.as_tensor(prediction.rotmats, dtype=torch.float32)[None],
-                            betas=betas if keep_betas else torch.zeros_like(betas))
+    predicted = Predictions(
+        rotmats=torch.as_tensor(prediction.rotmats, dtype=torch.float32)[None],
+        betas=betas if keep_betas else torch.zeros_like(betas),
+    )
     with torch.no_grad():
         return evaluate_batch(predicted, truth, bodies)
 
@@ -138,23 +152,31 @@ def ground_truth(benchmark: BenchmarkSet, index: int) -> GroundTruth:
     is_male = None
     if benchmark.gendered:
         is_male = torch.as_tensor([genders_from_3dpw([data["meta"]["gender"][index]])[0] == "male"])
-    return GroundTruth(betas=row("betas", 10), global_orient=row("global_orient", 3), body_pose=row("body_pose", 69),
-                       is_male=is_male)
+    return GroundTruth(
+        betas=row("betas", 10), global_orient=row("global_orient", 3), body_pose=row("body_pose", 69), is_male=is_male
+    )
 
 
-
-
-def score_listed(benchmark: BenchmarkSet, methods: tuple[str, ...], fov_deg: float) -> tuple[pd.DataFrame | None, int, int]:
+def score_listed(
+    benchmark: BenchmarkSet, methods: tuple[str, ...], fov_deg: float
+) -> tuple[pd.DataFrame | None, int, int]:
     """Mean MPJPE / PA-MPJPE / PVE per method over at most MAX_SCORED_AT_ONCE listed samples, evenly spaced:
     (table with a 'samples' column, or None when nobody was found, samples scored, samples tried)."""
     listed = [index for _, index in sample_choices(benchmark)]
-    picked = [listed[i] for i in np.unique(np.linspace(0, len(listed) - 1, min(len(listed), MAX_SCORED_AT_ONCE))
-                                           .round().astype(int))]
+    picked = [
+        listed[i]
+        for i in np.unique(np.linspace(0, len(listed) - 1, min(len(listed), MAX_SCORED_AT_ONCE)).round().astype(int))
+    ]
     tables = [evaluate_sample(benchmark, index, methods, fov_deg).summary for index in picked]
     scored = [table for table in tables if not table.empty]
     if not scored:
         return None, 0, len(picked)
     means = pd.concat(scored).groupby("method", sort=False).agg(["mean", "count"])
-    summary = pd.DataFrame({"method": means.index, "samples": means[("MPJPE", "count")].to_numpy(),
-                            **{name: means[(name, "mean")].round(1).to_numpy() for name in ("MPJPE", "PA-MPJPE", "PVE")}})
+    summary = pd.DataFrame(
+        {
+            "method": means.index,
+            "samples": means[("MPJPE", "count")].to_numpy(),
+            **{name: means[(name, "mean")].round(1).to_numpy() for name in ("MPJPE", "PA-MPJPE", "PVE")},
+        }
+    )
     return summary, len(scored), len(picked)

@@ -11,6 +11,7 @@ a crafted file contains. Here they are read with an unpickler that only rebuilds
 plain dict/list/str/number values and refuses everything else, so a dataset file from someone else
 cannot execute code; it can still contain wrong numbers, which `load_human_data` checks.
 """
+
 from __future__ import annotations
 
 import io
@@ -27,9 +28,13 @@ from core.paths import data_root
 RESERVED_KEYS = ("__key_strict__", "__data_len__", "__temporal_len__", "__keypoints_compressed__")
 # Globals a numpy pickle of arrays and plain containers needs; numpy 2 writes `numpy._core`.
 _SAFE_GLOBALS = {
-    ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-    ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
-    ("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode"),
+    ("numpy.core.multiarray", "_reconstruct"),
+    ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy.core.multiarray", "scalar"),
+    ("numpy._core.multiarray", "scalar"),
+    ("numpy", "ndarray"),
+    ("numpy", "dtype"),
+    ("_codecs", "encode"),
     ("collections", "OrderedDict"),
 }
 _PLAIN_TYPES = (np.ndarray, list, tuple, dict, str, bytes, int, float, bool, np.generic, type(None))
@@ -237,8 +242,11 @@ def _bbox_with_confidence(bbox, path: Path) -> np.ndarray:
 
 def _masked_keypoint_keys(fields: dict) -> list[str]:
     return [
-        key for key, value in fields.items()
-        if key.startswith("keypoints") and not key.endswith("_mask") and isinstance(value, np.ndarray)
+        key
+        for key, value in fields.items()
+        if key.startswith("keypoints")
+        and not key.endswith("_mask")
+        and isinstance(value, np.ndarray)
         and f"{key}_mask" in fields
     ]
 
@@ -251,8 +259,11 @@ def _decompress_all(fields: dict, path: Path) -> None:
             raise _error(path, key, f"compressed keypoints need '{key}_mask' to be decompressed")
         mask = np.asarray(fields[f"{key}_mask"])
         if value.ndim != 3 or value.shape[1] != int((mask == 1).sum()):
-            raise _error(path, key, f"compressed shape {value.shape} does not match {int((mask == 1).sum())} "
-                                    f"joints set in '{key}_mask'")
+            raise _error(
+                path,
+                key,
+                f"compressed shape {value.shape} does not match {int((mask == 1).sum())} joints set in '{key}_mask'",
+            )
         fields[key] = decompress(value, mask)
 
 
@@ -270,8 +281,10 @@ def _check_array(source, key: str, value, num: int, trailing) -> None:
     value = np.asarray(value)
     if value.ndim == 0 or len(value) != num:
         raise _error(source, key, f"has {len(value) if value.ndim else 'no'} rows, expected {num} samples")
-    if trailing is not None and (value.ndim != 1 + len(trailing) or any(
-            want is not None and got != want for got, want in zip(value.shape[1:], trailing))):
+    if trailing is not None and (
+        value.ndim != 1 + len(trailing)
+        or any(want is not None and got != want for got, want in zip(value.shape[1:], trailing))
+    ):
         raise _error(source, key, f"shape {value.shape}, expected (N, {', '.join(str(t or 'K') for t in trailing)})")
     if value.dtype.kind == "f":
         finite = np.isfinite(value.reshape(num, -1)).all(axis=1)

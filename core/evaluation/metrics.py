@@ -12,6 +12,7 @@ All functions take and return numpy float64 arrays; per-sample / per-joint value
 caller can report means, per-joint tables and CSV rows. Means over all samples and joints equal
 mmhuman3d's single `[mask].mean()` because its mask is all ones.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

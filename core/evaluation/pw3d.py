@@ -17,6 +17,7 @@ the neutral model. No alignment. (The published configs report only MPJPE/PA-MPJ
 `python -m train.eval` is the command line over `run_evaluation`; train.run validates with it and the app's
 Benchmark tab scores single samples with `evaluate_batch`.
 """
+
 from __future__ import annotations
 
 import csv
@@ -92,11 +93,14 @@ def evaluate_batch(pred: Predictions, gt: GroundTruth, bodies: EvalBodies) -> Ba
     if gt.is_male is None:
         gt_posed = bodies.neutral.forward_axis_angle(gt.betas.float(), gt.global_orient.float(), gt.body_pose.float())
         gt_vertices, pred_vertices = gt_posed.vertices, pred_posed.vertices
-        gt_h36m = gt.h36m_relative if gt.h36m_relative is not None else bodies.neutral.regress(gt_vertices, H36M_REGRESSOR)
+        gt_h36m = (
+            gt.h36m_relative if gt.h36m_relative is not None else bodies.neutral.regress(gt_vertices, H36M_REGRESSOR)
+        )
     else:
         models, genders = _gendered_models(bodies), ["male" if male else "female" for male in gt.is_male.tolist()]
-        gt_vertices = forward_gendered(models, genders, gt.betas.float(), gt.global_orient.float(),
-                                       gt.body_pose.float()).vertices
+        gt_vertices = forward_gendered(
+            models, genders, gt.betas.float(), gt.global_orient.float(), gt.body_pose.float()
+        ).vertices
         gt_h36m = regress_gendered(models, genders, gt_vertices, H36M_REGRESSOR)
         pred_vertices = pose_gendered(models, genders, betas, rotmats).vertices
     errors = metrics.pw3d_joint_errors(_np(pred_h36m), _np(gt_h36m))
@@ -124,17 +128,28 @@ def ground_truth_arrays(data: HumanData, method: str) -> dict[str, np.ndarray]:
     if method == "hybrik":
         thetas = data.smpl("thetas").reshape(-1, 24, 3)
         h36m = np.asarray(data["keypoints3d17_relative"])[:, list(H36M_IN_HUMAN_DATA), :3]
-        return {"betas": data.smpl("betas"), "global_orient": thetas[:, 0], "body_pose": thetas[:, 1:].reshape(-1, 69),
-                "h36m_relative": h36m}
+        return {
+            "betas": data.smpl("betas"),
+            "global_orient": thetas[:, 0],
+            "body_pose": thetas[:, 1:].reshape(-1, 69),
+            "h36m_relative": h36m,
+        }
     is_male = np.array([gender == "male" for gender in genders_from_3dpw(data["meta"]["gender"])])
-    return {"betas": data.smpl("betas"), "global_orient": data.smpl("global_orient").reshape(-1, 3),
-            "body_pose": data.smpl("body_pose").reshape(-1, 69), "is_male": is_male}
+    return {
+        "betas": data.smpl("betas"),
+        "global_orient": data.smpl("global_orient").reshape(-1, 3),
+        "body_pose": data.smpl("body_pose").reshape(-1, 69),
+        "is_male": is_male,
+    }
 
 
 def ground_truth_from_batch(batch: dict) -> GroundTruth:
     return GroundTruth(
-        betas=batch["betas"], global_orient=batch["global_orient"], body_pose=batch["body_pose"],
-        is_male=batch.get("is_male"), h36m_relative=batch.get("h36m_relative"),
+        betas=batch["betas"],
+        global_orient=batch["global_orient"],
+        body_pose=batch["body_pose"],
+        is_male=batch.get("is_male"),
+        h36m_relative=batch.get("h36m_relative"),
     )
 
 
@@ -158,8 +173,9 @@ def read_image_rgb(path: Path) -> np.ndarray:
 
     image = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if image is None:
-        raise FileNotFoundError(f"cannot read test image {path}: is the 3DPW imageFiles folder under "
-                                f"<data>/datasets/{DATASET_NAME}/?")
+        raise FileNotFoundError(
+            f"cannot read test image {path}: is the 3DPW imageFiles folder under <data>/datasets/{DATASET_NAME}/?"
+        )
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
@@ -204,8 +220,13 @@ def predict(model, batch: dict, method: str, device: torch.device) -> Prediction
     images = batch["img"].to(device)
     with torch.no_grad():
         if method == "hybrik":
-            out = model(images, trans_inv=batch["trans_inv"].to(device), intrinsic_inv=batch["intrinsic_inv"].to(device),
-                        joint_root=batch["joint_root"].to(device), depth_factor=batch["depth_factor"].to(device))
+            out = model(
+                images,
+                trans_inv=batch["trans_inv"].to(device),
+                intrinsic_inv=batch["intrinsic_inv"].to(device),
+                joint_root=batch["joint_root"].to(device),
+                depth_factor=batch["depth_factor"].to(device),
+            )
         else:
             out = model(images)
     return Predictions(rotmats=out.rotmats, betas=out.betas)
@@ -250,24 +271,39 @@ class EvalResult:
 
 PROTOCOL = {
     "hmr": "3DPW test (pw3d_test.npz), 14 LSP joints from the H36M regressor, pelvis-aligned; pred neutral "
-           "SMPL, GT gendered SMPL; PA = similarity Procrustes per frame",
+    "SMPL, GT gendered SMPL; PA = similarity Procrustes per frame",
     "hybrik": "3DPW test (hybrik_pw3d_test.npz), GT root and intrinsics given to the network; 14 LSP joints of "
-              "keypoints3d17_relative, pelvis-aligned; PA = similarity Procrustes per frame",
+    "keypoints3d17_relative, pelvis-aligned; PA = similarity Procrustes per frame",
 }
 PROTOCOL["spin_gta"] = PROTOCOL["hmr"]
 
 
-def run_evaluation(model, method: str, data: HumanData, bodies: EvalBodies, device: torch.device,
-                   batch_size: int = 32, limit: int | None = None, workers: int = 2, progress: bool = True,
-                   data_root: Path | None = None) -> EvalResult:
+def run_evaluation(
+    model,
+    method: str,
+    data: HumanData,
+    bodies: EvalBodies,
+    device: torch.device,
+    batch_size: int = 32,
+    limit: int | None = None,
+    workers: int = 2,
+    progress: bool = True,
+    data_root: Path | None = None,
+) -> EvalResult:
     """Evaluate `model` on `data` (images under `data_root`/datasets/pw3d, default core.paths.data_root());
     with torch.distributed initialised each rank takes a share."""
     from tqdm import tqdm
 
     dataset = EvalImages(data, method, limit, data_root)
     sampler = DistributedSampler(dataset, shuffle=False) if distributed.is_distributed() else None
-    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, sampler=sampler, num_workers=workers,
-                        pin_memory=device.type == "cuda")
+    loader = DataLoader(
+        dataset,
+        batch_size=batch_size,
+        shuffle=False,
+        sampler=sampler,
+        num_workers=workers,
+        pin_memory=device.type == "cuda",
+    )
     rows = []
     for batch in tqdm(loader, desc=f"3DPW {method}", disable=not progress or distributed.rank() != 0):
         pred = predict(model, batch, method, device)
@@ -281,9 +317,14 @@ def _collect(rows: list, method: str, data: HumanData) -> EvalResult:
     unique = {row[0]: row for row in rows}
     ordered = [unique[i] for i in sorted(unique)]
     indices = np.array([r[0] for r in ordered])
-    return EvalResult(method, indices, [data["image_path"][i] for i in indices],
-                      np.stack([r[1] for r in ordered]), np.stack([r[2] for r in ordered]),
-                      np.array([r[3] for r in ordered]))
+    return EvalResult(
+        method,
+        indices,
+        [data["image_path"][i] for i in indices],
+        np.stack([r[1] for r in ordered]),
+        np.stack([r[2] for r in ordered]),
+        np.array([r[3] for r in ordered]),
+    )
 
 
 def _to(batch: dict, device: torch.device) -> dict:
@@ -300,8 +341,15 @@ def write_outputs(result: EvalResult, out_dir: Path, checkpoint: Path | None = N
         writer = csv.writer(handle)
         writer.writerow(["index", "image_path", "mpjpe_mm", "pa_mpjpe_mm", "pve_mm"])
         for k, index in enumerate(result.indices):
-            writer.writerow([int(index), result.image_paths[k], f"{result.mpjpe[k].mean():.4f}",
-                             f"{result.pa_mpjpe[k].mean():.4f}", f"{result.pve[k]:.4f}"])
+            writer.writerow(
+                [
+                    int(index),
+                    result.image_paths[k],
+                    f"{result.mpjpe[k].mean():.4f}",
+                    f"{result.pa_mpjpe[k].mean():.4f}",
+                    f"{result.pve[k]:.4f}",
+                ]
+            )
     return json_path, csv_path
 
 

@@ -4,6 +4,7 @@ mmhuman3d's ResNet (style 'pytorch': stride on the 3×3 conv) stores exactly tor
 `backbone.`: `conv1`, `bn1`, `layerS.B.conv1/bn1/conv2/bn2[/conv3/bn3]`, `layerS.0.downsample.0/.1`.
 `forward` returns the last stage's map: (B, 2048, H/32, W/32) for R-50, (B, 512, H/32, W/32) for R-34.
 """
+
 from __future__ import annotations
 
 from torch import nn
@@ -56,9 +57,7 @@ class Bottleneck(nn.Module):
 def _downsample(in_channels: int, out_channels: int, stride: int) -> nn.Sequential | None:
     if stride == 1 and in_channels == out_channels:
         return None
-    return nn.Sequential(
-        nn.Conv2d(in_channels, out_channels, 1, stride, bias=False), nn.BatchNorm2d(out_channels)
-    )
+    return nn.Sequential(nn.Conv2d(in_channels, out_channels, 1, stride, bias=False), nn.BatchNorm2d(out_channels))
 
 
 class ResNet(nn.Module):

@@ -9,6 +9,7 @@ written by train/ and the models here are interchangeable. The depth and head fo
 (core.methods); a training run may choose another backbone depth (its config's model.backbone_depth), which
 its checkpoints record in meta['config'].
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -9,6 +9,7 @@ the user's SMPL files or the open model instead.
 Files are read with `torch.load(weights_only=True)`: tensors and plain containers only. The meta of
 mmcv checkpoints may hold numpy scalars (seed, epoch), so exactly those numpy types are allowed too.
 """
+
 from __future__ import annotations
 
 import os
@@ -28,9 +29,13 @@ IGNORED_PREFIXES = ("disc.", "body_model_train.", "body_model_test.", "smpl.")
 USED_PREFIXES = ("backbone", "head")
 # numpy types an mmcv `meta` may hold (np.int64 seeds, float64 times); nothing callable beyond these.
 ALLOWED_META_GLOBALS = [
-    np.core.multiarray.scalar, np.dtype,
-    type(np.dtype(np.int64)), type(np.dtype(np.int32)), type(np.dtype(np.float64)),
-    type(np.dtype(np.float32)), type(np.dtype(np.bool_)),
+    np.core.multiarray.scalar,
+    np.dtype,
+    type(np.dtype(np.int64)),
+    type(np.dtype(np.int32)),
+    type(np.dtype(np.float64)),
+    type(np.dtype(np.float32)),
+    type(np.dtype(np.bool_)),
 ]
 
 
@@ -104,14 +109,11 @@ def _describe(method_id: str) -> str:
 
 def load_strict(modules: dict[str, nn.Module], state_dict: dict, source: str, expected_file: str) -> None:
     """Copy `<prefix>.*` of state_dict into each module; every module key must be there with its shape."""
-    unknown = sorted(
-        k for k in state_dict
-        if not k.startswith(IGNORED_PREFIXES) and k.split(".", 1)[0] not in modules
-    )
+    unknown = sorted(k for k in state_dict if not k.startswith(IGNORED_PREFIXES) and k.split(".", 1)[0] not in modules)
     if unknown:
         raise CheckpointError(f"{source}: unexpected keys {unknown[:5]} (expected {expected_file})")
     for prefix, module in modules.items():
-        part = {k[len(prefix) + 1:]: v for k, v in state_dict.items() if k.startswith(prefix + ".")}
+        part = {k[len(prefix) + 1 :]: v for k, v in state_dict.items() if k.startswith(prefix + ".")}
         _check_part(module.state_dict(), part, prefix, source, expected_file)
         module.load_state_dict(part, strict=True)
 
@@ -129,7 +131,9 @@ def _check_part(expected: dict, got: dict, prefix: str, source: str, expected_fi
             )
     extra = sorted(set(got) - set(expected))
     if extra:
-        raise CheckpointError(f"{source}: unexpected keys {[prefix + '.' + k for k in extra[:5]]} (expected {expected_file})")
+        raise CheckpointError(
+            f"{source}: unexpected keys {[prefix + '.' + k for k in extra[:5]]} (expected {expected_file})"
+        )
 
 
 def save_checkpoint(

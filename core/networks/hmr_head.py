@@ -4,6 +4,7 @@ Pooled features are concatenated with the current [pose 6D (144), betas (10), ca
 two linear layers (no activation; dropout only in training) predict an update; three iterations
 start from the mean parameters stored in the checkpoint (`init_pose`, `init_shape`, `init_cam`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -6,6 +6,7 @@ a 1×1 conv gives 29·64 channels (channel = joint·64 + depth bin), a softmax o
 fc1 → fc2 (no activation) → betas (+ mean shape) and 23 unnormalised (cos φ, sin φ) twists.
 `uvd_to_camera` back-projects (u, v, d) to the camera with the crop's inverse affine, K⁻¹ and a root.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -93,7 +94,10 @@ def soft_argmax_3d(logits: torch.Tensor, size: int = HEATMAP_SIZE) -> torch.Tens
 
 
 def uvd_to_camera(
-    uvd: torch.Tensor, trans_inv: torch.Tensor, K_inv: torch.Tensor, joint_root: torch.Tensor,
+    uvd: torch.Tensor,
+    trans_inv: torch.Tensor,
+    K_inv: torch.Tensor,
+    joint_root: torch.Tensor,
     depth_factor: torch.Tensor,
 ) -> torch.Tensor:
     """mmhuman3d `uvd_to_cam`: (B, J, 3) normalised uvd → root-relative camera points in depth_factor units.
@@ -118,7 +122,10 @@ def uvd_to_camera(
 
 
 def root_relative_skeleton(
-    uvd: torch.Tensor, trans_inv: torch.Tensor, K_inv: torch.Tensor, joint_root: torch.Tensor,
+    uvd: torch.Tensor,
+    trans_inv: torch.Tensor,
+    K_inv: torch.Tensor,
+    joint_root: torch.Tensor,
     depth_factor: torch.Tensor,
 ) -> torch.Tensor:
     """(B, 29, 3) float32 joints in metres relative to the pelvis, as HybrIK's IK takes them: `uvd_to_camera`,

@@ -11,6 +11,7 @@ the body model and one twist angle per bone, it returns SMPL's 24 local rotation
 
 Works with any `BodyModel` with a 'hybrik_leaf_5' regressor (SMPL or the open model).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,14 +23,69 @@ from core.body_models.base import BodyModel, BodyModelOutput
 from core.geometry import aa_to_rotmat
 
 HYBRIK_JOINT_NAMES = (
-    "pelvis", "left_hip", "right_hip", "spine1", "left_knee", "right_knee", "spine2", "left_ankle",
-    "right_ankle", "spine3", "left_foot", "right_foot", "neck", "left_collar", "right_collar", "jaw",
-    "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
-    "left_thumb", "right_thumb", "head", "left_middle", "right_middle", "left_bigtoe", "right_bigtoe",
+    "pelvis",
+    "left_hip",
+    "right_hip",
+    "spine1",
+    "left_knee",
+    "right_knee",
+    "spine2",
+    "left_ankle",
+    "right_ankle",
+    "spine3",
+    "left_foot",
+    "right_foot",
+    "neck",
+    "left_collar",
+    "right_collar",
+    "jaw",
+    "left_shoulder",
+    "right_shoulder",
+    "left_elbow",
+    "right_elbow",
+    "left_wrist",
+    "right_wrist",
+    "left_thumb",
+    "right_thumb",
+    "head",
+    "left_middle",
+    "right_middle",
+    "left_bigtoe",
+    "right_bigtoe",
 )
 HYBRIK_PARENTS = (-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17, 18, 19, 20, 21, 15, 22, 23, 10, 11)
 # First child in index order; leaves -1; pelvis → spine1; spine3 → neck (its three-children branch is unused).
-HYBRIK_CHILDREN = (3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 27, 28, 15, 16, 17, 24, 18, 19, 20, 21, 22, 23, 25, 26, -1, -1, -1, -1, -1)
+HYBRIK_CHILDREN = (
+    3,
+    4,
+    5,
+    6,
+    7,
+    8,
+    9,
+    10,
+    11,
+    12,
+    27,
+    28,
+    15,
+    16,
+    17,
+    24,
+    18,
+    19,
+    20,
+    21,
+    22,
+    23,
+    25,
+    26,
+    -1,
+    -1,
+    -1,
+    -1,
+    -1,
+)
 LEAF_REGRESSOR = "hybrik_leaf_5"
 NUM_SMPL_JOINTS = 24
 ADAPTIVE_THRESHOLD_M = 15 / 1000
@@ -64,7 +120,10 @@ def solve_pose(
 
 
 def inverse_kinematics(
-    skeleton: torch.Tensor, phis: torch.Tensor, rest_joints: torch.Tensor, train: bool = False,
+    skeleton: torch.Tensor,
+    phis: torch.Tensor,
+    rest_joints: torch.Tensor,
+    train: bool = False,
     reflection_fix: bool = False,
 ) -> torch.Tensor:
     """skeleton (B, 29, 3), phis (B, 23, 2) (normalised here), rest_joints (B, 29, 3) → (B, 24, 3, 3)."""
@@ -191,7 +250,10 @@ def _pelvis_swing_twist(rel_pred: torch.Tensor, rel_rest: torch.Tensor) -> torch
 
 
 def inverse_kinematics_from_skeleton(
-    body_model: BodyModel, skeleton: np.ndarray, phis: np.ndarray | None = None, betas: np.ndarray | None = None,
+    body_model: BodyModel,
+    skeleton: np.ndarray,
+    phis: np.ndarray | None = None,
+    betas: np.ndarray | None = None,
     reflection_fix: bool = False,
 ) -> np.ndarray:
     """One person: skeleton (29, 3) metres → local rotations (24, 3, 3); twists default to 0 (φ = (1, 0))."""

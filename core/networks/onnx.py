@@ -10,6 +10,7 @@ The PyTorch modules stay the reference and the fallback. They run unchanged when
 device, under autocast, in training mode, or when onnxruntime is not installed. Everything after the
 network (IK, skinning, cameras) is PyTorch in both cases.
 """
+
 from __future__ import annotations
 
 import io
@@ -36,7 +37,9 @@ def onnxruntime_available() -> bool:
 class OnnxNetwork:
     """An onnxruntime session standing in for a method's network on the CPU: images (B, 3, S, S) → head output."""
 
-    def __init__(self, exported: nn.Module, output_names: list[str], finish, input_size: int, threads: int | None = None):
+    def __init__(
+        self, exported: nn.Module, output_names: list[str], finish, input_size: int, threads: int | None = None
+    ):
         """exported: eval-mode module images → tuple of tensors named `output_names`; finish: that tuple → head output."""
         import onnxruntime
 
@@ -64,8 +67,13 @@ def export_onnx(network: nn.Module, input_size: int, output_names: list[str]) ->
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
         torch.onnx.export(
-            network, (example,), buffer, dynamo=False, opset_version=ONNX_OPSET,
-            input_names=[ONNX_INPUT], output_names=output_names,
+            network,
+            (example,),
+            buffer,
+            dynamo=False,
+            opset_version=ONNX_OPSET,
+            input_names=[ONNX_INPUT],
+            output_names=output_names,
             dynamic_axes={name: {0: "batch"} for name in [ONNX_INPUT, *output_names]},
         )
     return buffer.getvalue()
@@ -94,8 +102,11 @@ def accelerate(model: nn.Module, backend: str | None = None) -> str:
     except Exception as error:  # a torch / onnxruntime pair that cannot export or load this graph
         if backend == "onnxruntime":
             raise
-        warnings.warn(f"{model.method}: ONNX Runtime path unavailable ({type(error).__name__}: {error}); "
-                      "running plain PyTorch", RuntimeWarning, stacklevel=2)
+        warnings.warn(
+            f"{model.method}: ONNX Runtime path unavailable ({type(error).__name__}: {error}); running plain PyTorch",
+            RuntimeWarning,
+            stacklevel=2,
+        )
         return f"PyTorch (ONNX export failed: {type(error).__name__})"
     return model.fast_network.info
 
@@ -145,7 +156,9 @@ def _hybrik_output(arrays):
     from core.networks.hybrik_head import NUM_JOINTS_29, HybrIKHeadOutput, soft_argmax_3d
 
     heatmaps, betas, phis = arrays
-    return HybrIKHeadOutput(uvd=soft_argmax_3d(heatmaps.reshape(len(heatmaps), NUM_JOINTS_29, -1)), betas=betas, phis=phis)
+    return HybrIKHeadOutput(
+        uvd=soft_argmax_3d(heatmaps.reshape(len(heatmaps), NUM_JOINTS_29, -1)), betas=betas, phis=phis
+    )
 
 
 def _exported_network(model: nn.Module):

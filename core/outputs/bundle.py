@@ -8,6 +8,7 @@ errors and a README that explains them.
 The parameter files follow PARAMETER_SCHEMA, written into every bundle's README, so the documentation and
 the files cannot drift apart. `read_parameters` reads either format back into the same dict.
 """
+
 from __future__ import annotations
 
 import csv
@@ -49,16 +50,26 @@ PARAMETER_SCHEMA: tuple[Field, ...] = (
     Field("global_orient", "array", (3,), "root rotation, axis-angle in radians, in the camera frame"),
     Field("body_pose", "array", (23, 3), "SMPL joints 1..23, axis-angle in radians, relative to the parent"),
     Field("betas", "array", (10,), "shape coefficients used for the mesh (zeros with the open body model)"),
-    Field("transl", "array", (3,), "camera-frame translation in metres (cam_t): camera-frame vertices = "
-                                   "body model(betas, global_orient, body_pose) + transl"),
+    Field(
+        "transl",
+        "array",
+        (3,),
+        "camera-frame translation in metres (cam_t): camera-frame vertices = "
+        "body model(betas, global_orient, body_pose) + transl",
+    ),
     Field("K", "array", (3, 3), "camera intrinsics in processing-image pixels (OpenCV convention)"),
     Field("image_size", "array", (2,), "height, width of the processing image in pixels"),
     Field("original_image_size", "array", (2,), "height, width of the photo as stored (after EXIF rotation)"),
     Field("image_scale", "float", (), "processing pixels per original pixel (1.0 unless the photo was downscaled)"),
     Field("focal_length_px", "float", (), "focal length in processing-image pixels (K[0, 0])"),
     Field("fov_deg", "float", (), "diagonal field of view in degrees that gives this focal length"),
-    Field("fov_source", "str", (), "where fov_deg came from: 'given' (by the user), 'EXIF' (the photo's 35 mm-"
-                                   "equivalent focal length) or 'default'"),
+    Field(
+        "fov_source",
+        "str",
+        (),
+        "where fov_deg came from: 'given' (by the user), 'EXIF' (the photo's 35 mm-"
+        "equivalent focal length) or 'default'",
+    ),
 )
 ERROR_COLUMNS = ("person_index", "method", "joint", "error_px", "error_percent_of_box_height")
 MEAN_ROW = "mean"  # joint name of each method's mean row in the error table
@@ -84,8 +95,9 @@ def write_bundle(result, views: Views, folder: str | Path) -> list[Path]:
     return written
 
 
-def bundle_photo(image, options, folder: str | Path, opacity: float = 0.8, show_keypoints: bool = False,
-                 top_view: bool = False) -> tuple:
+def bundle_photo(
+    image, options, folder: str | Path, opacity: float = 0.8, show_keypoints: bool = False, top_view: bool = False
+) -> tuple:
     """Analyse one photo (`core.pipeline.analyse.analyse(image, options)`), draw it and write its bundle into
     `folder`; returns (result, written paths), no paths when nobody was reconstructed."""
     from core.pipeline.analyse import analyse
@@ -151,8 +163,11 @@ def parameters(result, person, prediction) -> dict:
         "fov_source": result.fov_source,
     }
     values = {f.name: _typed(f, values[f.name]) for f in PARAMETER_SCHEMA}
-    wrong = [f"{f.name} {values[f.name].shape}" for f in PARAMETER_SCHEMA
-             if f.kind == "array" and values[f.name].shape != f.shape]
+    wrong = [
+        f"{f.name} {values[f.name].shape}"
+        for f in PARAMETER_SCHEMA
+        if f.kind == "array" and values[f.name].shape != f.shape
+    ]
     assert not wrong, f"{prediction.method}: shapes differ from PARAMETER_SCHEMA: {wrong}"
     return values
 
@@ -264,20 +279,31 @@ def _write_summary(result, views: Views, path: Path) -> Path:
 
 
 README_FILES = (
-    ("comparison.png", "every method side by side: overlays on the photo above, side views below; the last "
-                       "column holds all methods together"),
+    (
+        "comparison.png",
+        "every method side by side: overlays on the photo above, side views below; the last "
+        "column holds all methods together",
+    ),
     ("overlay_<method>.png", "the method's meshes of every person over the photo (overlay_all.png: all methods)"),
     ("side_<method>.png", "the same meshes turned 90° about the vertical axis (seen from the camera's right)"),
     ("top_<method>.png", "seen from above, the camera at the bottom (only when top views were asked for)"),
     ("meshes/person<i>_<method>.obj, .ply", "one mesh per person and method, vertex-coloured, y-up (see below)"),
-    ("skeletons/person<i>_<method>.bvh", "the pose as a BVH motion file (one frame) on SMPL's 24-joint skeleton, "
-                                         "for Blender and other animation tools; same y-up frame as the meshes"),
+    (
+        "skeletons/person<i>_<method>.bvh",
+        "the pose as a BVH motion file (one frame) on SMPL's 24-joint skeleton, "
+        "for Blender and other animation tools; same y-up frame as the meshes",
+    ),
     ("scene.glb", "all meshes, the camera and the photo as a textured plane behind the people (glTF, y-up)"),
-    ("parameters/person<i>_<method>.npz, .json", "the body-model parameters and camera (schema below); both "
-                                                 "files hold the same values"),
-    ("errors_2d.csv", "per person, method and joint: distance in pixels and in % of the person's box height "
-                      "between the method's projected joint and MediaPipe's landmark (visible landmarks the two "
-                      "skeletons share), then a 'mean' row per method"),
+    (
+        "parameters/person<i>_<method>.npz, .json",
+        "the body-model parameters and camera (schema below); both files hold the same values",
+    ),
+    (
+        "errors_2d.csv",
+        "per person, method and joint: distance in pixels and in % of the person's box height "
+        "between the method's projected joint and MediaPipe's landmark (visible landmarks the two "
+        "skeletons share), then a 'mean' row per method",
+    ),
     ("summary.json", "methods that ran, methods that could not run and why, body model, renderer, timings"),
 )
 
@@ -300,15 +326,30 @@ CONVENTIONS = """\
 def readme_text(result) -> str:
     """The bundle's README.md: files, coordinate conventions and the parameter schema (from PARAMETER_SCHEMA)."""
     lines = ["# hmr-compare results", ""]
-    lines += [f"Methods: {', '.join(method_label(m) for m in result.methods) or 'none'}. "
-              f"People: {len(result.people)}. Body model: {result.body_model.kind}.", ""]
+    lines += [
+        f"Methods: {', '.join(method_label(m) for m in result.methods) or 'none'}. "
+        f"People: {len(result.people)}. Body model: {result.body_model.kind}.",
+        "",
+    ]
     for method, reason in result.unavailable.items():
         lines.append(f"- {method_label(method)} did not run: {reason}")
     lines += ["", "## Files", ""] + [f"- `{name}`: {text}" for name, text in README_FILES]
-    lines += ["", "## Coordinate conventions", "", CONVENTIONS, "## Parameter files (schema version "
-              f"{SCHEMA_VERSION})", "", "| key | type | shape | meaning |", "|---|---|---|---|"]
+    lines += [
+        "",
+        "## Coordinate conventions",
+        "",
+        CONVENTIONS,
+        f"## Parameter files (schema version {SCHEMA_VERSION})",
+        "",
+        "| key | type | shape | meaning |",
+        "|---|---|---|---|",
+    ]
     lines += [f"| `{f.name}` | {f.kind} | {f.shape or ''} | {f.description} |" for f in PARAMETER_SCHEMA]
-    lines += ["", "Read either file with `core.outputs.bundle.read_parameters(path)`, or `numpy.load` / `json.load`.", ""]
+    lines += [
+        "",
+        "Read either file with `core.outputs.bundle.read_parameters(path)`, or `numpy.load` / `json.load`.",
+        "",
+    ]
     return "\n".join(lines)
 
 

@@ -14,6 +14,7 @@ Euler angles in degrees, channels "Zrotation Yrotation Xrotation" (R = Rz · Ry 
 every joint frame aligned with the world, which is what BVH assumes, so SMPL's local rotations are written
 unchanged; only the root's is turned into the y-up frame.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -66,15 +67,26 @@ def _joint_lines(joint, rest_joints, parents, children, names, depth, lines, ord
     indent = "  " * depth
     parent = parents[joint]
     offset = np.zeros(3) if parent < 0 else rest_joints[joint] - rest_joints[parent]
-    channels = "6 Xposition Yposition Zposition Zrotation Yrotation Xrotation" if parent < 0 else \
-        "3 Zrotation Yrotation Xrotation"
-    lines += [f"{indent}{'ROOT' if parent < 0 else 'JOINT'} {names[joint]}", f"{indent}{{",
-              f"{indent}  OFFSET {_xyz(offset)}", f"{indent}  CHANNELS {channels}"]
+    channels = (
+        "6 Xposition Yposition Zposition Zrotation Yrotation Xrotation"
+        if parent < 0
+        else "3 Zrotation Yrotation Xrotation"
+    )
+    lines += [
+        f"{indent}{'ROOT' if parent < 0 else 'JOINT'} {names[joint]}",
+        f"{indent}{{",
+        f"{indent}  OFFSET {_xyz(offset)}",
+        f"{indent}  CHANNELS {channels}",
+    ]
     for child in children[joint]:
         _joint_lines(child, rest_joints, parents, children, names, depth + 1, lines, order)
     if not children[joint]:
-        lines += [f"{indent}  End Site", f"{indent}  {{", f"{indent}    OFFSET {_xyz(END_SITE_FRACTION * offset)}",
-                  f"{indent}  }}"]
+        lines += [
+            f"{indent}  End Site",
+            f"{indent}  {{",
+            f"{indent}    OFFSET {_xyz(END_SITE_FRACTION * offset)}",
+            f"{indent}  }}",
+        ]
     lines.append(f"{indent}}}")
 
 
@@ -84,12 +96,18 @@ def _xyz(vector) -> str:
 
 def prediction_bvh(prediction, body_model, frame_time: float = DEFAULT_FRAME_TIME) -> str:
     """One frame: a method's result (core.pipeline.estimate.MeshPrediction) for one person, in the y-up camera frame."""
-    return camera_frame_bvh(body_model, prediction.betas, np.asarray(prediction.rotmats)[None],
-                            (np.asarray(prediction.joints[0]) + prediction.cam_t)[None], frame_time)
+    return camera_frame_bvh(
+        body_model,
+        prediction.betas,
+        np.asarray(prediction.rotmats)[None],
+        (np.asarray(prediction.joints[0]) + prediction.cam_t)[None],
+        frame_time,
+    )
 
 
-def camera_frame_bvh(body_model, betas, rotmats: np.ndarray, pelvis: np.ndarray,
-                     frame_time: float = DEFAULT_FRAME_TIME) -> str:
+def camera_frame_bvh(
+    body_model, betas, rotmats: np.ndarray, pelvis: np.ndarray, frame_time: float = DEFAULT_FRAME_TIME
+) -> str:
     """BVH text of T frames given in the OpenCV camera frame, written in the y-up frame of the meshes.
 
     betas (10,); rotmats (T, 24, 3, 3) local rotations, the root's in the camera frame; pelvis (T, 3) the

@@ -4,6 +4,7 @@ Files use the glTF / OpenGL convention (y up, the photo's camera at the origin l
 look upright in viewers. In the GLB, the photo hangs behind the people as a textured plane that exactly
 fills the camera's view at its depth: seen from the camera, the meshes sit on the photo as in the overlay.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -37,7 +38,9 @@ def export_mesh(mesh: MeshToDraw, path: str | Path, y_up: bool = True) -> Path:
     return path
 
 
-def export_meshes(meshes: list[MeshToDraw], folder: str | Path, file_format: str = "obj", y_up: bool = True) -> list[Path]:
+def export_meshes(
+    meshes: list[MeshToDraw], folder: str | Path, file_format: str = "obj", y_up: bool = True
+) -> list[Path]:
     """One file per mesh, named after it (e.g. hmr_person0.obj)."""
     return [export_mesh(mesh, Path(folder) / f"{mesh.name}.{file_format}", y_up) for mesh in meshes]
 
@@ -69,7 +72,11 @@ def export_glb(
 
 
 def build_scene(
-    meshes: list[MeshToDraw], K: np.ndarray, image_rgb: np.ndarray, image_depth: float | None = None, frustum: bool = True,
+    meshes: list[MeshToDraw],
+    K: np.ndarray,
+    image_rgb: np.ndarray,
+    image_depth: float | None = None,
+    frustum: bool = True,
 ) -> trimesh.Scene:
     """The trimesh scene that `export_glb` writes."""
     K = check_intrinsics(K)

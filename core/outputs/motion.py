@@ -8,6 +8,7 @@
 - motion.npz: per frame `found`, `global_orient` and `body_pose` (axis-angle, OpenCV camera frame as in the
   photo parameter files), `transl`; and `betas`, `K`, `fps`, `first_frame`, `method`, `body_model`.
 """
+
 from __future__ import annotations
 
 import os
@@ -38,15 +39,21 @@ def pose_motion(motion: VideoMotion, body_model: BodyModel, chunk: int = 64) -> 
     betas = torch.as_tensor(motion.betas, dtype=torch.float32)[None]
     with torch.inference_mode():
         for begin in range(0, len(motion.rotmats), chunk):
-            rotmats = torch.as_tensor(motion.rotmats[begin:begin + chunk], dtype=torch.float32)
+            rotmats = torch.as_tensor(motion.rotmats[begin : begin + chunk], dtype=torch.float32)
             output = body_model(betas.expand(len(rotmats), -1), rotmats[:, :1], rotmats[:, 1:])
             vertices.append(output.vertices.numpy())
             joints.append(output.joints.numpy())
     return np.concatenate(vertices).astype(np.float64), np.concatenate(joints).astype(np.float64)
 
 
-def write_overlay_video(path, motion: VideoMotion, body_model: BodyModel, vertices: np.ndarray, out_path: Path,
-                        opacity: float = OVERLAY_OPACITY) -> Path:
+def write_overlay_video(
+    path,
+    motion: VideoMotion,
+    body_model: BodyModel,
+    vertices: np.ndarray,
+    out_path: Path,
+    opacity: float = OVERLAY_OPACITY,
+) -> Path:
     """The motion's mesh drawn over each processed frame of the video at `path`, as a VP8 WebM file."""
     writer = None
     faces, color = np.asarray(body_model.faces), method_color(motion.method)
@@ -56,8 +63,9 @@ def write_overlay_video(path, motion: VideoMotion, body_model: BodyModel, vertic
             if writer is None:
                 height, width = frame.shape[:2]
                 with _quiet_stderr():  # FFmpeg warns that WebM has no codec tags, then writes VP8 all the same
-                    writer = cv2.VideoWriter(str(out_path), cv2.VideoWriter_fourcc(*VIDEO_CODEC), motion.fps,
-                                             (width, height))
+                    writer = cv2.VideoWriter(
+                        str(out_path), cv2.VideoWriter_fourcc(*VIDEO_CODEC), motion.fps, (width, height)
+                    )
                 if not writer.isOpened():
                     raise VideoError(f"Cannot write {out_path} (OpenCV has no {VIDEO_CODEC} encoder here).")
             if motion.found[index]:
@@ -88,7 +96,7 @@ def motion_bvh(motion: VideoMotion, body_model: BodyModel, joints: np.ndarray) -
     """BVH text from the first to the last frame with the person; gaps hold the last pose seen."""
     seen = np.flatnonzero(motion.found)
     frame_index = np.where(motion.found, np.arange(len(motion.found)), 0)
-    last_seen = np.maximum.accumulate(frame_index)[seen[0]:seen[-1] + 1]  # per written frame: the pose shown
+    last_seen = np.maximum.accumulate(frame_index)[seen[0] : seen[-1] + 1]  # per written frame: the pose shown
     pelvis = joints[last_seen, 0] + motion.cam_t[last_seen]
     return camera_frame_bvh(body_model, motion.betas, motion.rotmats[last_seen], pelvis, frame_time=1.0 / motion.fps)
 
@@ -96,15 +104,32 @@ def motion_bvh(motion: VideoMotion, body_model: BodyModel, joints: np.ndarray) -
 def write_motion(motion: VideoMotion, body_model: BodyModel, path: Path) -> Path:
     """motion.npz: the per-frame parameters (axis-angle, OpenCV camera frame) and what they need."""
     pose = Rotation.from_matrix(motion.rotmats.reshape(-1, 3, 3)).as_rotvec().reshape(len(motion.found), 24, 3)
-    np.savez(path, found=motion.found, global_orient=pose[:, 0], body_pose=pose[:, 1:], transl=motion.cam_t,
-             betas=motion.betas, K=motion.K, fps=motion.fps, first_frame=motion.first_frame, method=motion.method,
-             body_model=body_model.kind)
+    np.savez(
+        path,
+        found=motion.found,
+        global_orient=pose[:, 0],
+        body_pose=pose[:, 1:],
+        transl=motion.cam_t,
+        betas=motion.betas,
+        K=motion.K,
+        fps=motion.fps,
+        first_frame=motion.first_frame,
+        method=motion.method,
+        body_model=body_model.kind,
+    )
     return path
 
 
-def process_video(path, method: str, out: Path, smooth: int = DEFAULT_SMOOTHING, start: int = 0,
-                  max_frames: int | None = None, fov_deg: float | None = None,
-                  body_model: str = "auto") -> tuple[list[Path], VideoMotion]:
+def process_video(
+    path,
+    method: str,
+    out: Path,
+    smooth: int = DEFAULT_SMOOTHING,
+    start: int = 0,
+    max_frames: int | None = None,
+    fov_deg: float | None = None,
+    body_model: str = "auto",
+) -> tuple[list[Path], VideoMotion]:
     """Everything of the module docstring, into the folder `out`; returns the written paths and the smoothed motion."""
     motion, model = track_video(path, method, start, max_frames, fov_deg, body_model)
     motion = smooth_motion(motion, smooth)
@@ -112,6 +137,9 @@ def process_video(path, method: str, out: Path, smooth: int = DEFAULT_SMOOTHING,
     out.mkdir(parents=True, exist_ok=True)
     bvh_path = out / "motion.bvh"
     bvh_path.write_text(motion_bvh(motion, model, joints))
-    written = [write_overlay_video(path, motion, model, vertices, out / "overlay.webm"), bvh_path,
-               write_motion(motion, model, out / "motion.npz")]
+    written = [
+        write_overlay_video(path, motion, model, vertices, out / "overlay.webm"),
+        bvh_path,
+        write_motion(motion, model, out / "motion.npz"),
+    ]
     return written, motion

@@ -8,6 +8,7 @@ Every mesh is drawn where the pipeline placed it: model-frame vertices + cam_t, 
 camera result.K, on the processing image result.image.rgb. Colours come from core.render.colors, so
 the overlays, the GLB, the legend and the app's plots agree.
 """
+
 from __future__ import annotations
 
 import time
@@ -34,17 +35,34 @@ HEATMAP_SCALE_PERCENTILE = 98.0  # the colour bar tops out here, so one outlier 
 
 SMPL_EDGES = tuple((parent, child) for child, parent in enumerate(SMPL_PARENTS) if parent >= 0)
 MEDIAPIPE_EDGE_NAMES = (
-    ("left_shoulder", "right_shoulder"), ("left_hip", "right_hip"),
-    ("left_shoulder", "left_hip"), ("right_shoulder", "right_hip"),
-    ("left_shoulder", "left_elbow"), ("left_elbow", "left_wrist"),
-    ("right_shoulder", "right_elbow"), ("right_elbow", "right_wrist"),
-    ("left_wrist", "left_pinky"), ("left_wrist", "left_index"), ("left_wrist", "left_thumb"),
-    ("right_wrist", "right_pinky"), ("right_wrist", "right_index"), ("right_wrist", "right_thumb"),
-    ("left_hip", "left_knee"), ("left_knee", "left_ankle"), ("left_ankle", "left_heel"),
-    ("left_heel", "left_foot_index"), ("left_ankle", "left_foot_index"),
-    ("right_hip", "right_knee"), ("right_knee", "right_ankle"), ("right_ankle", "right_heel"),
-    ("right_heel", "right_foot_index"), ("right_ankle", "right_foot_index"),
-    ("left_ear", "left_eye"), ("left_eye", "nose"), ("nose", "right_eye"), ("right_eye", "right_ear"),
+    ("left_shoulder", "right_shoulder"),
+    ("left_hip", "right_hip"),
+    ("left_shoulder", "left_hip"),
+    ("right_shoulder", "right_hip"),
+    ("left_shoulder", "left_elbow"),
+    ("left_elbow", "left_wrist"),
+    ("right_shoulder", "right_elbow"),
+    ("right_elbow", "right_wrist"),
+    ("left_wrist", "left_pinky"),
+    ("left_wrist", "left_index"),
+    ("left_wrist", "left_thumb"),
+    ("right_wrist", "right_pinky"),
+    ("right_wrist", "right_index"),
+    ("right_wrist", "right_thumb"),
+    ("left_hip", "left_knee"),
+    ("left_knee", "left_ankle"),
+    ("left_ankle", "left_heel"),
+    ("left_heel", "left_foot_index"),
+    ("left_ankle", "left_foot_index"),
+    ("right_hip", "right_knee"),
+    ("right_knee", "right_ankle"),
+    ("right_ankle", "right_heel"),
+    ("right_heel", "right_foot_index"),
+    ("right_ankle", "right_foot_index"),
+    ("left_ear", "left_eye"),
+    ("left_eye", "nose"),
+    ("nose", "right_eye"),
+    ("right_eye", "right_ear"),
     ("mouth_left", "mouth_right"),
 )
 MEDIAPIPE_EDGES = tuple(
@@ -67,8 +85,9 @@ class Views:
         return tuple(self.overlays)
 
 
-def render_views(result, opacity: float = 0.8, show_keypoints: bool = False, side_view: bool = True,
-                 top_view: bool = False) -> Views:
+def render_views(
+    result, opacity: float = 0.8, show_keypoints: bool = False, side_view: bool = True, top_view: bool = False
+) -> Views:
     """Overlays per method and combined, plus side / top views, of an `ImageResult` (core.pipeline)."""
     start = time.perf_counter()
     photo = result.image.rgb
@@ -81,11 +100,13 @@ def render_views(result, opacity: float = 0.8, show_keypoints: bool = False, sid
             overlay = draw_landmarks(draw_method_joints(overlay, result, method), result)
         views.overlays[method] = draw_label(overlay, method_label(method), method_color(method))
         if side_view:
-            views.side[method] = draw_label(render_side_view(meshes, height, width), method_label(method),
-                                            method_color(method))
+            views.side[method] = draw_label(
+                render_side_view(meshes, height, width), method_label(method), method_color(method)
+            )
         if top_view:
-            views.top[method] = draw_label(render_top_view(meshes, height, width), method_label(method),
-                                           method_color(method))
+            views.top[method] = draw_label(
+                render_top_view(meshes, height, width), method_label(method), method_color(method)
+            )
     everything = [mesh for method in result.methods for mesh in method_meshes(result, method)]
     combined = render_overlay(photo, everything, result.K, opacity)
     if show_keypoints:
@@ -103,9 +124,14 @@ def method_meshes(result, method: str) -> list[MeshToDraw]:
     """Each person's mesh of `method` in the camera frame (vertices + cam_t), named `mesh_name(method, index)`."""
     faces = np.asarray(result.body_model.faces)
     return [
-        MeshToDraw(person.predictions[method].vertices + person.predictions[method].cam_t, faces,
-                   method_color(method), name=mesh_name(method, person.index))
-        for person in result.people if method in person.predictions
+        MeshToDraw(
+            person.predictions[method].vertices + person.predictions[method].cam_t,
+            faces,
+            method_color(method),
+            name=mesh_name(method, person.index),
+        )
+        for person in result.people
+        if method in person.predictions
     ]
 
 
@@ -135,13 +161,20 @@ def draw_landmarks(image: np.ndarray, result) -> np.ndarray:
     """Every reconstructed person's visible MediaPipe landmarks and skeleton, in white."""
     for person in result.people:
         detection = person.person
-        image = draw_keypoints(image, detection.landmarks[:, :2], MEDIAPIPE_EDGES, color=LANDMARK_COLOR,
-                               visibility=detection.visibility, threshold=LANDMARK_VISIBLE)
+        image = draw_keypoints(
+            image,
+            detection.landmarks[:, :2],
+            MEDIAPIPE_EDGES,
+            color=LANDMARK_COLOR,
+            visibility=detection.visibility,
+            threshold=LANDMARK_VISIBLE,
+        )
     return image
 
 
-def vertex_difference_heatmap(result, person_index: int, method_a: str, method_b: str,
-                              opacity: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
+def vertex_difference_heatmap(
+    result, person_index: int, method_a: str, method_b: str, opacity: float = 0.9
+) -> tuple[np.ndarray, np.ndarray]:
     """How far apart two methods' meshes of one person are, vertex by vertex.
 
     Method a's vertices are aligned onto method b's with a similarity (Procrustes), so only the pose and
@@ -171,8 +204,9 @@ def heatmap_meshes(vertices: np.ndarray, faces: np.ndarray, values: np.ndarray) 
     face_values = np.clip(np.asarray(values)[faces].mean(axis=1), 0.0, 1.0)
     levels = np.minimum((face_values * HEATMAP_LEVELS).astype(int), HEATMAP_LEVELS - 1)
     return [
-        MeshToDraw(vertices, faces[levels == level], tuple(colormap((level + 0.5) / HEATMAP_LEVELS)[:3]),
-                   name=f"heat_{level}")
+        MeshToDraw(
+            vertices, faces[levels == level], tuple(colormap((level + 0.5) / HEATMAP_LEVELS)[:3]), name=f"heat_{level}"
+        )
         for level in np.unique(levels)
     ]
 
@@ -215,7 +249,7 @@ def draw_colorbar(image: np.ndarray, top_mm: float, title: str) -> np.ndarray:
     bar_h, bar_w = int(0.45 * height), max(8, int(0.03 * width))
     x0, y0 = width - bar_w - text_width - 12, int(0.1 * height)
     ramp = _colormap()(np.linspace(1.0, 0.0, bar_h))[:, :3]
-    canvas[y0:y0 + bar_h, x0:x0 + bar_w] = (255 * ramp[:, None, :]).round().astype(np.uint8)
+    canvas[y0 : y0 + bar_h, x0 : x0 + bar_w] = (255 * ramp[:, None, :]).round().astype(np.uint8)
     for text, along in labels:
         _outlined_text(canvas, text, (x0 + bar_w + 4, y0 + int(along * bar_h) + int(6 * scale)), scale)
     return canvas
@@ -231,8 +265,9 @@ def _draw_tags(image: np.ndarray, tags: list[tuple[str, tuple[float, float, floa
         fill = to_uint8(color)
         ink = (0, 0, 0) if dark_text_on(color) else (255, 255, 255)
         cv2.rectangle(canvas, (pad, y), (pad + text_w + 2 * pad, y + text_h + baseline + pad), fill, -1)
-        cv2.putText(canvas, text, (2 * pad, y + text_h + pad // 2), cv2.FONT_HERSHEY_SIMPLEX, scale, ink,
-                    thickness, cv2.LINE_AA)
+        cv2.putText(
+            canvas, text, (2 * pad, y + text_h + pad // 2), cv2.FONT_HERSHEY_SIMPLEX, scale, ink, thickness, cv2.LINE_AA
+        )
         y += text_h + baseline + 2 * pad
     return canvas
 
@@ -265,7 +300,7 @@ def _grid(rows: list[list[np.ndarray]], gap: int) -> np.ndarray:
     for row, row_height in zip(rows, heights):
         x = 0
         for tile, column_width in zip(row, widths):
-            sheet[y:y + tile.shape[0], x:x + tile.shape[1]] = tile
+            sheet[y : y + tile.shape[0], x : x + tile.shape[1]] = tile
             x += column_width + gap
         y += row_height + gap
     return sheet

@@ -8,6 +8,7 @@ SPIN-GTA and HybrIK (each cropped at its own size) and the keypoint fit. All coo
 the processing image (`result.image.rgb`; huge photos are downscaled, see `core.image_io`) and every
 mesh is placed in one camera `result.K`, so overlays and errors are comparable between methods.
 """
+
 from __future__ import annotations
 
 import time
@@ -112,8 +113,9 @@ def analyse(image, options: PipelineOptions = PipelineOptions()) -> ImageResult:
     elif detected:
         message = "No person selected: pick at least one of the detected people."
     methods = _methods_that_ran(options, people)
-    return ImageResult(loaded, K, people, detected, methods, unavailable, timings, body_model, message,
-                       fov_deg, fov_source)
+    return ImageResult(
+        loaded, K, people, detected, methods, unavailable, timings, body_model, message, fov_deg, fov_source
+    )
 
 
 def camera_fov(image: LoadedImage, fov_deg: float | None) -> tuple[float, str]:
@@ -144,8 +146,9 @@ def _people(rgb: np.ndarray, options: PipelineOptions) -> tuple[list[Person], st
         people = [person_from_box(rgb, np.asarray(box, np.float32)) for box in options.boxes]
         found = [p for p in people if p is not None]
         missing = len(people) - len(found)
-        return found, (f"No body found inside {missing} of the drawn boxes: draw them around a whole person."
-                       if missing else "")
+        return found, (
+            f"No body found inside {missing} of the drawn boxes: draw them around a whole person." if missing else ""
+        )
     if options.follow is not None:
         followed = track_person(rgb, options.follow)
         if followed is not None:
@@ -178,13 +181,23 @@ def _refine(people: list[PersonResult], body_model: BodyModel, K: np.ndarray, co
         for method in [m for m in NETWORK_METHODS if m in person.predictions]:
             start = person.predictions[method]
             init = FitInit(rotmats=start.rotmats, betas=start.betas, transl=start.cam_t)
-            person.predictions[method + REFINED_SUFFIX] = _fit(person, body_model, K, config, init, method + REFINED_SUFFIX)
+            person.predictions[method + REFINED_SUFFIX] = _fit(
+                person, body_model, K, config, init, method + REFINED_SUFFIX
+            )
 
 
 def _fit(person: PersonResult, body_model, K, config, init, method) -> MeshPrediction:
     detection = person.person
-    result = fit_person(body_model, detection.landmarks[:, :2], detection.visibility, detection.world_landmarks,
-                        K, person.box_height, init=init, config=config)
+    result = fit_person(
+        body_model,
+        detection.landmarks[:, :2],
+        detection.visibility,
+        detection.world_landmarks,
+        K,
+        person.box_height,
+        init=init,
+        config=config,
+    )
     vertices = result.vertices - result.transl
     joints = result.joints - result.transl
     joints_h36m = None
@@ -193,11 +206,22 @@ def _fit(person: PersonResult, body_model, K, config, init, method) -> MeshPredi
     keypoints_2d = project(torch.as_tensor(result.joints)[None], torch.as_tensor(K, dtype=torch.float32))[0].numpy()
     rotmats = _rotmats(result.global_orient, result.body_pose)
     return MeshPrediction(
-        method=method, rotmats=rotmats, pose_aa=np.concatenate([result.global_orient[None], result.body_pose]),
-        betas=result.betas, vertices=vertices, joints=joints, joints_h36m=joints_h36m, cam_t=result.transl,
-        K=np.asarray(K, np.float32), keypoints_2d=keypoints_2d, box=detection.box.copy(),
-        extras={"reprojection_px": result.reprojection_px, "fit_seconds": result.seconds,
-                "started_from": "IK on MediaPipe world landmarks" if init is None else method.replace(REFINED_SUFFIX, "")},
+        method=method,
+        rotmats=rotmats,
+        pose_aa=np.concatenate([result.global_orient[None], result.body_pose]),
+        betas=result.betas,
+        vertices=vertices,
+        joints=joints,
+        joints_h36m=joints_h36m,
+        cam_t=result.transl,
+        K=np.asarray(K, np.float32),
+        keypoints_2d=keypoints_2d,
+        box=detection.box.copy(),
+        extras={
+            "reprojection_px": result.reprojection_px,
+            "fit_seconds": result.seconds,
+            "started_from": "IK on MediaPipe world landmarks" if init is None else method.replace(REFINED_SUFFIX, ""),
+        },
     )
 
 
@@ -211,8 +235,12 @@ def _measure(people: list[PersonResult], body_model: BodyModel) -> None:
             if "crop_K" in prediction.extras:  # HMR/SPIN: their own crop camera places the joints exactly
                 pixels = _hmr_pixels(points, prediction)
             person.errors_2d[method] = keypoint_errors_2d(
-                pixels.numpy() if torch.is_tensor(pixels) else pixels, detection.landmarks[:, :2],
-                detection.visibility >= 0.5, person.box_height, joint_sets.MEDIAPIPE_33)
+                pixels.numpy() if torch.is_tensor(pixels) else pixels,
+                detection.landmarks[:, :2],
+                detection.visibility >= 0.5,
+                person.box_height,
+                joint_sets.MEDIAPIPE_33,
+            )
 
 
 # --- helpers ---------------------------------------------------------------------------------------

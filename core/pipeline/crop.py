@@ -7,6 +7,7 @@ image enters (cv2.imread). Boxes are xyxy pixels. Steps:
    offset), cv2.warpAffine INTER_LINEAR, border 0, result still uint8;
 3. (RGB − mean) · (1/std) in float32 with OpenCV's arithmetic (mmcv.imnormalize), HWC → CHW.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -110,7 +111,9 @@ def normalize(crop_rgb: np.ndarray, spec: InputSpec = HMR_INPUT) -> np.ndarray:
     return image
 
 
-def crop(image_rgb: np.ndarray, center, side: float, size: int, rotation_deg: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+def crop(
+    image_rgb: np.ndarray, center, side: float, size: int, rotation_deg: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
     """One square crop: uint8 (size, size, 3) and its crop → image matrix (2, 3)."""
     trans = get_affine_transform(center, side, rotation_deg, (size, size))
     return warp(image_rgb, trans, size), get_affine_transform(center, side, rotation_deg, (size, size), inv=True)
@@ -129,6 +132,9 @@ def crop_people(
     crops = [normalize(warp(image_rgb, t, spec.size), spec) for t in trans]
     images = np.stack(crops) if crops else np.zeros((0, spec.size, spec.size, 3), np.float32)
     return CropBatch(
-        images=torch.from_numpy(images).permute(0, 3, 1, 2).contiguous(), centers=centers, sizes=sizes,
-        trans=np.asarray(trans, np.float64).reshape(-1, 2, 3), trans_inv=np.asarray(trans_inv, np.float64).reshape(-1, 2, 3),
+        images=torch.from_numpy(images).permute(0, 3, 1, 2).contiguous(),
+        centers=centers,
+        sizes=sizes,
+        trans=np.asarray(trans, np.float64).reshape(-1, 2, 3),
+        trans_inv=np.asarray(trans_inv, np.float64).reshape(-1, 2, 3),
     )

@@ -24,6 +24,7 @@ runner (`mediapipe.python.solution_base.SolutionBase`, which `mp.solutions.pose`
 `person_from_box` skips stage 1: the app's drawn box becomes the region for stage 2.
 Models load once per process and every call holds one lock, so a Gradio server can share them.
 """
+
 from __future__ import annotations
 
 import math
@@ -278,8 +279,11 @@ def _region(centre: np.ndarray, side: float, rotation: float, shape) -> "Normali
 
     height, width = shape[:2]
     return NormalizedRect(
-        x_center=centre[0] / width, y_center=centre[1] / height,
-        width=side / width, height=side / height, rotation=rotation,
+        x_center=centre[0] / width,
+        y_center=centre[1] / height,
+        width=side / width,
+        height=side / height,
+        rotation=rotation,
     )
 
 

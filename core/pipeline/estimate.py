@@ -12,6 +12,7 @@
 With the open body model (kind 'open') the predicted pose is used with betas = 0: SMPL's shape space
 does not transfer to it (`extras['betas_used'] = 'zeros (open body model)'`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -72,7 +73,9 @@ class _MethodModel(Network):
     """A method's network (core.networks.build) with the body model it poses."""
 
     method: str = ""
-    fast_network = None  # core.networks.onnx.OnnxNetwork once core.networks.onnx.accelerate ran: the same network, faster on CPU
+    fast_network = (
+        None  # core.networks.onnx.OnnxNetwork once core.networks.onnx.accelerate ran: the same network, faster on CPU
+    )
 
     def __init__(self, body_model: BodyModel, backbone_depth: int | None = None):
         super().__init__(self.method, backbone_depth)
@@ -105,7 +108,10 @@ class HMR(_MethodModel):
         return self.body_model(betas, out.rotmats[:, :1], out.rotmats[:, 1:])
 
     def predict(
-        self, image_rgb: np.ndarray, boxes_xyxy: np.ndarray, fov_deg: float = geometry.DEFAULT_FOV_DEG,
+        self,
+        image_rgb: np.ndarray,
+        boxes_xyxy: np.ndarray,
+        fov_deg: float = geometry.DEFAULT_FOV_DEG,
         autocast_dtype: torch.dtype | None = None,
     ) -> list[MeshPrediction]:
         """RGB uint8 photo (H, W, 3) and person boxes (N, 4) → one MeshPrediction per box."""
@@ -124,14 +130,23 @@ class HMR(_MethodModel):
         joints_h36m = _h36m(self.body_model, body.vertices)
         return [
             MeshPrediction(
-                method=self.method, rotmats=_numpy(out.rotmats, i),
+                method=self.method,
+                rotmats=_numpy(out.rotmats, i),
                 pose_aa=_numpy(geometry.rotmat_to_aa(out.rotmats), i),
-                betas=_numpy(_betas_for(self.body_model, out.betas), i), vertices=_numpy(body.vertices, i),
-                joints=_numpy(body.joints, i), joints_h36m=_numpy(joints_h36m, i), cam_t=_numpy(cam_t, i),
-                K=K.cpu().numpy(), keypoints_2d=_numpy(keypoints_2d, i), box=np.asarray(boxes_xyxy, np.float32)[i],
+                betas=_numpy(_betas_for(self.body_model, out.betas), i),
+                vertices=_numpy(body.vertices, i),
+                joints=_numpy(body.joints, i),
+                joints_h36m=_numpy(joints_h36m, i),
+                cam_t=_numpy(cam_t, i),
+                K=K.cpu().numpy(),
+                keypoints_2d=_numpy(keypoints_2d, i),
+                box=np.asarray(boxes_xyxy, np.float32)[i],
                 extras={
-                    "cam_weak": _numpy(out.cam_weak, i), "crop_K": _numpy(crop_K, i), "crop_cam_t": _numpy(crop_t, i),
-                    "pred_betas": _numpy(out.betas, i), "betas_used": _betas_note(self.body_model),
+                    "cam_weak": _numpy(out.cam_weak, i),
+                    "crop_K": _numpy(crop_K, i),
+                    "crop_cam_t": _numpy(crop_t, i),
+                    "pred_betas": _numpy(out.betas, i),
+                    "betas_used": _betas_note(self.body_model),
                 },
             )
             for i in range(len(crops.images))
@@ -168,7 +183,11 @@ class HybrIK(_MethodModel):
         return Network.forward(self, images)
 
     def forward(
-        self, images: torch.Tensor, trans_inv: torch.Tensor, intrinsic_inv: torch.Tensor, joint_root: torch.Tensor,
+        self,
+        images: torch.Tensor,
+        trans_inv: torch.Tensor,
+        intrinsic_inv: torch.Tensor,
+        joint_root: torch.Tensor,
         depth_factor: torch.Tensor,
     ) -> HybrIKOutput:
         """trans_inv (B, 2, 3) crop → image; intrinsic_inv (B, 3, 3) = K⁻¹; joint_root (B, 3) metres;
@@ -183,12 +202,21 @@ class HybrIK(_MethodModel):
         pose = solve_pose(self.body_model, skeleton, betas, head.phis.float(), train=self.training)
         vertices = pose.output.vertices
         return HybrIKOutput(
-            head=head, skeleton=skeleton, rotmats=pose.rotmats, betas=betas, vertices=vertices,
-            joints=pose.output.joints, joints_h36m=_h36m(self.body_model, vertices), rest_joints=pose.rest_joints,
+            head=head,
+            skeleton=skeleton,
+            rotmats=pose.rotmats,
+            betas=betas,
+            vertices=vertices,
+            joints=pose.output.joints,
+            joints_h36m=_h36m(self.body_model, vertices),
+            rest_joints=pose.rest_joints,
         )
 
     def predict(
-        self, image_rgb: np.ndarray, boxes_xyxy: np.ndarray, fov_deg: float = geometry.DEFAULT_FOV_DEG,
+        self,
+        image_rgb: np.ndarray,
+        boxes_xyxy: np.ndarray,
+        fov_deg: float = geometry.DEFAULT_FOV_DEG,
         autocast_dtype: torch.dtype | None = None,
     ) -> list[MeshPrediction]:
         """RGB uint8 photo (H, W, 3) and person boxes (N, 4) → one MeshPrediction per box."""
@@ -221,14 +249,25 @@ class HybrIK(_MethodModel):
 
     def _prediction(self, out: HybrIKOutput, i, cam_t, K, uv_image, pelvis_cam, boxes_xyxy) -> MeshPrediction:
         return MeshPrediction(
-            method=self.method, rotmats=_numpy(out.rotmats, i), pose_aa=_numpy(geometry.rotmat_to_aa(out.rotmats), i),
-            betas=_numpy(out.betas, i), vertices=_numpy(out.vertices, i), joints=_numpy(out.joints, i),
-            joints_h36m=_numpy(out.joints_h36m, i), cam_t=_numpy(cam_t, i), K=K.cpu().numpy(),
-            keypoints_2d=_numpy(uv_image[:, :24], i), box=np.asarray(boxes_xyxy, np.float32)[i],
+            method=self.method,
+            rotmats=_numpy(out.rotmats, i),
+            pose_aa=_numpy(geometry.rotmat_to_aa(out.rotmats), i),
+            betas=_numpy(out.betas, i),
+            vertices=_numpy(out.vertices, i),
+            joints=_numpy(out.joints, i),
+            joints_h36m=_numpy(out.joints_h36m, i),
+            cam_t=_numpy(cam_t, i),
+            K=K.cpu().numpy(),
+            keypoints_2d=_numpy(uv_image[:, :24], i),
+            box=np.asarray(boxes_xyxy, np.float32)[i],
             extras={
-                "uvd": _numpy(out.head.uvd, i), "phis": _numpy(out.head.phis, i), "xyz_29": _numpy(out.skeleton, i),
-                "keypoints_2d_29": _numpy(uv_image, i), "pelvis_cam": _numpy(pelvis_cam, i),
-                "pred_betas": _numpy(out.head.betas, i), "betas_used": _betas_note(self.body_model),
+                "uvd": _numpy(out.head.uvd, i),
+                "phis": _numpy(out.head.phis, i),
+                "xyz_29": _numpy(out.skeleton, i),
+                "keypoints_2d_29": _numpy(uv_image, i),
+                "pelvis_cam": _numpy(pelvis_cam, i),
+                "pred_betas": _numpy(out.head.betas, i),
+                "betas_used": _betas_note(self.body_model),
             },
         )
 

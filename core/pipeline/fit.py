@@ -11,6 +11,7 @@
 The same refinement starts from any method's output (`FitInit`), as SPIN refines HMR with SMPLify.
 Works with SMPL and the open body model: everything goes through `BodyModel` and `core.joints`.
 """
+
 from __future__ import annotations
 
 import time
@@ -128,8 +129,10 @@ def initial_guess(body_model, landmarks_px, visibility, world_landmarks, K, conf
         points = joint_sets.keypoints(body_model, output, "mediapipe_33")  # (1, 33, 3)
     weights = np.where(visibility >= config.min_visibility, visibility, 0.0)
     transl = fit_translation(
-        points, torch.as_tensor(landmarks_px, dtype=torch.float32)[None],
-        torch.as_tensor(K, dtype=torch.float32), torch.as_tensor(weights, dtype=torch.float32)[None],
+        points,
+        torch.as_tensor(landmarks_px, dtype=torch.float32)[None],
+        torch.as_tensor(K, dtype=torch.float32),
+        torch.as_tensor(weights, dtype=torch.float32)[None],
     )[0]
     if not torch.isfinite(transl).all() or transl[2] <= 0.1:  # degenerate (e.g. nothing visible)
         transl = torch.tensor([0.0, 0.0, 3.0])
@@ -162,19 +165,21 @@ def skeleton_29_from_mediapipe(world: np.ndarray) -> np.ndarray:
     }
     for side in ("left", "right"):
         hand = (lm[f"{side}_index"] + lm[f"{side}_pinky"]) / 2
-        points.update({
-            f"{side}_hip": lm[f"{side}_hip"],
-            f"{side}_knee": lm[f"{side}_knee"],
-            f"{side}_ankle": lm[f"{side}_ankle"],
-            f"{side}_foot": 0.5 * (lm[f"{side}_heel"] + lm[f"{side}_foot_index"]),
-            f"{side}_bigtoe": lm[f"{side}_foot_index"],
-            f"{side}_collar": 0.5 * (points["neck"] + lm[f"{side}_shoulder"]),
-            f"{side}_shoulder": lm[f"{side}_shoulder"],
-            f"{side}_elbow": lm[f"{side}_elbow"],
-            f"{side}_wrist": lm[f"{side}_wrist"],
-            f"{side}_thumb": hand,
-            f"{side}_middle": lm[f"{side}_wrist"] + 1.6 * (hand - lm[f"{side}_wrist"]),
-        })
+        points.update(
+            {
+                f"{side}_hip": lm[f"{side}_hip"],
+                f"{side}_knee": lm[f"{side}_knee"],
+                f"{side}_ankle": lm[f"{side}_ankle"],
+                f"{side}_foot": 0.5 * (lm[f"{side}_heel"] + lm[f"{side}_foot_index"]),
+                f"{side}_bigtoe": lm[f"{side}_foot_index"],
+                f"{side}_collar": 0.5 * (points["neck"] + lm[f"{side}_shoulder"]),
+                f"{side}_shoulder": lm[f"{side}_shoulder"],
+                f"{side}_elbow": lm[f"{side}_elbow"],
+                f"{side}_wrist": lm[f"{side}_wrist"],
+                f"{side}_thumb": hand,
+                f"{side}_middle": lm[f"{side}_wrist"] + 1.6 * (hand - lm[f"{side}_wrist"]),
+            }
+        )
     return np.stack([points[name] for name in joint_sets.HYBRIK_29]).astype(np.float32)
 
 
@@ -195,8 +200,14 @@ class _Targets:
         weights = np.where(visibility >= config.min_visibility, visibility, 0.0)
         world_weights = np.maximum(visibility, config.min_world_weight)
         tensor = lambda a: torch.as_tensor(np.asarray(a, np.float32), device=device)  # noqa: E731
-        return cls(tensor(landmarks_px), tensor(weights), tensor(world_weights), tensor(world), tensor(K),
-                   float(max(box_height, 1.0)))
+        return cls(
+            tensor(landmarks_px),
+            tensor(weights),
+            tensor(world_weights),
+            tensor(world),
+            tensor(K),
+            float(max(box_height, 1.0)),
+        )
 
 
 @dataclass

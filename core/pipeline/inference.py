@@ -7,6 +7,7 @@ CUDA is used when available, else the CPU, where each network runs in ONNX Runti
 `precision` 'bf16' or 'fp16' runs the backbone and head under CUDA autocast (the IK, skinning and cameras stay float32); on the CPU it is ignored.
 Checkpoints are read where `core.methods.checkpoint_path` puts them.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

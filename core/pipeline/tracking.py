@@ -7,6 +7,7 @@ a centred window of frames (rotations averaged as sign-aligned quaternions, tran
 without the person are left out), and the person's shape is the mean of their betas over the video.
 Writing the results is core.outputs.motion; `python -m core.video` is the command line.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -77,8 +78,14 @@ def _open(path: str | Path) -> cv2.VideoCapture:
     return capture
 
 
-def track_video(path, method: str, start: int = 0, max_frames: int | None = None,
-                fov_deg: float | None = None, body_model: str = "auto") -> tuple[VideoMotion, BodyModel]:
+def track_video(
+    path,
+    method: str,
+    start: int = 0,
+    max_frames: int | None = None,
+    fov_deg: float | None = None,
+    body_model: str = "auto",
+) -> tuple[VideoMotion, BodyModel]:
     """Run `method` on every frame, following one person; returns the raw (unsmoothed) motion and body model."""
     if method not in METHOD_IDS:
         raise VideoError(f"Unknown method {method!r}; choose from {', '.join(METHOD_IDS)}.")
@@ -86,10 +93,13 @@ def track_video(path, method: str, start: int = 0, max_frames: int | None = None
     total = max(0, min(count - start, max_frames or count)) or None
     found, rotmats, cam_t, betas = [], [], [], []
     K, model, person = None, None, None
-    for frame in tqdm(read_frames(path, start, max_frames), total=total, desc=f"{method} on {Path(path).name}",
-                      unit="frame"):
-        result = analyse(frame, PipelineOptions(methods=(method,), max_people=1, follow=person, fov_deg=fov_deg,
-                                                body_model=body_model))
+    for frame in tqdm(
+        read_frames(path, start, max_frames), total=total, desc=f"{method} on {Path(path).name}", unit="frame"
+    ):
+        result = analyse(
+            frame,
+            PipelineOptions(methods=(method,), max_people=1, follow=person, fov_deg=fov_deg, body_model=body_model),
+        )
         if result.unavailable:
             raise VideoError(result.unavailable[method])
         K, model = result.K, result.body_model
@@ -104,15 +114,26 @@ def track_video(path, method: str, start: int = 0, max_frames: int | None = None
         raise VideoError(f"No frames could be read from {path} (from frame {start} on).")
     if not betas:
         raise VideoError(f"Nobody was found in {path}: the method needs a person in view.")
-    motion = VideoMotion(method, fps, start, K, np.array(found), np.array(rotmats, dtype=np.float64),
-                         np.array(cam_t, dtype=np.float64), np.mean(betas, axis=0))
+    motion = VideoMotion(
+        method,
+        fps,
+        start,
+        K,
+        np.array(found),
+        np.array(rotmats, dtype=np.float64),
+        np.array(cam_t, dtype=np.float64),
+        np.mean(betas, axis=0),
+    )
     return motion, model
 
 
 def smooth_motion(motion: VideoMotion, window: int = DEFAULT_SMOOTHING) -> VideoMotion:
     """The motion with rotations and translations averaged over a centred window of `window` frames."""
-    return replace(motion, rotmats=smooth_rotations(motion.rotmats, motion.found, window),
-                   cam_t=_smooth_vectors(motion.cam_t, motion.found, window))
+    return replace(
+        motion,
+        rotmats=smooth_rotations(motion.rotmats, motion.found, window),
+        cam_t=_smooth_vectors(motion.cam_t, motion.found, window),
+    )
 
 
 def smooth_rotations(rotmats: np.ndarray, found: np.ndarray, window: int) -> np.ndarray:

@@ -7,6 +7,7 @@
 pyrender draws offscreen (EGL, or OSMesa); without OpenGL a NumPy rasteriser draws the same silhouettes.
 `renderer_info()` says which one runs; env HMRC_RENDERER=auto|egl|osmesa|software chooses.
 """
+
 from core.render.renderer import prepare_opengl_platform
 
 prepare_opengl_platform()  # PyOpenGL reads PYOPENGL_PLATFORM once, when first imported
@@ -25,8 +26,20 @@ from core.render.renderer import get_renderer, renderer_info  # noqa: E402
 from core.render.scene import MeshToDraw, RenderOutput  # noqa: E402
 
 __all__ = [
-    "METHOD_COLORS", "METHOD_LABELS", "MeshToDraw", "RenderOutput", "centred_intrinsics",
-    "composite", "draw_keypoints", "get_renderer", "intrinsics",
-    "method_color", "project", "render_overlay", "render_side_view", "render_top_view", "render_turned_view",
+    "METHOD_COLORS",
+    "METHOD_LABELS",
+    "MeshToDraw",
+    "RenderOutput",
+    "centred_intrinsics",
+    "composite",
+    "draw_keypoints",
+    "get_renderer",
+    "intrinsics",
+    "method_color",
+    "project",
+    "render_overlay",
+    "render_side_view",
+    "render_top_view",
+    "render_turned_view",
     "renderer_info",
 ]

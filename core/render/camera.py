@@ -8,6 +8,7 @@ OpenGL (pyrender) and glTF use x right, y up, z backward (the camera looks down 
 centres at half-integers. `OPENCV_TO_OPENGL` and `opengl_intrinsics` are the only two places where
 that difference is handled.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -2,6 +2,7 @@
 
 Colours are RGB in [0, 1]; each method's colour and name come from the method table (core.methods).
 """
+
 from __future__ import annotations
 
 from core.methods import METHODS

@@ -1,4 +1,5 @@
 """Pictures for people: meshes blended over the photo, side and top views, and 2D keypoints."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -21,7 +22,11 @@ SUBPIXEL_BITS = 4  # OpenCV drawing at 1/16 pixel
 
 
 def render_overlay(
-    image_rgb: np.ndarray, meshes: list[MeshToDraw], K: np.ndarray, opacity: float = 0.8, render_scale: float = 1.0,
+    image_rgb: np.ndarray,
+    meshes: list[MeshToDraw],
+    K: np.ndarray,
+    opacity: float = 0.8,
+    render_scale: float = 1.0,
 ) -> np.ndarray:
     """All `meshes` (OpenCV camera frame) drawn through K over the photo (H, W, 3) uint8 → (H, W, 3) uint8.
 
@@ -50,7 +55,7 @@ def blend_onto(rendered: RenderOutput, image_rgb: np.ndarray, opacity: float) ->
     rows, columns = np.flatnonzero(rendered.alpha.any(axis=1)), np.flatnonzero(rendered.alpha.any(axis=0))
     if rows.size == 0:
         return blended
-    window = np.s_[rows[0]:rows[-1] + 1, columns[0]:columns[-1] + 1]
+    window = np.s_[rows[0] : rows[-1] + 1, columns[0] : columns[-1] + 1]
     covered = RenderOutput(rendered.color[window], rendered.alpha[window], rendered.depth[window])
     blended[window] = composite(covered, image_rgb[window].astype(np.float32) / 255.0, opacity)
     return blended
@@ -59,13 +64,18 @@ def blend_onto(rendered: RenderOutput, image_rgb: np.ndarray, opacity: float) ->
 def enlarge(rendered: RenderOutput, height: int, width: int) -> RenderOutput:
     """A render resized to (height, width): colour (premultiplied) and coverage bilinear, depth nearest."""
     size = (width, height)
-    return RenderOutput(color=cv2.resize(rendered.color, size, interpolation=cv2.INTER_LINEAR),
-                        alpha=cv2.resize(rendered.alpha, size, interpolation=cv2.INTER_LINEAR),
-                        depth=cv2.resize(rendered.depth, size, interpolation=cv2.INTER_NEAREST))
+    return RenderOutput(
+        color=cv2.resize(rendered.color, size, interpolation=cv2.INTER_LINEAR),
+        alpha=cv2.resize(rendered.alpha, size, interpolation=cv2.INTER_LINEAR),
+        depth=cv2.resize(rendered.depth, size, interpolation=cv2.INTER_NEAREST),
+    )
 
 
 def render_side_view(
-    meshes: list[MeshToDraw], height: int, width: int, focal: float | None = None,
+    meshes: list[MeshToDraw],
+    height: int,
+    width: int,
+    focal: float | None = None,
     background: tuple[float, float, float] = BACKGROUND_COLOR,
 ) -> np.ndarray:
     """The meshes turned 90° about the vertical axis through their centre, framed on a plain background (H, W, 3) uint8."""
@@ -73,7 +83,10 @@ def render_side_view(
 
 
 def render_top_view(
-    meshes: list[MeshToDraw], height: int, width: int, focal: float | None = None,
+    meshes: list[MeshToDraw],
+    height: int,
+    width: int,
+    focal: float | None = None,
     background: tuple[float, float, float] = BACKGROUND_COLOR,
 ) -> np.ndarray:
     """The meshes seen from above (the photo's camera at the bottom), framed on a plain background (H, W, 3) uint8."""
@@ -81,7 +94,11 @@ def render_top_view(
 
 
 def render_turned_view(
-    meshes: list[MeshToDraw], rotation: np.ndarray, height: int, width: int, focal: float | None = None,
+    meshes: list[MeshToDraw],
+    rotation: np.ndarray,
+    height: int,
+    width: int,
+    focal: float | None = None,
     background: tuple[float, float, float] = BACKGROUND_COLOR,
 ) -> np.ndarray:
     """Rotate all meshes together by `rotation` (3, 3) about their common centre, then frame and draw them."""
@@ -138,8 +155,15 @@ def draw_keypoints(
     fixed[shown] = np.round(keypoints[shown] * (1 << SUBPIXEL_BITS)).astype(np.int64)
     for start, end in edges:
         if shown[start] and shown[end]:
-            cv2.line(canvas, tuple(map(int, fixed[start])), tuple(map(int, fixed[end])), rgb,
-                     max(1, radius // 2), cv2.LINE_AA, SUBPIXEL_BITS)
+            cv2.line(
+                canvas,
+                tuple(map(int, fixed[start])),
+                tuple(map(int, fixed[end])),
+                rgb,
+                max(1, radius // 2),
+                cv2.LINE_AA,
+                SUBPIXEL_BITS,
+            )
     for index in np.flatnonzero(shown):
         centre = tuple(map(int, fixed[index]))
         cv2.circle(canvas, centre, radius << SUBPIXEL_BITS, rgb, -1, cv2.LINE_AA, SUBPIXEL_BITS)

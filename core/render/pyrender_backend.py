@@ -5,6 +5,7 @@ platform when it is first imported. An OpenGL context belongs to the thread that
 pyrender never releases it, so every OpenGL call runs on one thread owned by the renderer; callers from
 any thread (Gradio serves requests concurrently) queue on it.
 """
+
 from __future__ import annotations
 
 import math
@@ -103,13 +104,17 @@ def build_scene(meshes: list[MeshToDraw], K: np.ndarray) -> pyrender.Scene:
 def _pyrender_mesh(mesh: MeshToDraw) -> pyrender.Mesh:
     linear_color = np.asarray(mesh.color, dtype=np.float64) ** DISPLAY_GAMMA
     material = pyrender.MetallicRoughnessMaterial(
-        baseColorFactor=(*linear_color, 1.0), metallicFactor=0.0, roughnessFactor=0.9,
-        alphaMode="OPAQUE", doubleSided=True,
+        baseColorFactor=(*linear_color, 1.0),
+        metallicFactor=0.0,
+        roughnessFactor=0.9,
+        alphaMode="OPAQUE",
+        doubleSided=True,
     )
     primitive = pyrender.Primitive(
         positions=mesh.vertices.astype(np.float32),
         normals=vertex_normals(mesh.vertices, mesh.faces).astype(np.float32),
-        indices=mesh.faces.astype(np.uint32), material=material,
+        indices=mesh.faces.astype(np.uint32),
+        material=material,
     )
     return pyrender.Mesh([primitive])
 

@@ -6,6 +6,7 @@ Shading is Lambert with the shared light rig and vertex normals interpolated per
 pyrender's output, so the two renderers look alike and their silhouettes agree (tested: IoU ≥ 0.98).
 No anti-aliasing and no near-plane clipping: triangles crossing z = Z_NEAR are dropped.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -4,6 +4,7 @@ Env HMRC_RENDERER chooses explicitly: 'auto' (default), 'egl', 'osmesa' or 'soft
 uses the user's PYOPENGL_PLATFORM if set, else EGL (headless: Mesa's llvmpipe on CPU, the NVIDIA driver
 on GPU machines); if no context can be made, the software rasteriser takes over with a warning.
 """
+
 from __future__ import annotations
 
 import sys
@@ -62,9 +63,7 @@ def configure_opengl_platform(choice: str = "auto") -> str:
     user_platform = opengl_platform()
     wanted = choice if choice in OPENGL_PLATFORMS else (user_platform or "egl")
     if user_platform and user_platform != wanted:
-        raise ValueError(
-            f"HMRC_RENDERER={choice} conflicts with PYOPENGL_PLATFORM={user_platform}; unset one of them"
-        )
+        raise ValueError(f"HMRC_RENDERER={choice} conflicts with PYOPENGL_PLATFORM={user_platform}; unset one of them")
     if wanted != user_platform and "OpenGL.platform" in sys.modules:
         raise RuntimeError(
             f"OpenGL was imported before core.render could select the {wanted} platform; "

@@ -1,4 +1,5 @@
 """What every renderer draws and returns: meshes in the camera frame, a light rig, and the rendered layers."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -26,7 +27,9 @@ class MeshToDraw:
     def __post_init__(self):
         self.vertices = np.asarray(self.vertices, dtype=np.float64)
         self.faces = np.asarray(self.faces, dtype=np.int64)
-        assert self.vertices.ndim == 2 and self.vertices.shape[1] == 3, f"vertices must be (V, 3), got {self.vertices.shape}"
+        assert self.vertices.ndim == 2 and self.vertices.shape[1] == 3, (
+            f"vertices must be (V, 3), got {self.vertices.shape}"
+        )
         assert self.faces.ndim == 2 and self.faces.shape[1] == 3, f"faces must be (F, 3), got {self.faces.shape}"
         assert len(self.color) == 3, f"color must be RGB, got {self.color}"
 

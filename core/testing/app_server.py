@@ -2,6 +2,7 @@
 
 Only the command runs the app: nothing here imports app/.
 """
+
 from __future__ import annotations
 
 import socket
@@ -33,8 +34,14 @@ class AppServer:
         self.url = f"http://127.0.0.1:{self.port}/"
         self.temp = temp
         self.log_path = log_path or temp.parent / f"app_server_{self.port}.log"
-        served = {settings.APP_PORT: str(self.port), settings.APP_TMP: str(temp), settings.APP_EXAMPLES: "lazy",
-                  settings.SPACE_ID: None, "GRADIO_ANALYTICS_ENABLED": "False", **env}
+        served = {
+            settings.APP_PORT: str(self.port),
+            settings.APP_TMP: str(temp),
+            settings.APP_EXAMPLES: "lazy",
+            settings.SPACE_ID: None,
+            "GRADIO_ANALYTICS_ENABLED": "False",
+            **env,
+        }
         if data is None:
             self.env = settings.data_environment(**served)
         else:
@@ -44,12 +51,15 @@ class AppServer:
 
     def __enter__(self) -> "AppServer":
         self.log = open(self.log_path, "w")
-        self.process = subprocess.Popen([sys.executable, "app.py"], cwd=REPO_ROOT, env=self.env, stdout=self.log,
-                                        stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            [sys.executable, "app.py"], cwd=REPO_ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT
+        )
         deadline = time.time() + STARTUP_TIMEOUT_S
         while time.time() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"app.py exited with {self.process.returncode}:\n{self.log_path.read_text()[-3000:]}")
+                raise RuntimeError(
+                    f"app.py exited with {self.process.returncode}:\n{self.log_path.read_text()[-3000:]}"
+                )
             try:
                 urllib.request.urlopen(self.url, timeout=2)
                 return self

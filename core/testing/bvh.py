@@ -1,4 +1,5 @@
 """An independent BVH reader for tests: the hierarchy, channels and motion, and forward kinematics of one frame."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -18,7 +19,7 @@ def parse_bvh(text: str):
             i += 2
         elif token == "End":
             end_sites += 1
-            assert tokens[i + 1:i + 4] == ["Site", "{", "OFFSET"]
+            assert tokens[i + 1 : i + 4] == ["Site", "{", "OFFSET"]
             assert tokens[i + 7] == "}"
             i += 8
         elif token == "{":
@@ -28,16 +29,16 @@ def parse_bvh(text: str):
             stack.pop()
             i += 1
         elif token == "OFFSET":
-            offsets.append([float(v) for v in tokens[i + 1:i + 4]])
+            offsets.append([float(v) for v in tokens[i + 1 : i + 4]])
             i += 4
         elif token == "CHANNELS":
             count = int(tokens[i + 1])
-            channels.append(tokens[i + 2:i + 2 + count])
+            channels.append(tokens[i + 2 : i + 2 + count])
             i += 2 + count
         else:
             raise AssertionError(f"unexpected token {token!r}")
     frames = int(tokens[i + 2])
-    values = np.array([float(v) for v in tokens[i + 6:]]).reshape(frames, -1)
+    values = np.array([float(v) for v in tokens[i + 6 :]]).reshape(frames, -1)
     return names, parents, np.array(offsets), channels, values, end_sites
 
 

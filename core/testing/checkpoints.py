@@ -3,6 +3,7 @@
 Random weights run exactly as fast as the official ones and load through the same strict path; their
 outputs are garbage but finite. `sane_hmr` keeps HMR's mean camera so its meshes land on the person.
 """
+
 from __future__ import annotations
 
 import torch

@@ -7,6 +7,7 @@ of a second; it looks like a cloud of skin. The three networks get checkpoints w
 and random weights (garbage but finite outputs, enough for files, shapes and placement); with
 `keep_mean_camera` HMR and SPIN-GTA keep their mean camera so the mesh lands on the person.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """The example photos and clip shipped in assets/examples/, as tests and benchmarks use them."""
+
 from __future__ import annotations
 
 from functools import lru_cache

@@ -1,5 +1,6 @@
 """Posed skeletons with known rotations and twists: exact inputs for HybrIK's IK and head, for tests and the
 mmhuman3d comparison (scripts/compare_with_mmhuman3d.py)."""
+
 from __future__ import annotations
 
 import numpy as np

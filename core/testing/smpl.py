@@ -15,6 +15,7 @@ Public helpers:
     make_body_model(kind='smpl', seed=0) -> the stand-in as a BodyModel, with the regressors the networks use
 (tests/conftest.py turns the folder into the `standin_body_models_dir` fixture.)
 """
+
 from __future__ import annotations
 
 import copyreg
@@ -33,14 +34,34 @@ ROOT_PARENT_UINT32 = 4294967295  # how the official kintree_table spells "no par
 GENDER_SEEDS = {"neutral": 0, "male": 1, "female": 2}
 
 # Rough T-pose rest joints (metres, y up, +x = the body's left), so stand-in skeletons look like bodies.
-_REST_JOINTS = np.array([
-    [0.00, 0.00, 0.00], [0.06, -0.09, 0.00], [-0.06, -0.09, 0.00], [0.00, 0.11, -0.02],
-    [0.11, -0.47, 0.00], [-0.11, -0.47, 0.00], [0.00, 0.24, 0.00], [0.09, -0.87, -0.04],
-    [-0.09, -0.87, -0.04], [0.00, 0.30, 0.02], [0.12, -0.93, 0.08], [-0.12, -0.93, 0.08],
-    [0.00, 0.51, -0.01], [0.08, 0.42, 0.00], [-0.08, 0.42, 0.00], [0.00, 0.58, 0.05],
-    [0.18, 0.45, -0.01], [-0.18, 0.45, -0.01], [0.44, 0.44, -0.03], [-0.44, 0.44, -0.03],
-    [0.70, 0.45, -0.03], [-0.70, 0.45, -0.03], [0.78, 0.44, -0.04], [-0.78, 0.44, -0.04],
-])
+_REST_JOINTS = np.array(
+    [
+        [0.00, 0.00, 0.00],
+        [0.06, -0.09, 0.00],
+        [-0.06, -0.09, 0.00],
+        [0.00, 0.11, -0.02],
+        [0.11, -0.47, 0.00],
+        [-0.11, -0.47, 0.00],
+        [0.00, 0.24, 0.00],
+        [0.09, -0.87, -0.04],
+        [-0.09, -0.87, -0.04],
+        [0.00, 0.30, 0.02],
+        [0.12, -0.93, 0.08],
+        [-0.12, -0.93, 0.08],
+        [0.00, 0.51, -0.01],
+        [0.08, 0.42, 0.00],
+        [-0.08, 0.42, 0.00],
+        [0.00, 0.58, 0.05],
+        [0.18, 0.45, -0.01],
+        [-0.18, 0.45, -0.01],
+        [0.44, 0.44, -0.03],
+        [-0.44, 0.44, -0.03],
+        [0.70, 0.45, -0.03],
+        [-0.70, 0.45, -0.03],
+        [0.78, 0.44, -0.04],
+        [-0.78, 0.44, -0.04],
+    ]
+)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -137,13 +158,26 @@ FakeCscMatrix = _fake_class("scipy.sparse.csc", "csc_matrix")
 
 def chumpy_ch(array: np.ndarray) -> FakeCh:
     """A `chumpy.ch.Ch` as chumpy pickles it: __dict__ minus '_parents'/'_cache'."""
-    return FakeCh({"_dirty_vars": {"x"}, "_itr": None, "_make_dense": False, "_make_sparse": False,
-                   "_depends_on_deps": {}, "x": np.asarray(array, dtype=np.float64)})
+    return FakeCh(
+        {
+            "_dirty_vars": {"x"},
+            "_itr": None,
+            "_make_dense": False,
+            "_make_sparse": False,
+            "_depends_on_deps": {},
+            "x": np.asarray(array, dtype=np.float64),
+        }
+    )
 
 
 def _chumpy_op(cls: type, **terms) -> _PickledAs:
-    state = {"_dirty_vars": set(terms), "_itr": None, "_make_dense": False, "_make_sparse": False,
-             "_depends_on_deps": {}}
+    state = {
+        "_dirty_vars": set(terms),
+        "_itr": None,
+        "_make_dense": False,
+        "_make_sparse": False,
+        "_depends_on_deps": {},
+    }
     state.update(terms)
     return cls(state)
 
@@ -151,8 +185,16 @@ def _chumpy_op(cls: type, **terms) -> _PickledAs:
 def _old_scipy_csc(dense: np.ndarray) -> FakeCscMatrix:
     """A csc_matrix as scipy 0.x (Python 2) pickled it: module `scipy.sparse.csc`, state = __dict__."""
     sparse = scipy.sparse.csc_matrix(dense)
-    return FakeCscMatrix({"_shape": sparse.shape, "maxprint": 50, "format": "csc", "data": sparse.data,
-                          "indices": sparse.indices, "indptr": sparse.indptr})
+    return FakeCscMatrix(
+        {
+            "_shape": sparse.shape,
+            "maxprint": 50,
+            "format": "csc",
+            "data": sparse.data,
+            "indices": sparse.indices,
+            "indptr": sparse.indptr,
+        }
+    )
 
 
 class Python2StylePickler(pickle._Pickler):
@@ -220,8 +262,7 @@ def _smpl_pickle_dict(arrays: dict, fmt: str) -> dict:
     return content
 
 
-def write_standin_smpl(path, *, gender: str = "neutral", seed: int = 0, fmt: str = "pkl",
-                       num_betas: int = 10) -> dict:
+def write_standin_smpl(path, *, gender: str = "neutral", seed: int = 0, fmt: str = "pkl", num_betas: int = 10) -> dict:
     """Write one stand-in SMPL model file; returns its plain arrays (see standin_smpl_arrays).
 
     fmt: 'pkl' (SMPL_*.pkl layout, chumpy objects), 'pkl_v1' (basicModel_*_v1.0.0.pkl layout, also
@@ -279,7 +320,13 @@ def make_body_model(kind: str = "smpl", seed: int = 0):
     h36m = h36m / h36m.sum(1, keepdims=True)
     posedirs = arrays["posedirs"].reshape(-1, 207).T if kind == "smpl" else None
     return BodyModel(
-        kind=kind, gender="neutral", v_template=arrays["v_template"], shapedirs=arrays["shapedirs"],
-        J_regressor=arrays["J_regressor"], lbs_weights=arrays["weights"], faces=arrays["f"].astype(np.int64),
-        posedirs=posedirs, regressors={"hybrik_leaf_5": hybrik_leaf_5_regressor(), "h36m_17": h36m},
+        kind=kind,
+        gender="neutral",
+        v_template=arrays["v_template"],
+        shapedirs=arrays["shapedirs"],
+        J_regressor=arrays["J_regressor"],
+        lbs_weights=arrays["weights"],
+        faces=arrays["f"].astype(np.int64),
+        posedirs=posedirs,
+        regressors={"hybrik_leaf_5": hybrik_leaf_5_regressor(), "h36m_17": h36m},
     )

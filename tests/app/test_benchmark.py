@@ -1,4 +1,5 @@
 """The Benchmark tab's handlers over the bundled samples and a missing 3DPW folder."""
+
 from app.tabs import benchmark
 
 
@@ -14,5 +15,8 @@ def test_tab_handlers_load_score_and_average():
 
 def test_missing_3dpw_folder_says_where_to_point(tmp_path):
     loaded = benchmark.load_benchmark(benchmark.SOURCES[1], str(tmp_path), None)
-    assert loaded["benchmark_sample"]["choices"] == [] and "preprocessed_datasets/pw3d_test.npz" in loaded["benchmark_status"]
+    assert (
+        loaded["benchmark_sample"]["choices"] == []
+        and "preprocessed_datasets/pw3d_test.npz" in loaded["benchmark_status"]
+    )
     assert loaded["session"].benchmark is None

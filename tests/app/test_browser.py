@@ -2,6 +2,7 @@
 
 Screenshots go to test-artifacts/ (gitignored) so a person can look at the page.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,8 +16,15 @@ from core.testing.data import write_app_data
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ARTIFACTS = REPO / "test-artifacts"
 RESULT_TIMEOUT_MS = 240_000
 
@@ -29,8 +37,12 @@ def page(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("browser_app")
     ARTIFACTS.mkdir(exist_ok=True)
-    with (AppServer(root / "app_tmp", write_app_data(root / "data"), HMRC_APP_CONCURRENCY="2", HMRC_APP_QUEUE="8")
-          as server, sync_playwright() as playwright):
+    with (
+        AppServer(
+            root / "app_tmp", write_app_data(root / "data"), HMRC_APP_CONCURRENCY="2", HMRC_APP_QUEUE="8"
+        ) as server,
+        sync_playwright() as playwright,
+    ):
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1600, "height": 1000})
         page.goto(server.url, wait_until="load", timeout=120_000)

@@ -1,4 +1,5 @@
 """The app's handlers called directly (no server): controls, boxes, odd uploads, sessions, Setup tab, build."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -36,8 +37,9 @@ def body_models(drawable_folder, monkeypatch):
 
 
 def run_compare(path, methods=("fit",), session=None, box_text=""):
-    out = compare.analyse_photo({"path": str(path)}, list(methods), 53.0, 0.8, False, True, False, [], box_text,
-                                 session)
+    out = compare.analyse_photo(
+        {"path": str(path)}, list(methods), 53.0, 0.8, False, True, False, [], box_text, session
+    )
     assert set(out) == set(compare.ANALYSE_OUTPUTS) | {"session"}
     return out
 
@@ -48,8 +50,20 @@ def test_build_demo_without_launching_has_stable_api_names():
     settings = settings_from_env()
     demo = build_demo(settings)
     names = {fn.api_name for fn in demo.fns.values()}
-    assert {"compare", "show_in_3d", "person_details", "heatmap", "bundle", "benchmark_load", "benchmark_score",
-            "live_frame", "video", "setup_refresh", "download_hmr", "download_smpl"} <= names
+    assert {
+        "compare",
+        "show_in_3d",
+        "person_details",
+        "heatmap",
+        "bundle",
+        "benchmark_load",
+        "benchmark_score",
+        "live_frame",
+        "video",
+        "setup_refresh",
+        "download_hmr",
+        "download_smpl",
+    } <= names
     demo.queue(**queue_options(settings))
     assert demo._queue.default_concurrency_limit == settings.concurrency == 2
     assert demo._queue.max_size == settings.queue_size
@@ -132,11 +146,14 @@ def test_odd_images_are_read_with_a_note_and_nobody_found(body_models, tmp_path)
         assert out["people_image"].ndim == 3  # the photo is still shown, so a box can be drawn on it
 
 
-@pytest.mark.parametrize("content, expected", [
-    (b"<html>not a photo</html>", "not an image format"),
-    (b"", "empty (0 bytes)"),
-    (b"\xff\xd8\xff\xe0 not really a jpeg", "damaged or cut short"),
-])
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        (b"<html>not a photo</html>", "not an image format"),
+        (b"", "empty (0 bytes)"),
+        (b"\xff\xd8\xff\xe0 not really a jpeg", "damaged or cut short"),
+    ],
+)
 def test_broken_uploads_get_a_message_not_an_exception(tmp_path, content, expected):
     path = tmp_path / "upload.jpg"
     path.write_bytes(content)

@@ -1,4 +1,5 @@
 """The app served for real: `python app.py` in a subprocess, driven through gradio_client."""
+
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +22,9 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("app")
-    with AppServer(root / "app_tmp", write_app_data(root / "data"), HMRC_APP_CONCURRENCY="2", HMRC_APP_QUEUE="8") as running:
+    with AppServer(
+        root / "app_tmp", write_app_data(root / "data"), HMRC_APP_CONCURRENCY="2", HMRC_APP_QUEUE="8"
+    ) as running:
         yield running
 
 
@@ -71,11 +74,14 @@ def test_photo_without_people_says_what_to_do(client, tmp_path):
     assert out["overlay_gallery"] == [] and out["model_3d"] is None
 
 
-@pytest.mark.parametrize("name, content, expected", [
-    ("notes.jpg", b"this is not a photo", "not an image format"),
-    ("empty.png", b"", "empty (0 bytes)"),
-    ("cut.jpg", None, "damaged or cut short"),
-])
+@pytest.mark.parametrize(
+    "name, content, expected",
+    [
+        ("notes.jpg", b"this is not a photo", "not an image format"),
+        ("empty.png", b"", "empty (0 bytes)"),
+        ("cut.jpg", None, "damaged or cut short"),
+    ],
+)
 def test_bad_files_get_a_clear_message_and_the_server_keeps_serving(client, tmp_path, name, content, expected):
     path = tmp_path / name
     if content is None:  # a real JPEG cut in half
@@ -93,10 +99,12 @@ def test_concurrent_users_each_get_their_own_result(server, tmp_path):
 
     blank = tmp_path / "blank.png"
     Image.fromarray(np.full((200, 200, 3), 30, np.uint8)).save(blank)
-    jobs = [(example_image("sport_skier_fullbody"), ("hmr", "fit"), 2),
-            (blank, ("fit",), 0),
-            (example_image("small_skier_crop"), ("fit",), 1),
-            (example_image("sport_skier_fullbody"), ("spin_gta",), 1)]
+    jobs = [
+        (example_image("sport_skier_fullbody"), ("hmr", "fit"), 2),
+        (blank, ("fit",), 0),
+        (example_image("small_skier_crop"), ("fit",), 1),
+        (example_image("sport_skier_fullbody"), ("spin_gta",), 1),
+    ]
     with ThreadPoolExecutor(len(jobs)) as pool:
         results = list(pool.map(lambda job: compare(Client(server.url, verbose=False), job[0], job[1]), jobs))
     for (image, methods, expected_overlays), out in zip(jobs, results):

@@ -1,4 +1,5 @@
 """Space start-up: SMPL from a private dataset (a fake hub) or a mirror (a local HTTP server), never fatal."""
+
 import functools
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer

@@ -1,4 +1,5 @@
 """Fixtures the core tests share."""
+
 import pytest
 
 from core.outputs.bundle import file_stem
@@ -11,8 +12,15 @@ def expected_files():
 
 
 def _expected_files(methods, people=(0,)) -> set[str]:
-    names = {"README.md", "comparison.png", "overlay_all.png", "side_all.png", "scene.glb", "errors_2d.csv",
-             "summary.json"}
+    names = {
+        "README.md",
+        "comparison.png",
+        "overlay_all.png",
+        "side_all.png",
+        "scene.glb",
+        "errors_2d.csv",
+        "summary.json",
+    }
     for method in map(file_stem, methods):
         names |= {f"overlay_{method}.png", f"side_{method}.png"}
         for person in people:

@@ -1,4 +1,5 @@
 """python -m core.demo: files for every photo that works, one clear line for every one that does not."""
+
 import logging
 import subprocess
 import sys
@@ -45,8 +46,19 @@ def test_demo_writes_the_bundle_and_reports_each_problem(data, bad_photos, tmp_p
     skier = example_image("sport_skier_fullbody")
     out = tmp_path / "out"
     caplog.set_level(logging.INFO, logger="core.demo")
-    code = main([str(skier), *map(str, bad_photos), "--methods", "hmr,hybrik,fit", "--out", str(out),
-                 "--keypoints", "--opacity", "0.6"])
+    code = main(
+        [
+            str(skier),
+            *map(str, bad_photos),
+            "--methods",
+            "hmr,hybrik,fit",
+            "--out",
+            str(out),
+            "--keypoints",
+            "--opacity",
+            "0.6",
+        ]
+    )
     assert code == 0  # one photo worked
     folder = out / skier.stem
     files = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
@@ -68,12 +80,15 @@ def test_demo_fails_only_when_every_photo_fails(data, bad_photos, tmp_path, capl
     assert "0 of 3 photos" in _lines(caplog)
 
 
-@pytest.mark.parametrize("arguments, complaint", [
-    (["--methods", "hmr,vibe"], "unknown methods"),
-    (["--box", "1,2,3"], "x0,y0,x1,y1"),
-    (["--box", "10,10,5,20"], "x1 must exceed x0"),
-    (["--opacity", "1.5"], "opacity"),
-])
+@pytest.mark.parametrize(
+    "arguments, complaint",
+    [
+        (["--methods", "hmr,vibe"], "unknown methods"),
+        (["--box", "1,2,3"], "x0,y0,x1,y1"),
+        (["--box", "10,10,5,20"], "x1 must exceed x0"),
+        (["--opacity", "1.5"], "opacity"),
+    ],
+)
 def test_bad_arguments_are_refused_with_a_reason(arguments, complaint, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["photo.jpg", "--out", str(tmp_path), *arguments])
@@ -94,6 +109,7 @@ def test_photos_with_the_same_name_get_their_own_folders(tmp_path):
 
 
 def test_runs_as_a_module():
-    completed = subprocess.run([sys.executable, "-m", "core.demo", "--help"], cwd=REPO_ROOT, capture_output=True,
-                               text=True, timeout=120)
+    completed = subprocess.run(
+        [sys.executable, "-m", "core.demo", "--help"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120
+    )
     assert completed.returncode == 0 and "--methods" in completed.stdout and "--keypoints" in completed.stdout

@@ -90,7 +90,9 @@ def test_crop_to_full_translation_and_fit_translation():
     focal = geometry.focal_from_fov(geometry.DEFAULT_FOV_DEG, image_hw)
     assert math.isclose(focal, math.hypot(600, 800), rel_tol=1e-9)
     K = geometry.image_intrinsics(image_hw)
-    target = geometry.project(points + geometry.weak_cam_to_translation(cam)[:, None], geometry.crop_intrinsics(center, size))
+    target = geometry.project(
+        points + geometry.weak_cam_to_translation(cam)[:, None], geometry.crop_intrinsics(center, size)
+    )
     t_closed = geometry.crop_cam_to_full_translation(cam, center, size, image_hw, focal)
     t_fit = geometry.fit_translation(points, target, K)
     err_closed = (geometry.project(points + t_closed[:, None], K) - target).norm(dim=-1).mean()

@@ -1,4 +1,5 @@
 """load_image: every odd input either becomes an upright RGB uint8 image or raises ImageError with advice."""
+
 import io
 
 import numpy as np

@@ -1,5 +1,6 @@
 """The method table (core.methods) is the one list of methods: the app, the weight manager, training and bench
 all list the same methods in the same order, and its facts are the ones the files and networks use."""
+
 import pytest
 
 from core.methods import FIT, METHOD_IDS, METHODS, NETWORK_METHODS, checkpoint_path, method
@@ -28,7 +29,9 @@ def test_checkpoint_names_carry_the_published_hash_and_live_in_the_checkpoint_fo
     for method_id in NETWORK_METHODS:
         row = method(method_id)
         assert row.checkpoint.startswith(f"resnet{row.backbone_depth}_") and len(row.sha256_prefix) == 8
-        assert row.sha256_prefix in row.checkpoint_url and checkpoint_path(method_id) == checkpoints_dir() / row.checkpoint
+        assert (
+            row.sha256_prefix in row.checkpoint_url and checkpoint_path(method_id) == checkpoints_dir() / row.checkpoint
+        )
     with pytest.raises(ValueError, match="hmr, hybrik, spin_gta"):
         checkpoint_path(FIT)
 

@@ -1,4 +1,5 @@
 """core.settings is the one place that reads the environment (and the one that writes it, for libraries only)."""
+
 import ast
 import re
 from pathlib import Path
@@ -17,8 +18,12 @@ def _environment_uses(path: Path) -> list[str]:
     tree = ast.parse(path.read_text(), filename=str(path))
     uses = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "os" \
-                and node.attr in ("environ", "getenv", "putenv", "unsetenv"):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "os"
+            and node.attr in ("environ", "getenv", "putenv", "unsetenv")
+        ):
             uses.append(f"{path.relative_to(REPO_ROOT)}:{node.lineno} os.{node.attr}")
         elif isinstance(node, ast.ImportFrom) and node.module == "os" and any(a.name == "environ" for a in node.names):
             uses.append(f"{path.relative_to(REPO_ROOT)}:{node.lineno} from os import environ")
@@ -26,23 +31,38 @@ def _environment_uses(path: Path) -> list[str]:
 
 
 def test_only_core_settings_touches_the_environment():
-    uses = [use for path in SOURCES if path.name != "settings.py" or path.parent.name != "core"
-            for use in _environment_uses(path)]
+    uses = [
+        use
+        for path in SOURCES
+        if path.name != "settings.py" or path.parent.name != "core"
+        for use in _environment_uses(path)
+    ]
     assert uses == []
 
 
 def test_every_variable_read_is_declared_and_documented():
     tree = ast.parse((REPO_ROOT / "core" / "settings.py").read_text())
-    constants = {node.targets[0].id: node.value.value for node in tree.body if isinstance(node, ast.Assign)
-                 and isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.Constant)}
-    read = [node.args[0] for node in ast.walk(tree) if isinstance(node, ast.Call)
-            and getattr(node.func, "id", None) in ("_get", "_choice")]
+    constants = {
+        node.targets[0].id: node.value.value
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and isinstance(node.targets[0], ast.Name)
+        and isinstance(node.value, ast.Constant)
+    }
+    read = [
+        node.args[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("_get", "_choice")
+    ]
     assert all(isinstance(arg, ast.Name) for arg in read)  # every name is a constant of the module...
     names = {constants[arg.id] for arg in read if arg.id in constants}  # (`name` is _choice's own parameter)
     assert names == set(settings.READ)
     table = (REPO_ROOT / "docs" / "configuration.md").read_text()
-    documented = {name for row in re.findall(r"^\|((?: ?`[A-Z_]+`,?)+) \|", table, flags=re.M)
-                  for name in re.findall(r"`([A-Z_]+)`", row)}
+    documented = {
+        name
+        for row in re.findall(r"^\|((?: ?`[A-Z_]+`,?)+) \|", table, flags=re.M)
+        for name in re.findall(r"`([A-Z_]+)`", row)
+    }
     assert documented == set(settings.READ) | set(settings.LIBRARY_VARIABLES)
 
 

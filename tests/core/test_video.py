@@ -1,5 +1,6 @@
 """Video: one person followed through the example clip (core.pipeline.tracking), the motion smoothed, written
 as WebM, BVH and npz (core.outputs.motion), and the command line (core.video)."""
+
 import cv2
 import numpy as np
 import pytest
@@ -22,8 +23,9 @@ def _angles(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def test_smoothing_brings_noisy_rotations_closer_to_the_truth_and_skips_missing_frames():
     rng = np.random.default_rng(0)
     frames, joints = 40, 3
-    truth = Rotation.from_rotvec(np.stack([np.linspace(0, 1.5, frames)] * joints, 1)[..., None]
-                                 * [0.0, 0.0, 1.0]).as_matrix()  # (T, J, 3, 3): a slow turn about z
+    truth = Rotation.from_rotvec(
+        np.stack([np.linspace(0, 1.5, frames)] * joints, 1)[..., None] * [0.0, 0.0, 1.0]
+    ).as_matrix()  # (T, J, 3, 3): a slow turn about z
     noise = Rotation.from_rotvec(rng.normal(0.0, 0.08, (frames, joints, 3))).as_matrix()
     noisy = truth @ noise
     found = np.ones(frames, bool)
@@ -43,8 +45,7 @@ def test_smoothing_brings_noisy_rotations_closer_to_the_truth_and_skips_missing_
 
 @pytest.mark.slow
 def test_the_clip_gives_an_overlay_video_a_bvh_and_parameters(tmp_path):
-    written, _ = process_video(CLIP, "fit", tmp_path, smooth=3, start=PERSON_IN_CLIP, max_frames=6,
-                                     body_model="open")
+    written, _ = process_video(CLIP, "fit", tmp_path, smooth=3, start=PERSON_IN_CLIP, max_frames=6, body_model="open")
     assert [p.name for p in written] == ["overlay.webm", "motion.bvh", "motion.npz"]
     capture = cv2.VideoCapture(str(tmp_path / "overlay.webm"))
     frames = []

@@ -1,4 +1,5 @@
 """The weight manager against a local HTTP server (127.0.0.1 only) that serves stand-in files and supports Range."""
+
 import hashlib
 import logging
 import re
@@ -82,8 +83,12 @@ def _standin_bytes(seed=0, size=SIZE) -> bytes:
 def _register_checkpoint(monkeypatch, data: bytes) -> WeightFile:
     """A test-only checkpoint whose name carries the sha256 prefix of `data`, as mmhuman3d's names do."""
     prefix = hashlib.sha256(data).hexdigest()[:8]
-    file = WeightFile(f"standin_model-{prefix}_20240101.pth", "stand-in checkpoint",
-                      f"http://127.0.0.1:1/official/standin_model-{prefix}_20240101.pth", "checkpoints")
+    file = WeightFile(
+        f"standin_model-{prefix}_20240101.pth",
+        "stand-in checkpoint",
+        f"http://127.0.0.1:1/official/standin_model-{prefix}_20240101.pth",
+        "checkpoints",
+    )
     monkeypatch.setitem(weights.FILES, file.name, file)
     return file
 
@@ -309,7 +314,13 @@ def test_registry_urls_and_published_prefixes():
 
 
 def test_module_runs_as_a_command(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "core.weights", "list"], capture_output=True, text=True,
-                            cwd=paths.REPO_ROOT, env={"HMRC_DATA": str(tmp_path), "PATH": ""}, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "core.weights", "list"],
+        capture_output=True,
+        text=True,
+        cwd=paths.REPO_ROOT,
+        env={"HMRC_DATA": str(tmp_path), "PATH": ""},
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert str(tmp_path / "checkpoints" / "resnet50_spin_gta_ft-2538df81_20220708.pth") in result.stdout

@@ -1,4 +1,5 @@
 """Small in-memory stand-ins for training tests: a random body model and synthetic HMR / HybrIK items."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -16,11 +17,15 @@ def tiny_body_model(num_vertices: int = 60, seed: int = 0) -> BodyModel:
     leaves = np.zeros((5, num_vertices))
     leaves[np.arange(5), rng.choice(num_vertices, 5, replace=False)] = 1
     return BodyModel(
-        kind="open", gender="neutral", v_template=rng.normal(0, 0.3, (num_vertices, 3)),
+        kind="open",
+        gender="neutral",
+        v_template=rng.normal(0, 0.3, (num_vertices, 3)),
         shapedirs=rng.normal(0, 0.01, (num_vertices, 3, 10)),
         J_regressor=regressor / regressor.sum(1, keepdims=True),
-        lbs_weights=weights / weights.sum(1, keepdims=True), faces=np.zeros((1, 3), np.int64),
-        parents=SMPL_PARENTS, regressors={"hybrik_leaf_5": leaves},
+        lbs_weights=weights / weights.sum(1, keepdims=True),
+        faces=np.zeros((1, 3), np.int64),
+        parents=SMPL_PARENTS,
+        regressors={"hybrik_leaf_5": leaves},
     )
 
 
@@ -48,10 +53,17 @@ class SyntheticMeshItems(Dataset):
     def __getitem__(self, item):
         _, _, i = item
         return dict(
-            img=self.img[i], keypoints2d=self.kp2d[i], keypoints2d_weight=torch.ones(24),
-            keypoints3d=self.kp3d[i], keypoints3d_weight=torch.ones(24), smpl_pose=self.pose[i],
-            smpl_betas=self.betas[i], has_smpl=torch.tensor(1.0), adv_pose=self.pose[(i + 1) % len(self)],
-            adv_betas=self.betas[(i + 1) % len(self)], valid=torch.tensor(1.0),
+            img=self.img[i],
+            keypoints2d=self.kp2d[i],
+            keypoints2d_weight=torch.ones(24),
+            keypoints3d=self.kp3d[i],
+            keypoints3d_weight=torch.ones(24),
+            smpl_pose=self.pose[i],
+            smpl_betas=self.betas[i],
+            has_smpl=torch.tensor(1.0),
+            adv_pose=self.pose[(i + 1) % len(self)],
+            adv_betas=self.betas[(i + 1) % len(self)],
+            valid=torch.tensor(1.0),
         )
 
 
@@ -66,8 +78,15 @@ from train.config import apply_overrides, hmr_config  # noqa: E402
 from train.data.sampling import MixedSampler  # noqa: E402
 from train.trainers import MeshTrainer  # noqa: E402
 
-TINY = ["data.batch_size=4", "data.img_res=64", "data.num_workers=0", "runtime.val_interval=0",
-        "runtime.log_interval=1", "model.sync_bn=false", "runtime.device='cpu'"]
+TINY = [
+    "data.batch_size=4",
+    "data.img_res=64",
+    "data.num_workers=0",
+    "runtime.val_interval=0",
+    "runtime.log_interval=1",
+    "model.sync_bn=false",
+    "runtime.device='cpu'",
+]
 
 
 def make_trainer(run_dir, overrides=(), num=8, world_size=1, rank=0, draws=None):
@@ -134,8 +153,9 @@ def _no_dropout(trainer):
 
 def _ddp_worker(rank: int, run_dir: str, port: int) -> None:
     torch.set_num_threads(1)
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE="2",
-                      LOCAL_RANK=str(rank))
+    os.environ.update(
+        MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE="2", LOCAL_RANK=str(rank)
+    )
     trainer = make_trainer(run_dir, DDP_SETTINGS + ["data.batch_size=2"], world_size=2, rank=rank)
     _no_dropout(trainer)
     trainer.fit()

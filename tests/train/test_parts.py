@@ -1,4 +1,5 @@
 """Configs, sampler, augmentations, discriminator and loss terms of the training package."""
+
 import json
 
 import numpy as np
@@ -14,13 +15,26 @@ from train.discriminator import SMPLDiscriminator
 
 def test_configs_reproduce_mmhuman3d_and_take_overrides(tmp_path):
     hmr, spin, hybrik = default_config("hmr"), default_config("spin_gta"), default_config("hybrik")
-    assert (hmr.optim.lr, hmr.optim.disc_lr, hmr.model.backbone_depth, hmr.data.convention) == (2.5e-4, 1e-4, 50, "smpl_54")
+    assert (hmr.optim.lr, hmr.optim.disc_lr, hmr.model.backbone_depth, hmr.data.convention) == (
+        2.5e-4,
+        1e-4,
+        50,
+        "smpl_54",
+    )
     assert spin.optim.grad_clip is None and sum(spin.data.partitions.values()) == pytest.approx(2.0)
     assert (hybrik.optim.lr_milestones, hybrik.data.img_res, hybrik.loss.theta) == ([180, 240], 256, 0.01)
     apply_overrides(spin, ["optim.grad_clip=35", "data.batch_size=64", "data.partitions.gta=0.5", "optim.lr=1"])
-    assert (spin.optim.grad_clip, spin.data.batch_size, spin.data.partitions["gta"], spin.optim.lr) == (35.0, 64, 0.5, 1.0)
+    assert (spin.optim.grad_clip, spin.data.batch_size, spin.data.partitions["gta"], spin.optim.lr) == (
+        35.0,
+        64,
+        0.5,
+        1.0,
+    )
     save_config(spin, tmp_path / "c.json")
-    assert load_config(tmp_path / "c.json") == spin and json.loads((tmp_path / "c.json").read_text())["method"] == "spin_gta"
+    assert (
+        load_config(tmp_path / "c.json") == spin
+        and json.loads((tmp_path / "c.json").read_text())["method"] == "spin_gta"
+    )
     with pytest.raises(ValueError, match="no field 'lrr'.*lr"):
         apply_overrides(spin, ["optim.lrr=1"])
     with pytest.raises(ValueError, match="expected"):
@@ -34,7 +48,7 @@ def test_mixed_sampler_follows_partitions_and_shards_global_batches():
     assert abs((indices < 10).mean() - 0.5) < 0.04
     ranks = [MixedSampler(lengths, partitions, 4000, 4, seed=3, rank=r, world_size=2) for r in (0, 1)]
     shards = [[i for _, _, i in s] for s in ranks]
-    merged = [x for b in range(len(shards[0]) // 4) for r in (0, 1) for x in shards[r][4 * b:4 * b + 4]]
+    merged = [x for b in range(len(shards[0]) // 4) for r in (0, 1) for x in shards[r][4 * b : 4 * b + 4]]
     assert merged == indices.tolist()
     sampler.set_epoch(0, start_batch=2)
     assert [i for _, _, i in sampler] == indices[16:].tolist()

@@ -27,10 +27,17 @@ def _standin_body(blob_size: int = 20) -> BodyModel:
     weights = np.eye(24)[owner]
     j_regressor = weights.T / blob_size
     regressors = {name: _regressor(rng, len(names), num_verts) for name, names in synth.REGRESSOR_NAMES.items()}
-    return BodyModel(kind="smpl", gender="neutral", v_template=v_template,
-                     shapedirs=rng.normal(scale=0.005, size=(num_verts, 3, 10)), J_regressor=j_regressor,
-                     lbs_weights=weights, faces=faces, posedirs=rng.normal(scale=0.001, size=(207, num_verts * 3)),
-                     regressors=regressors)
+    return BodyModel(
+        kind="smpl",
+        gender="neutral",
+        v_template=v_template,
+        shapedirs=rng.normal(scale=0.005, size=(num_verts, 3, 10)),
+        J_regressor=j_regressor,
+        lbs_weights=weights,
+        faces=faces,
+        posedirs=rng.normal(scale=0.001, size=(207, num_verts * 3)),
+        regressors=regressors,
+    )
 
 
 def _regressor(rng, rows: int, num_verts: int) -> np.ndarray:
@@ -133,11 +140,20 @@ def test_evaluation_loop_on_synthetic_images(synth_root, monkeypatch, method):
     body = _standin_body()
     data = load_human_data(evaluation.test_file(method, synth_root))
     gt = evaluation.ground_truth_from_batch(
-        {key: torch.as_tensor(np.asarray(v)) for key, v in evaluation.ground_truth_arrays(data, method).items()})
+        {key: torch.as_tensor(np.asarray(v)) for key, v in evaluation.ground_truth_arrays(data, method).items()}
+    )
     full = torch.cat([gt.global_orient, gt.body_pose], 1).float().reshape(-1, 3)
     model = _GroundTruthModel(batch_rodrigues(full).reshape(-1, 24, 3, 3), gt.betas.float())
-    result = evaluation.run_evaluation(model, method, data, evaluation.EvalBodies(body, body, body),
-                                       torch.device("cpu"), batch_size=2, workers=0, progress=False)
+    result = evaluation.run_evaluation(
+        model,
+        method,
+        data,
+        evaluation.EvalBodies(body, body, body),
+        torch.device("cpu"),
+        batch_size=2,
+        workers=0,
+        progress=False,
+    )
     np.testing.assert_array_equal(result.indices, [0, 1, 2])
     assert result.summary()["mpjpe_mm"] < 1e-2 and result.summary()["pve_mm"] < 1e-2
     size = 256 if method == "hybrik" else 224

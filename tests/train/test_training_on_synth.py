@@ -1,4 +1,5 @@
 """End to end on train.synth data: HumanData files → datasets → a few training iterations per method."""
+
 import numpy as np
 import pytest
 import torch

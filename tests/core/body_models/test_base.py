@@ -1,4 +1,5 @@
 """BodyModel's own skinning path (no pose blend shapes) against smplx.lbs with zero posedirs."""
+
 import numpy as np
 import torch
 

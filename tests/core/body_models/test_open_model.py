@@ -1,5 +1,6 @@
 """The committed open body model (assets/body_models/open_body_model.npz): layout, rest pose, skinning,
 shape space and keypoint regressors."""
+
 from __future__ import annotations
 
 import math
@@ -14,8 +15,10 @@ from core.joints import EXTRA_9, H36M_17, HYBRIK_LEAF_5, MEDIAPIPE_SURFACE_21, S
 from core.paths import OPEN_BODY_MODEL_FILE
 
 J = {name: i for i, name in enumerate(SMPL_JOINTS)}
-MIRROR = [J[n.replace("left", "right")] if "left" in n else J[n.replace("right", "left")] if "right" in n else i
-          for i, n in enumerate(SMPL_JOINTS)]
+MIRROR = [
+    J[n.replace("left", "right")] if "left" in n else J[n.replace("right", "left")] if "right" in n else i
+    for i, n in enumerate(SMPL_JOINTS)
+]
 
 
 @pytest.fixture(scope="module")
@@ -157,8 +160,13 @@ def test_each_beta_changes_the_body_smoothly_and_visibly(model):
 
 
 def test_regressors_present_in_contract_order(model):
-    expected = {"smplx_21": SMPLX_21, "extra_9": EXTRA_9, "h36m_17": H36M_17, "hybrik_leaf_5": HYBRIK_LEAF_5,
-                "mediapipe_surface_21": MEDIAPIPE_SURFACE_21}
+    expected = {
+        "smplx_21": SMPLX_21,
+        "extra_9": EXTRA_9,
+        "h36m_17": H36M_17,
+        "hybrik_leaf_5": HYBRIK_LEAF_5,
+        "mediapipe_surface_21": MEDIAPIPE_SURFACE_21,
+    }
     for name, rows in expected.items():
         matrix = model.regressor(name).numpy()
         assert matrix.shape == (len(rows), model.num_vertices), name

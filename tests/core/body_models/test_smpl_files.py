@@ -1,5 +1,6 @@
 """Reading SMPL files without chumpy, refusing unsafe pickles, helpful missing-file errors, and posing
 that equals smplx.SMPL exactly on stand-in files with the official layout."""
+
 import pickle
 import sys
 import types
@@ -58,6 +59,7 @@ class _RunsShell:
 
     def __reduce__(self):
         import os
+
         return (os.system, (f"touch {self.marker}",))
 
 
@@ -99,10 +101,15 @@ def test_neutral_falls_back_to_the_v1_basic_model(tmp_path):
         find_smpl_file("neutral", tmp_path / "empty")
 
 
-@pytest.mark.parametrize("loader, file_name", [
-    (load_j_regressor_h36m, "J_regressor_h36m.npy"), (load_j_regressor_extra, "J_regressor_extra.npy"),
-    (load_smpl_mean_params, "smpl_mean_params.npz"), (load_h36m_mean_beta, "h36m_mean_beta.npy"),
-])
+@pytest.mark.parametrize(
+    "loader, file_name",
+    [
+        (load_j_regressor_h36m, "J_regressor_h36m.npy"),
+        (load_j_regressor_extra, "J_regressor_extra.npy"),
+        (load_smpl_mean_params, "smpl_mean_params.npz"),
+        (load_h36m_mean_beta, "h36m_mean_beta.npy"),
+    ],
+)
 def test_missing_auxiliary_file_names_path_and_url(tmp_path, loader, file_name):
     with pytest.raises(FileNotFoundError) as error:
         loader(tmp_path)
@@ -124,16 +131,24 @@ def test_auxiliary_files_load_with_their_shapes(standin_body_models_dir):
 
 
 def _smplx_from_arrays(arrays: dict) -> smplx.SMPL:
-    return smplx.SMPL("", data_struct=smplx.utils.Struct(**arrays), create_betas=False, create_transl=False,
-                      create_body_pose=False, create_global_orient=False)
+    return smplx.SMPL(
+        "",
+        data_struct=smplx.utils.Struct(**arrays),
+        create_betas=False,
+        create_transl=False,
+        create_body_pose=False,
+        create_global_orient=False,
+    )
 
 
 def _random_inputs(batch=4, seed=0):
     generator = torch.Generator().manual_seed(seed)
-    return dict(betas=torch.randn(batch, 10, generator=generator),
-                global_orient=torch.randn(batch, 3, generator=generator) * 0.7,
-                body_pose=torch.randn(batch, 69, generator=generator) * 0.4,
-                transl=torch.randn(batch, 3, generator=generator))
+    return dict(
+        betas=torch.randn(batch, 10, generator=generator),
+        global_orient=torch.randn(batch, 3, generator=generator) * 0.7,
+        body_pose=torch.randn(batch, 69, generator=generator) * 0.4,
+        transl=torch.randn(batch, 3, generator=generator),
+    )
 
 
 @pytest.mark.parametrize("fmt", ["pkl", "npz"])
@@ -157,8 +172,13 @@ def test_rotation_matrix_posing_equals_smplx(standin_body_models_dir, capsys):
     inputs = _random_inputs(seed=1)
     rotmats = smplx.lbs.batch_rodrigues(torch.cat([inputs["global_orient"], inputs["body_pose"]], 1).reshape(-1, 3))
     rotmats = rotmats.reshape(4, 24, 3, 3)
-    expected = reference(betas=inputs["betas"], global_orient=rotmats[:, :1], body_pose=rotmats[:, 1:],
-                         transl=inputs["transl"], pose2rot=False)
+    expected = reference(
+        betas=inputs["betas"],
+        global_orient=rotmats[:, :1],
+        body_pose=rotmats[:, 1:],
+        transl=inputs["transl"],
+        pose2rot=False,
+    )
     got = ours(inputs["betas"], rotmats[:, :1], rotmats[:, 1:], inputs["transl"])
     torch.testing.assert_close(got.vertices, expected.vertices, atol=1e-6, rtol=0)
     torch.testing.assert_close(got.joints, expected.joints[:, :24], atol=1e-6, rtol=0)
@@ -178,8 +198,9 @@ def test_loaded_model_has_the_contract_regressors(standin_body_models_dir):
     assert sizes == {"smplx_21": 21, "hybrik_leaf_5": 5, "mediapipe_surface_21": 21, "extra_9": 9, "h36m_17": 17}
     for name in ("smplx_21", "hybrik_leaf_5", "mediapipe_surface_21"):
         torch.testing.assert_close(model.regressor(name).sum(1), torch.ones(sizes[name]))  # moves with the body
-    np.testing.assert_allclose(model.regressor("h36m_17").numpy(), np.load(standin_body_models_dir / "J_regressor_h36m.npy"),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        model.regressor("h36m_17").numpy(), np.load(standin_body_models_dir / "J_regressor_h36m.npy"), rtol=1e-6
+    )
 
 
 def test_regressors_are_optional(tmp_path):
@@ -197,12 +218,17 @@ def test_gendered_forward_uses_each_samples_model(standin_body_models_dir):
     inputs = _random_inputs(seed=2)
     merged = forward_gendered(models, genders, **inputs)
     for i, gender in enumerate(genders):
-        single = models[gender].forward_axis_angle(*(inputs[k][i:i + 1] for k in ("betas", "global_orient",
-                                                                                  "body_pose", "transl")))
-        torch.testing.assert_close(merged.vertices[i:i + 1], single.vertices)
-        torch.testing.assert_close(merged.joints[i:i + 1], single.joints)
-    assert not torch.allclose(merged.vertices[1], models["male"].forward_axis_angle(
-        *(inputs[k][1:2] for k in ("betas", "global_orient", "body_pose", "transl"))).vertices[0])
+        single = models[gender].forward_axis_angle(
+            *(inputs[k][i : i + 1] for k in ("betas", "global_orient", "body_pose", "transl"))
+        )
+        torch.testing.assert_close(merged.vertices[i : i + 1], single.vertices)
+        torch.testing.assert_close(merged.joints[i : i + 1], single.joints)
+    assert not torch.allclose(
+        merged.vertices[1],
+        models["male"]
+        .forward_axis_angle(*(inputs[k][1:2] for k in ("betas", "global_orient", "body_pose", "transl")))
+        .vertices[0],
+    )
 
 
 def test_gender_rules_follow_mmhuman3d():
@@ -232,6 +258,7 @@ def test_load_body_model_falls_back_to_the_open_model(monkeypatch):
 
 def test_reads_chumpy_free_pickles_resaved_by_python_3(tmp_path):
     import scipy.sparse
+
     arrays = write_standin_smpl(tmp_path / "unused.npz", fmt="npz")
     resaved = {**arrays, "J_regressor": scipy.sparse.csc_matrix(arrays["J_regressor"])}
     for protocol in (2, 4):

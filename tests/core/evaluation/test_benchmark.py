@@ -1,4 +1,5 @@
 """Benchmark sets: bundled synthetic samples and a 3DPW-layout folder, scored by mmhuman3d's protocol."""
+
 from __future__ import annotations
 
 import numpy as np

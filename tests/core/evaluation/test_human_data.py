@@ -4,18 +4,71 @@ import pytest
 from core.evaluation.human_data import HumanDataError, compress, decompress, load_human_data, save_human_data
 from core.joints.human_data import HUMAN_DATA_NAMES, human_data_indices
 
-H36M_17 = ("pelvis_extra", "left_hip_extra", "left_knee", "left_ankle", "right_hip_extra", "right_knee",
-           "right_ankle", "spine_extra", "neck_extra", "head_extra", "headtop", "left_shoulder", "left_elbow",
-           "left_wrist", "right_shoulder", "right_elbow", "right_wrist")
+H36M_17 = (
+    "pelvis_extra",
+    "left_hip_extra",
+    "left_knee",
+    "left_ankle",
+    "right_hip_extra",
+    "right_knee",
+    "right_ankle",
+    "spine_extra",
+    "neck_extra",
+    "head_extra",
+    "headtop",
+    "left_shoulder",
+    "left_elbow",
+    "left_wrist",
+    "right_shoulder",
+    "right_elbow",
+    "right_wrist",
+)
 
 
 def test_human_data_names_match_the_reference_indices():
     assert len(HUMAN_DATA_NAMES) == 190
     assert human_data_indices(H36M_17) == [148, 145, 4, 7, 144, 5, 8, 150, 146, 152, 147, 16, 18, 20, 17, 19, 21]
-    hybrik_29 = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 22, 16, 17, 18, 19, 20, 21, 66, 71, 15, 68, 73, 60, 63]
+    hybrik_29 = [
+        0,
+        1,
+        2,
+        3,
+        4,
+        5,
+        6,
+        7,
+        8,
+        9,
+        10,
+        11,
+        12,
+        13,
+        14,
+        22,
+        16,
+        17,
+        18,
+        19,
+        20,
+        21,
+        66,
+        71,
+        15,
+        68,
+        73,
+        60,
+        63,
+    ]
     names = [HUMAN_DATA_NAMES[i] for i in hybrik_29]
-    assert names[22:] == ["left_thumb", "right_thumb", "head", "left_middle", "right_middle", "left_bigtoe",
-                          "right_bigtoe"]
+    assert names[22:] == [
+        "left_thumb",
+        "right_thumb",
+        "head",
+        "left_middle",
+        "right_middle",
+        "left_bigtoe",
+        "right_bigtoe",
+    ]
     with pytest.raises(KeyError, match="not_a_joint"):
         human_data_indices(["not_a_joint"])
 
@@ -31,8 +84,11 @@ def _fields(num=4, seed=0):
         "bbox_xywh": rng.uniform(10, 100, size=(num, 4)),
         "keypoints3d": keypoints3d,
         "keypoints3d_mask": mask,
-        "smpl": {"betas": rng.normal(size=(num, 10)), "body_pose": rng.normal(size=(num, 23, 3)),
-                 "global_orient": rng.normal(size=(num, 3))},
+        "smpl": {
+            "betas": rng.normal(size=(num, 10)),
+            "body_pose": rng.normal(size=(num, 23, 3)),
+            "global_orient": rng.normal(size=(num, 3)),
+        },
         "meta": {"gender": ["m", "f", "m", "f"][:num]},
         "cam_param": [{"in_mat": np.eye(3), "name": "cam"} for _ in range(num)],
         "config": "pw3d",
@@ -77,8 +133,9 @@ def test_reads_a_file_written_the_mmhuman3d_way(tmp_path):
     """np.savez_compressed of the dict HumanData.dump makes, with the older `__temporal_len__`."""
     fields = _fields(num=2)
     fields["keypoints3d"] = compress(fields["keypoints3d"], fields["keypoints3d_mask"])
-    np.savez_compressed(tmp_path / "mm.npz", __key_strict__=False, __temporal_len__=2,
-                        __keypoints_compressed__=True, **fields)
+    np.savez_compressed(
+        tmp_path / "mm.npz", __key_strict__=False, __temporal_len__=2, __keypoints_compressed__=True, **fields
+    )
     data = load_human_data(tmp_path / "mm.npz")
     assert data["keypoints3d"].shape == (2, 190, 4) and data["smpl"]["betas"].shape == (2, 10)
 
@@ -106,12 +163,21 @@ def test_nan_names_the_sample(tmp_path):
 
 def test_compressed_keypoints_must_match_their_mask(tmp_path):
     fields = _fields(num=2)
-    _write_npz(tmp_path / "c.npz", __keypoints_compressed__=True, bbox_xywh=fields["bbox_xywh"],
-               keypoints3d=np.zeros((2, 16, 4)), keypoints3d_mask=fields["keypoints3d_mask"])
+    _write_npz(
+        tmp_path / "c.npz",
+        __keypoints_compressed__=True,
+        bbox_xywh=fields["bbox_xywh"],
+        keypoints3d=np.zeros((2, 16, 4)),
+        keypoints3d_mask=fields["keypoints3d_mask"],
+    )
     with pytest.raises(HumanDataError, match=r"key 'keypoints3d'.*17 joints"):
         load_human_data(tmp_path / "c.npz")
-    _write_npz(tmp_path / "m.npz", __keypoints_compressed__=True, bbox_xywh=fields["bbox_xywh"],
-               keypoints2d=np.zeros((2, 16, 3)))
+    _write_npz(
+        tmp_path / "m.npz",
+        __keypoints_compressed__=True,
+        bbox_xywh=fields["bbox_xywh"],
+        keypoints2d=np.zeros((2, 16, 3)),
+    )
     with pytest.raises(HumanDataError, match="keypoints2d_mask"):
         load_human_data(tmp_path / "m.npz")
 

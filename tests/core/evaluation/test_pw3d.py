@@ -26,12 +26,17 @@ def _body(seed: int, gender: str) -> BodyModel:
     weights = np.full((NUM_VERTS, 24), 0.02)
     weights[np.arange(NUM_VERTS), owner] = 1.0
     h36m = rng.random((17, NUM_VERTS)) ** 8
-    return BodyModel(kind="smpl", gender=gender, v_template=v_template,
-                     shapedirs=rng.normal(scale=0.01, size=(NUM_VERTS, 3, 10)),
-                     J_regressor=j_regressor / j_regressor.sum(1, keepdims=True),
-                     lbs_weights=weights / weights.sum(1, keepdims=True), faces=np.zeros((1, 3), int),
-                     posedirs=rng.normal(scale=0.001, size=(207, NUM_VERTS * 3)),
-                     regressors={"h36m_17": h36m / h36m.sum(1, keepdims=True)})
+    return BodyModel(
+        kind="smpl",
+        gender=gender,
+        v_template=v_template,
+        shapedirs=rng.normal(scale=0.01, size=(NUM_VERTS, 3, 10)),
+        J_regressor=j_regressor / j_regressor.sum(1, keepdims=True),
+        lbs_weights=weights / weights.sum(1, keepdims=True),
+        faces=np.zeros((1, 3), int),
+        posedirs=rng.normal(scale=0.001, size=(207, NUM_VERTS * 3)),
+        regressors={"h36m_17": h36m / h36m.sum(1, keepdims=True)},
+    )
 
 
 def _ground_truth(batch=3, seed=0, is_male=(True, False, True)):
@@ -112,8 +117,12 @@ def test_collect_sorts_and_drops_sampler_padding(tmp_path):
         def __getitem__(self, key):
             return [f"img_{i}.jpg" for i in range(3)]
 
-    rows = [(2, np.full(14, 3.0), np.full(14, 1.0), 30.0), (0, np.full(14, 1.0), np.zeros(14), 10.0),
-            (1, np.full(14, 2.0), np.zeros(14), 20.0), (0, np.full(14, 1.0), np.zeros(14), 10.0)]
+    rows = [
+        (2, np.full(14, 3.0), np.full(14, 1.0), 30.0),
+        (0, np.full(14, 1.0), np.zeros(14), 10.0),
+        (1, np.full(14, 2.0), np.zeros(14), 20.0),
+        (0, np.full(14, 1.0), np.zeros(14), 10.0),
+    ]
     result = evaluation._collect(rows, "hmr", _Data())
     np.testing.assert_array_equal(result.indices, [0, 1, 2])
     assert result.summary()["mpjpe_mm"] == pytest.approx(2.0)

@@ -1,5 +1,6 @@
 """Keypoint conventions: names and orders (mmhuman3d core/conventions/keypoints_mapping), name-based conversion with
 APPROXIMATE groups, flip pairs, and keypoints of a posed stand-in SMPL."""
+
 import numpy as np
 import pytest
 import torch
@@ -10,28 +11,128 @@ from core.joints import convert, flip_pairs, joint_index, joint_names, keypoints
 from core.joints.human_data import HUMAN_DATA_NAMES
 
 # mmhuman3d get_mapping('smpl_54', 'smpl_49', approximate=True): source index in smpl_54 of each smpl_49 joint
-SMPL_49_FROM_SMPL_54 = [24, 12, 17, 19, 21, 16, 18, 20, 0, 2, 5, 8, 1, 4, 7, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34,
-                        8, 5, 45, 46, 4, 7, 21, 19, 17, 16, 18, 20, 47, 48, 49, 50, 51, 52, 53, 24, 26, 25, 28, 27]
-H36M_IN_HUMAN_DATA = [148, 145, 4, 7, 144, 5, 8, 150, 146, 152, 147, 16, 18, 20, 17, 19, 21]  # get_mapping('human_data', 'h36m')
+SMPL_49_FROM_SMPL_54 = [
+    24,
+    12,
+    17,
+    19,
+    21,
+    16,
+    18,
+    20,
+    0,
+    2,
+    5,
+    8,
+    1,
+    4,
+    7,
+    25,
+    26,
+    27,
+    28,
+    29,
+    30,
+    31,
+    32,
+    33,
+    34,
+    8,
+    5,
+    45,
+    46,
+    4,
+    7,
+    21,
+    19,
+    17,
+    16,
+    18,
+    20,
+    47,
+    48,
+    49,
+    50,
+    51,
+    52,
+    53,
+    24,
+    26,
+    25,
+    28,
+    27,
+]
+H36M_IN_HUMAN_DATA = [
+    148,
+    145,
+    4,
+    7,
+    144,
+    5,
+    8,
+    150,
+    146,
+    152,
+    147,
+    16,
+    18,
+    20,
+    17,
+    19,
+    21,
+]  # get_mapping('human_data', 'h36m')
 HYBRIK_IN_HUMAN_DATA = [*range(15), 22, *range(16, 22), 66, 71, 15, 68, 73, 60, 63]  # ... 'hybrik_29'
 
 
-@pytest.mark.parametrize("convention, size", [
-    ("smpl_24", 24), ("smpl_45", 45), ("smpl_49", 49), ("smpl_54", 54), ("h36m_17", 17), ("lsp_14", 14),
-    ("coco_17", 17), ("hybrik_29", 29), ("mediapipe_33", 33), ("human_data", 190),
-])
+@pytest.mark.parametrize(
+    "convention, size",
+    [
+        ("smpl_24", 24),
+        ("smpl_45", 45),
+        ("smpl_49", 49),
+        ("smpl_54", 54),
+        ("h36m_17", 17),
+        ("lsp_14", 14),
+        ("coco_17", 17),
+        ("hybrik_29", 29),
+        ("mediapipe_33", 33),
+        ("human_data", 190),
+    ],
+)
 def test_every_convention_has_its_size_and_unique_names(convention, size):
     names = joint_names(convention)
     assert len(names) == size and len(set(names)) == size
 
 
 def test_orders_match_the_reference():
-    assert joints.SMPL_54[45:] == ("right_hip_extra", "left_hip_extra", "neck_extra", "headtop", "pelvis_extra",
-                                   "thorax_extra", "spine_extra", "jaw_extra", "head_extra")
+    assert joints.SMPL_54[45:] == (
+        "right_hip_extra",
+        "left_hip_extra",
+        "neck_extra",
+        "headtop",
+        "pelvis_extra",
+        "thorax_extra",
+        "spine_extra",
+        "jaw_extra",
+        "head_extra",
+    )
     assert joints.SMPL_24[0] == "right_ankle" and joints.SMPL_24[-1] == "right_ear"
-    assert joints.LSP_14 == ("right_ankle", "right_knee", "right_hip_extra", "left_hip_extra", "left_knee",
-                             "left_ankle", "right_wrist", "right_elbow", "right_shoulder", "left_shoulder",
-                             "left_elbow", "left_wrist", "neck_extra", "headtop")
+    assert joints.LSP_14 == (
+        "right_ankle",
+        "right_knee",
+        "right_hip_extra",
+        "left_hip_extra",
+        "left_knee",
+        "left_ankle",
+        "right_wrist",
+        "right_elbow",
+        "right_shoulder",
+        "left_shoulder",
+        "left_elbow",
+        "left_wrist",
+        "neck_extra",
+        "headtop",
+    )
     assert joints.MEDIAPIPE_33[:4] == ("nose", "left_eye_inner", "left_eye", "left_eye_outer")
     assert joints.MEDIAPIPE_33[31:] == ("left_foot_index", "right_foot_index")
     assert joints.MEDIAPIPE_SURFACE_21[9:13] == ("mouth_left", "mouth_right", "left_pinky", "right_pinky")
@@ -52,8 +153,7 @@ def test_without_approximation_openpose_joints_are_masked():
     np.testing.assert_array_equal(out[:, 25:], kps[:, SMPL_49_FROM_SMPL_54[25:]])
 
 
-@pytest.mark.parametrize("convention, indices", [("h36m_17", H36M_IN_HUMAN_DATA),
-                                                 ("hybrik_29", HYBRIK_IN_HUMAN_DATA)])
+@pytest.mark.parametrize("convention, indices", [("h36m_17", H36M_IN_HUMAN_DATA), ("hybrik_29", HYBRIK_IN_HUMAN_DATA)])
 def test_human_data_indices_match_the_reference(convention, indices):
     src, dst = mapping(tuple(HUMAN_DATA_NAMES), joint_names(convention))
     assert dst == list(range(len(indices))) and src == indices
@@ -113,8 +213,11 @@ def test_unknown_convention_is_a_clear_error():
 def test_keypoints_of_a_posed_smpl(standin_body_models_dir):
     model = load_smpl("neutral")
     generator = torch.Generator().manual_seed(0)
-    output = model.forward_axis_angle(torch.randn(2, 10, generator=generator), torch.randn(2, 3, generator=generator),
-                                      torch.randn(2, 69, generator=generator) * 0.3)
+    output = model.forward_axis_angle(
+        torch.randn(2, 10, generator=generator),
+        torch.randn(2, 3, generator=generator),
+        torch.randn(2, 69, generator=generator) * 0.3,
+    )
     got = {name: keypoints(model, output, name) for name in joints.CONVENTIONS}
     for name, value in got.items():
         assert value.shape == (2, len(joint_names(name)), 3), name
@@ -122,8 +225,11 @@ def test_keypoints_of_a_posed_smpl(standin_body_models_dir):
     torch.testing.assert_close(got["smpl_45"][:, :24], fk)
     torch.testing.assert_close(got["smpl_45"][:, joint_index("smpl_45", "left_eye")], verts[:, 2800])
     torch.testing.assert_close(got["hybrik_29"][:, 24:], verts[:, [411, 2445, 5905, 3216, 6617]])
-    h36m = torch.einsum("kv,bvc->bkc", torch.as_tensor(np.load(standin_body_models_dir / "J_regressor_h36m.npy"),
-                                                       dtype=torch.float32), verts)
+    h36m = torch.einsum(
+        "kv,bvc->bkc",
+        torch.as_tensor(np.load(standin_body_models_dir / "J_regressor_h36m.npy"), dtype=torch.float32),
+        verts,
+    )
     torch.testing.assert_close(got["h36m_17"], h36m)
     torch.testing.assert_close(got["lsp_14"], h36m[:, list(joints.H36M_TO_LSP_14)])
     torch.testing.assert_close(got["smpl_49"], got["smpl_54"][:, SMPL_49_FROM_SMPL_54])
@@ -136,6 +242,7 @@ def test_keypoints_of_a_posed_smpl(standin_body_models_dir):
 
 def test_keypoints_needing_a_missing_regressor_say_which_file(tmp_path):
     from core.testing.smpl import write_standin_smpl
+
     write_standin_smpl(tmp_path / "smpl" / "SMPL_NEUTRAL.pkl")
     model = load_smpl(folder=tmp_path)
     output = model.forward_axis_angle(torch.zeros(1, 10), torch.zeros(1, 3), torch.zeros(1, 69))

@@ -1,5 +1,6 @@
 """One model builder: training's networks and inference's models have the same keys, and a checkpoint alone
 (its meta: method and run config) is enough to rebuild its model."""
+
 import torch
 
 from core.networks.build import Network, build_model, build_network, load_model
@@ -21,7 +22,11 @@ def test_training_networks_and_inference_models_share_their_keys():
 def test_a_training_checkpoint_rebuilds_its_model_from_its_meta_alone(tmp_path):
     torch.manual_seed(0)
     network = build_network("hybrik")
-    meta = {"method": "hybrik", "epoch": 3, "config": {"method": "hybrik", "model": {"backbone_depth": 34, "body_model": "open"}}}
+    meta = {
+        "method": "hybrik",
+        "epoch": 3,
+        "config": {"method": "hybrik", "model": {"backbone_depth": 34, "body_model": "open"}},
+    }
     save_checkpoint(tmp_path / "epoch_3.pth", network.state_dict(), meta)
     model = load_model(tmp_path / "epoch_3.pth")
     assert isinstance(model, HybrIK) and not model.training and model.body_model.kind == "open"

@@ -9,10 +9,19 @@ def test_hmr_head_keys_and_shapes():
     head = HMRHead().eval()
     shapes = {k: tuple(v.shape) for k, v in head.state_dict().items()}
     assert shapes == {
-        "fc1.weight": (1024, 2205), "fc1.bias": (1024,), "fc2.weight": (1024, 1024), "fc2.bias": (1024,),
-        "decpose.weight": (144, 1024), "decpose.bias": (144,), "decshape.weight": (10, 1024),
-        "decshape.bias": (10,), "deccam.weight": (3, 1024), "deccam.bias": (3,),
-        "init_pose": (1, 144), "init_shape": (1, 10), "init_cam": (1, 3),
+        "fc1.weight": (1024, 2205),
+        "fc1.bias": (1024,),
+        "fc2.weight": (1024, 1024),
+        "fc2.bias": (1024,),
+        "decpose.weight": (144, 1024),
+        "decpose.bias": (144,),
+        "decshape.weight": (10, 1024),
+        "decshape.bias": (10,),
+        "deccam.weight": (3, 1024),
+        "deccam.bias": (3,),
+        "init_pose": (1, 144),
+        "init_shape": (1, 10),
+        "init_cam": (1, 3),
     }
     out = head(torch.randn(2, 2048, 7, 7))
     assert out.rotmats.shape == (2, 24, 3, 3) and out.betas.shape == (2, 10) and out.cam_weak.shape == (2, 3)
@@ -76,7 +85,7 @@ def test_soft_argmax_on_delta_volume_returns_its_index():
 
 
 def test_soft_argmax_of_uniform_volume_is_the_mean_index():
-    uvd = soft_argmax_3d(torch.zeros(1, 1, 64 ** 3))
+    uvd = soft_argmax_3d(torch.zeros(1, 1, 64**3))
     assert torch.allclose(uvd, torch.full((1, 1, 3), 31.5 / 64 - 0.5), atol=1e-5)
 
 

@@ -106,7 +106,9 @@ def test_solve_pose_poses_mesh_with_pelvis_at_rest(body_model):
     expected = body_model(betas, result.rotmats[:, :1], result.rotmats[:, 1:])
     assert torch.allclose(result.output.vertices, expected.vertices)
     assert torch.allclose(result.output.joints[:, 0], result.rest_joints[:, 0], atol=1e-6)
-    assert torch.allclose(result.output.joints, skeleton[:, :24] - skeleton[:, :1] + result.rest_joints[:, :1], atol=1e-4)
+    assert torch.allclose(
+        result.output.joints, skeleton[:, :24] - skeleton[:, :1] + result.rest_joints[:, :1], atol=1e-4
+    )
 
 
 def test_open_model_without_posedirs_works():

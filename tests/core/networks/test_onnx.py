@@ -1,4 +1,5 @@
 """core.networks.onnx: the ONNX Runtime networks give the plain PyTorch path's outputs, and the fallbacks stay plain."""
+
 import numpy as np
 import pytest
 import torch
@@ -83,8 +84,11 @@ def test_hybrik_fast_network_difference_moves_the_mesh_by_less_than_tolerance(bo
         plain, accelerated = model.network(images), model.fast_network(images)
     scene = synthetic_hybrik_scene(body_model)
     head = scene["head"]
-    shifted = HybrIKHeadOutput(uvd=head.uvd + (accelerated.uvd - plain.uvd), betas=head.betas + (accelerated.betas - plain.betas),
-                               phis=head.phis + (accelerated.phis - plain.phis))
+    shifted = HybrIKHeadOutput(
+        uvd=head.uvd + (accelerated.uvd - plain.uvd),
+        betas=head.betas + (accelerated.betas - plain.betas),
+        phis=head.phis + (accelerated.phis - plain.phis),
+    )
     posed = HybrIK(body_model).eval()
     with torch.inference_mode():
         posed.network = lambda _images: head

@@ -1,4 +1,5 @@
 """The result bundle: every promised file, parameters exactly as documented, both formats equal."""
+
 import csv
 import json
 import zipfile
@@ -75,8 +76,9 @@ def test_parameters_describe_the_drawn_mesh_and_camera(result, bundle):
         # Posing the body model with the file's values and adding transl gives the drawn mesh.
         as_tensor = lambda name: torch.as_tensor(values[name], dtype=torch.float32).reshape(1, -1)  # noqa: E731
         with torch.no_grad():
-            posed = result.body_model.forward_axis_angle(as_tensor("betas"), as_tensor("global_orient"),
-                                                         as_tensor("body_pose"), as_tensor("transl"))
+            posed = result.body_model.forward_axis_angle(
+                as_tensor("betas"), as_tensor("global_orient"), as_tensor("body_pose"), as_tensor("transl")
+            )
         np.testing.assert_allclose(posed.vertices[0].numpy(), prediction.vertices + prediction.cam_t, atol=2e-4)
 
 

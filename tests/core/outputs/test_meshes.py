@@ -1,4 +1,5 @@
 """Exports: OBJ / PLY / GLB round-trip through trimesh with their vertices, names, camera and photo plane."""
+
 import json
 import struct
 
@@ -34,7 +35,7 @@ def _photo(height=HEIGHT, width=WIDTH):
 def _glb_json(path) -> dict:
     data = path.read_bytes()
     length = struct.unpack("<I", data[12:16])[0]
-    return json.loads(data[20:20 + length])
+    return json.loads(data[20 : 20 + length])
 
 
 @pytest.mark.parametrize("suffix", ["obj", "ply"])

@@ -1,4 +1,5 @@
 """Pictures of a pipeline result: meshes where the camera puts them, side views, keypoints, labels, heat-maps."""
+
 from dataclasses import replace
 
 import cv2

@@ -1,4 +1,5 @@
 """The photo → people path: same box for every method, missing weights reported, nobody found handled."""
+
 import io
 import math
 
@@ -77,8 +78,11 @@ def test_the_camera_comes_from_the_option_else_exif_else_the_default(standin_bod
     photo = io.BytesIO()
     Image.new("RGB", (320, 240), (200, 200, 200)).save(photo, "JPEG", exif=exif.tobytes())
     without_exif = np.full((240, 320, 3), 200, np.uint8)
-    cases = [(photo.getvalue(), None, "EXIF", 79.524), (photo.getvalue(), 60.0, "given", 60.0),
-             (without_exif, None, "default", DEFAULT_FOV_DEG)]
+    cases = [
+        (photo.getvalue(), None, "EXIF", 79.524),
+        (photo.getvalue(), 60.0, "given", 60.0),
+        (without_exif, None, "default", DEFAULT_FOV_DEG),
+    ]
     for image, fov_deg, source, expected in cases:
         result = analyse(image, PipelineOptions(methods=("fit",), fov_deg=fov_deg))
         assert result.fov_source == source and result.fov_deg == pytest.approx(expected, abs=1e-3)

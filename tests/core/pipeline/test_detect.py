@@ -1,4 +1,5 @@
 """detect_people / person_from_box on the example photos, with MediaPipe's bundled BlazePose models."""
+
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
@@ -29,13 +30,17 @@ MARKED_NOSES = {
     "large_walking_3people": ([(730, 563), (960, 410), (1331, 717)], 110),
 }
 SINGLE_PERSON = [
-    "sport_skier_fullbody", "small_skier_crop", "cameraman_tripod_grayscale",
-    "portrait_astronaut_eileen_collins", "portrait_grace_hopper",
+    "sport_skier_fullbody",
+    "small_skier_crop",
+    "cameraman_tripod_grayscale",
+    "portrait_astronaut_eileen_collins",
+    "portrait_grace_hopper",
 ]
 
 
-@pytest.mark.parametrize("prefix, at_least", [("group3_apollo11", 3), ("group6_standing_meeting", 5),
-                                              ("large_walking_3people", 3)])
+@pytest.mark.parametrize(
+    "prefix, at_least", [("group3_apollo11", 3), ("group6_standing_meeting", 5), ("large_walking_3people", 3)]
+)
 def test_group_photos_find_everyone(prefix, at_least):
     result = _detected(prefix)
     assert len(result.people) >= at_least and result.message == ""
@@ -166,8 +171,9 @@ def test_following_lets_go_when_nobody_is_there():
 
 
 def test_followed_person_keeps_original_pixels_on_a_downscaled_frame():
-    first, second = (load_image(np.repeat(np.repeat(frame, 2, axis=0), 2, axis=1), max_side=1024)
-                     for frame in clip_frames(2))
+    first, second = (
+        load_image(np.repeat(np.repeat(frame, 2, axis=0), 2, axis=1), max_side=1024) for frame in clip_frames(2)
+    )
     loaded = second  # 1536 x 864, processed at 1024 x 576
     assert loaded.scale < 1.0
     previous = detect_people(first, max_people=1).people[0]

@@ -31,7 +31,9 @@ def test_hmr_predict_overlays_on_the_photo(body_model, image):
         preds = model.predict(image, boxes)
     assert len(preds) == 2 and isinstance(preds[0], MeshPrediction)
     for pred, box in zip(preds, boxes):
-        assert pred.rotmats.shape == (24, 3, 3) and pred.vertices.shape == (6890, 3) and pred.joints_h36m.shape == (17, 3)
+        assert (
+            pred.rotmats.shape == (24, 3, 3) and pred.vertices.shape == (6890, 3) and pred.joints_h36m.shape == (17, 3)
+        )
         # The crop camera: 5000 px focal at the crop centre, crop pixels mapped back to the photo.
         crop_px = geometry.project(
             torch.from_numpy(pred.joints + pred.extras["crop_cam_t"])[None], geometry.intrinsics(5000.0, 112.0, 112.0)
@@ -41,7 +43,9 @@ def test_hmr_predict_overlays_on_the_photo(body_model, image):
         mapped_back = crop_px * side / 224 + center - side / 2
         assert np.allclose(pred.keypoints_2d, mapped_back, atol=1e-2)
         # The shared full-image camera puts the mesh where the crop camera saw it.
-        full_px = geometry.project(torch.from_numpy(pred.joints + pred.cam_t)[None], torch.from_numpy(pred.K))[0].numpy()
+        full_px = geometry.project(torch.from_numpy(pred.joints + pred.cam_t)[None], torch.from_numpy(pred.K))[
+            0
+        ].numpy()
         # (Not exact: the crop camera is a 11000 px telephoto, the photo's K a 800 px wide angle.)
         error = np.linalg.norm(full_px - pred.keypoints_2d, axis=-1)
         assert error.mean() < 0.01 * side and error.max() < 0.02 * side
@@ -81,7 +85,9 @@ def test_hybrik_evaluation_path_uses_given_camera_and_root(body_model):
     trans_inv = torch.as_tensor(scene["crops"].trans_inv, dtype=torch.float32)
     K_inv = torch.linalg.inv(scene["K"])[None]
     with torch.inference_mode():
-        out = model(torch.zeros(1, 3, 256, 256), trans_inv, K_inv, scene["pelvis"], torch.tensor([2.0], dtype=torch.float64))
+        out = model(
+            torch.zeros(1, 3, 256, 256), trans_inv, K_inv, scene["pelvis"], torch.tensor([2.0], dtype=torch.float64)
+        )
     assert out.skeleton.dtype == torch.float32
     assert torch.allclose(out.rotmats, scene["rotmats"], atol=2e-3)
     expected = scene["camera_joints"] - scene["camera_joints"][:, :1]
@@ -131,7 +137,9 @@ def test_inference_loads_once_and_predicts(tmp_path, monkeypatch, body_model, im
     save_checkpoint(tmp_path / "resnet50_hmr_pw3d-04f40f58_20211201.pth", official_state_dict("hmr", body_model), {})
     inference.clear_cache()
     try:
-        results = inference.predict(image, [[100, 50, 300, 450], [350, 100, 600, 470]], methods=["hmr"], body_model=body_model)
+        results = inference.predict(
+            image, [[100, 50, 300, 450], [350, 100, 600, 470]], methods=["hmr"], body_model=body_model
+        )
         assert list(results) == ["hmr"] and len(results["hmr"]) == 2
         assert inference.get_model("hmr", body_model) is inference.get_model("hmr", body_model)
         with pytest.raises(ValueError, match="precision"):

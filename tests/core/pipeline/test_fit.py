@@ -1,4 +1,5 @@
 """The keypoint fit: its fast landmark path, and recovery of a known body from its own landmarks."""
+
 import numpy as np
 import pytest
 import torch
@@ -25,8 +26,13 @@ def _synthetic_person(body_model, seed=0):
     transl = torch.tensor([0.1, 0.2, 4.0])
     pixels = project((points + transl)[None], K)[0]
     hips = points[[joints.MEDIAPIPE_33.index("left_hip"), joints.MEDIAPIPE_33.index("right_hip")]].mean(0)
-    return dict(landmarks_px=pixels.numpy(), world=(points - hips).numpy(), K=K.numpy(),
-                transl=transl.numpy(), box_height=float(pixels[:, 1].max() - pixels[:, 1].min()))
+    return dict(
+        landmarks_px=pixels.numpy(),
+        world=(points - hips).numpy(),
+        K=K.numpy(),
+        transl=transl.numpy(),
+        box_height=float(pixels[:, 1].max() - pixels[:, 1].min()),
+    )
 
 
 def test_fast_landmark_path_equals_keypoints(body_model):
@@ -38,8 +44,9 @@ def test_fast_landmark_path_equals_keypoints(body_model):
 
 def test_fit_recovers_a_known_body_from_its_landmarks(body_model):
     person = _synthetic_person(body_model)
-    result = fit_person(body_model, person["landmarks_px"], np.ones(33), person["world"], person["K"],
-                        person["box_height"])
+    result = fit_person(
+        body_model, person["landmarks_px"], np.ones(33), person["world"], person["K"], person["box_height"]
+    )
     # Exact landmarks of a body the model can express: the fit must reproject them to a few pixels
     # (MediaPipe's own landmark noise on real photos is larger than this), and find the camera.
     assert result.reprojection_px < 5.0
@@ -71,10 +78,19 @@ def test_refinement_from_another_method_improves_its_reprojection(body_model):
     rest[0] = np.diag([1.0, -1.0, -1.0])  # upright, but in the rest pose: a poor start
     start = FitInit(rotmats=rest, betas=np.zeros(10, np.float32), transl=person["transl"] + [0.2, 0.0, 0.5])
     no_iterations = FitConfig(camera_iterations=0, body_iterations=0)
-    before = fit_person(body_model, person["landmarks_px"], np.ones(33), person["world"], person["K"],
-                        person["box_height"], init=start, config=no_iterations)
-    after = fit_person(body_model, person["landmarks_px"], np.ones(33), person["world"], person["K"],
-                       person["box_height"], init=start)
+    before = fit_person(
+        body_model,
+        person["landmarks_px"],
+        np.ones(33),
+        person["world"],
+        person["K"],
+        person["box_height"],
+        init=start,
+        config=no_iterations,
+    )
+    after = fit_person(
+        body_model, person["landmarks_px"], np.ones(33), person["world"], person["K"], person["box_height"], init=start
+    )
     assert after.reprojection_px < 0.5 * before.reprojection_px
 
 

@@ -2,6 +2,7 @@
 
 Pictures for a person to look at go to test-artifacts/render/ (gitignored).
 """
+
 import ctypes.util
 import importlib.metadata
 import subprocess
@@ -47,7 +48,9 @@ def _mesh(shape: str, depth: float = 3.0, color=method_color("hmr")) -> MeshToDr
     if shape == "sphere":
         solid = trimesh.creation.icosphere(subdivisions=3, radius=0.5)
     elif shape == "box":
-        solid = trimesh.creation.box(extents=(0.8, 0.6, 0.7), transform=trimesh.transformations.rotation_matrix(0.6, [1, 1, 0]))
+        solid = trimesh.creation.box(
+            extents=(0.8, 0.6, 0.7), transform=trimesh.transformations.rotation_matrix(0.6, [1, 1, 0])
+        )
     else:  # a body-like capsule leaning sideways
         solid = trimesh.creation.capsule(height=1.2, radius=0.2, count=[24, 24])
         solid.apply_transform(trimesh.transformations.rotation_matrix(0.4, [0, 0, 1]))
@@ -84,7 +87,7 @@ def test_a_square_covers_exactly_the_pixels_the_camera_predicts(camera):
     square = MeshToDraw(corners, np.array([[0, 2, 1], [0, 3, 2]]), (1.0, 0.0, 0.0), name="square")
     (x0, y0), (x1, y1) = project(corners[[0, 2]], camera)
     expected = np.zeros((HEIGHT, WIDTH), bool)
-    expected[int(np.ceil(y0)):int(np.floor(y1)) + 1, int(np.ceil(x0)):int(np.floor(x1)) + 1] = True
+    expected[int(np.ceil(y0)) : int(np.floor(y1)) + 1, int(np.ceil(x0)) : int(np.floor(x1)) + 1] = True
     for renderer in (get_renderer(), SoftwareRenderer()):
         mask = _silhouette(renderer, square, camera)
         assert _iou(mask, expected) >= 0.98, renderer.info
@@ -100,11 +103,16 @@ def test_pyrender_and_software_silhouettes_agree(shape):
 @pytest.mark.parametrize("size", [256, 512])
 def test_pyrender_and_software_agree_on_a_body_at_several_sizes(size):
     body, camera = _body(), centred_intrinsics(size, size, 1.2 * size)
-    gl, software = get_renderer().render([body], camera, size, size), SoftwareRenderer().render([body], camera, size, size)
+    gl, software = (
+        get_renderer().render([body], camera, size, size),
+        SoftwareRenderer().render([body], camera, size, size),
+    )
     assert _iou(gl.mask, software.mask) >= 0.98
     both = gl.mask & software.mask
     assert np.median(np.abs(gl.depth - software.depth)[both]) < 0.005  # metres
-    _save(f"body_{size}_pyrender_vs_software.png", (np.concatenate([gl.color, software.color], 1) * 255).astype(np.uint8))
+    _save(
+        f"body_{size}_pyrender_vs_software.png", (np.concatenate([gl.color, software.color], 1) * 255).astype(np.uint8)
+    )
 
 
 def test_projected_vertices_fall_inside_the_overlay_silhouette():
@@ -165,8 +173,11 @@ def test_opacity_blends_between_the_photo_and_the_mesh():
 
 
 def test_composite_treats_colour_as_premultiplied_by_coverage():
-    rendered = RenderOutput(color=np.full((1, 2, 3), 0.5, np.float32), alpha=np.array([[1.0, 0.5]], np.float32),
-                            depth=np.ones((1, 2), np.float32))
+    rendered = RenderOutput(
+        color=np.full((1, 2, 3), 0.5, np.float32),
+        alpha=np.array([[1.0, 0.5]], np.float32),
+        depth=np.ones((1, 2), np.float32),
+    )
     out = composite(rendered, np.zeros((1, 2, 3), np.float32) + 0.2, opacity=1.0)
     assert out[0, 0, 0] == round(0.5 * 255) and out[0, 1, 0] == round((0.5 + 0.2 * 0.5) * 255)
 
@@ -176,8 +187,11 @@ def test_blending_only_where_the_meshes_are_equals_blending_everywhere():
     rendered = get_renderer().render([_body(depth=4.0)], K, HEIGHT, WIDTH)
     everywhere = composite(rendered, photo.astype(np.float32) / 255.0, 0.7)
     assert np.array_equal(blend_onto(rendered, photo, 0.7), everywhere)
-    nothing = RenderOutput(np.zeros((HEIGHT, WIDTH, 3), np.float32), np.zeros((HEIGHT, WIDTH), np.float32),
-                           np.zeros((HEIGHT, WIDTH), np.float32))
+    nothing = RenderOutput(
+        np.zeros((HEIGHT, WIDTH, 3), np.float32),
+        np.zeros((HEIGHT, WIDTH), np.float32),
+        np.zeros((HEIGHT, WIDTH), np.float32),
+    )
     assert np.array_equal(blend_onto(nothing, photo, 0.7), photo)
 
 
@@ -217,8 +231,14 @@ def test_side_and_top_views_turn_the_meshes():
 def test_draw_keypoints_marks_visible_points_and_their_edges_only():
     image = np.zeros((100, 100, 3), np.uint8)
     points = np.array([[20.0, 20.0], [80.0, 20.0], [80.0, 80.0], [np.nan, 5.0]])
-    drawn = draw_keypoints(image, points, edges=[(0, 1), (1, 2), (2, 3)], color=(1.0, 0.0, 0.0),
-                           visibility=np.array([1.0, 1.0, 0.1, 1.0]), radius=3)
+    drawn = draw_keypoints(
+        image,
+        points,
+        edges=[(0, 1), (1, 2), (2, 3)],
+        color=(1.0, 0.0, 0.0),
+        visibility=np.array([1.0, 1.0, 0.1, 1.0]),
+        radius=3,
+    )
     red = drawn[..., 0] > 100
     assert red[20, 20] and red[20, 80] and red[20, 50]  # points 0, 1 and the edge between them
     assert not red[80, 80] and not red[50, 80]  # point 2 is not visible: neither it nor its edge
@@ -236,7 +256,9 @@ def test_renderer_choice_is_read_and_checked(monkeypatch):
 
 def _in_subprocess(code: str, **env) -> str:
     env = {"PATH": "/usr/bin:/bin", **env}
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr
     return out.stdout.strip()
 

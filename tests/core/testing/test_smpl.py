@@ -1,4 +1,5 @@
 """The stand-in SMPL writer produces the official layout: shapes, dtypes and pickled global names."""
+
 import pickletools
 
 import numpy as np
@@ -38,6 +39,7 @@ def test_arrays_have_official_shapes_and_sane_values(tmp_path):
 
 def test_genders_differ_and_seed_is_reproducible():
     from core.testing.smpl import standin_smpl_arrays
+
     male, female = standin_smpl_arrays("male"), standin_smpl_arrays("female")
     assert not np.allclose(male["v_template"], female["v_template"])
     np.testing.assert_array_equal(standin_smpl_arrays("male")["v_template"], male["v_template"])
@@ -45,9 +47,16 @@ def test_genders_differ_and_seed_is_reproducible():
 
 def test_fixture_lays_out_the_body_models_folder(standin_body_models_dir):
     import os
+
     assert os.environ["HMRC_BODY_MODELS"] == str(standin_body_models_dir)
-    for name in ["smpl/SMPL_NEUTRAL.pkl", "smpl/SMPL_MALE.pkl", "smpl/SMPL_FEMALE.pkl",
-                 "basicModel_neutral_lbs_10_207_0_v1.0.0.pkl", "smpl_mean_params.npz", "h36m_mean_beta.npy"]:
+    for name in [
+        "smpl/SMPL_NEUTRAL.pkl",
+        "smpl/SMPL_MALE.pkl",
+        "smpl/SMPL_FEMALE.pkl",
+        "basicModel_neutral_lbs_10_207_0_v1.0.0.pkl",
+        "smpl_mean_params.npz",
+        "h36m_mean_beta.npy",
+    ]:
         assert (standin_body_models_dir / name).is_file(), name
     assert np.load(standin_body_models_dir / "J_regressor_extra.npy").shape == (9, 6890)
     assert np.load(standin_body_models_dir / "J_regressor_h36m.npy").shape == (17, 6890)
