@@ -27,6 +27,7 @@ import numpy as np
 import torch
 from scipy.spatial.transform import Rotation
 
+from core import joints
 from core.body_models import BodyModel
 from core.evaluation.human_data import save_human_data
 from core.joints.human_data import HUMAN_DATA_NAMES, human_data_indices
@@ -42,94 +43,10 @@ JPEG_QUALITY = 95
 SMPL_24_NAMES = HUMAN_DATA_NAMES[:22] + ("left_hand", "right_hand")
 # Named keypoints every body model provides (the project's regressor contract), human_data names.
 # Later groups win where names repeat: H36M rows must come from J_regressor_h36m, as 3DPW's GT does.
-REGRESSOR_NAMES = {
-    "smplx_21": (
-        "nose",
-        "right_eye",
-        "left_eye",
-        "right_ear",
-        "left_ear",
-        "left_bigtoe",
-        "left_smalltoe",
-        "left_heel",
-        "right_bigtoe",
-        "right_smalltoe",
-        "right_heel",
-        "left_thumb",
-        "left_index",
-        "left_middle",
-        "left_ring",
-        "left_pinky",
-        "right_thumb",
-        "right_index",
-        "right_middle",
-        "right_ring",
-        "right_pinky",
-    ),
-    "extra_9": (
-        "right_hip_extra",
-        "left_hip_extra",
-        "neck_extra",
-        "headtop",
-        "pelvis_extra",
-        "thorax_extra",
-        "spine_extra",
-        "jaw_extra",
-        "head_extra",
-    ),
-    "h36m_17": (
-        "pelvis_extra",
-        "left_hip_extra",
-        "left_knee",
-        "left_ankle",
-        "right_hip_extra",
-        "right_knee",
-        "right_ankle",
-        "spine_extra",
-        "neck_extra",
-        "head_extra",
-        "headtop",
-        "left_shoulder",
-        "left_elbow",
-        "left_wrist",
-        "right_shoulder",
-        "right_elbow",
-        "right_wrist",
-    ),
-}
+REGRESSOR_NAMES = {"smplx_21": joints.SMPLX_21, "extra_9": joints.EXTRA_9, "h36m_17": joints.H36M_17}
 # mmhuman3d's hybrik_29 rows in human_data: SMPL 0-14, SMPL head as 'jaw', SMPL 16-21, SMPL hands as
 # thumbs, then the leaves head top, middle fingertips and big toes (keypoints_mapping/hybrik.py HYBRIK_29_KEYPOINTS).
-HYBRIK_29_IN_HUMAN_DATA = (
-    0,
-    1,
-    2,
-    3,
-    4,
-    5,
-    6,
-    7,
-    8,
-    9,
-    10,
-    11,
-    12,
-    13,
-    14,
-    22,
-    16,
-    17,
-    18,
-    19,
-    20,
-    21,
-    66,
-    71,
-    15,
-    68,
-    73,
-    60,
-    63,
-)
+HYBRIK_29_IN_HUMAN_DATA = tuple(human_data_indices(joints.HYBRIK_29))
 H36M_IN_HUMAN_DATA = tuple(human_data_indices(REGRESSOR_NAMES["h36m_17"]))
 
 # A few plausible poses (SMPL joint index → axis-angle, radians); samples are small perturbations of these.

@@ -38,6 +38,15 @@ FOV_LABEL = "Field of view (diagonal, degrees): sets the focal length"
 
 log = logging.getLogger(__name__)
 
+DETAIL_OUTPUTS = (
+    "error_plot",
+    "error_table",
+    "disagreement_table",
+    "heatmap_a",
+    "heatmap_b",
+    "heatmap_image",
+    "heatmap_note",
+)
 ANALYSE_OUTPUTS = (
     "status",
     "people_image",
@@ -47,13 +56,7 @@ ANALYSE_OUTPUTS = (
     "model_3d",
     "model_methods",
     "detail_person",
-    "error_plot",
-    "error_table",
-    "disagreement_table",
-    "heatmap_a",
-    "heatmap_b",
-    "heatmap_image",
-    "heatmap_note",
+    *DETAIL_OUTPUTS,
     "timings_table",
 )
 # Cached example results are plain values: Gradio's example cache cannot hold choice updates
@@ -67,15 +70,6 @@ EXAMPLE_OUTPUTS = tuple(
 BLANK_PICTURE = np.full((8, 8, 3), 245, np.uint8)
 EXAMPLE_NOTE = (
     "\n\n*Cached example: press **Compare** to pick people, toggle methods in 3D or change the heat-map pair.*"
-)
-DETAIL_OUTPUTS = (
-    "error_plot",
-    "error_table",
-    "disagreement_table",
-    "heatmap_a",
-    "heatmap_b",
-    "heatmap_image",
-    "heatmap_note",
 )
 
 

@@ -143,9 +143,7 @@ class BodyModel(nn.Module):
         transl: torch.Tensor | None = None,
     ) -> BodyModelOutput:
         """Pose from axis-angle: global_orient (B, 3), body_pose (B, 69) or (B, 23, 3), radians."""
-        batch = betas.shape[0]
-        full_pose = torch.cat([global_orient.reshape(batch, 3), body_pose.reshape(batch, 69)], 1)
-        rotmats = batch_rodrigues(full_pose.reshape(-1, 3)).reshape(batch, NUM_JOINTS, 3, 3)
+        rotmats = axis_angle_rotmats(global_orient, body_pose)
         return self.forward(betas, rotmats[:, :1], rotmats[:, 1:], transl)
 
     def pose_vertex_subset(
@@ -184,6 +182,13 @@ class BodyModel(nn.Module):
         vertex_transforms = vertex_transforms.reshape(batch, -1, 4, 4)  # (B, V, 4, 4)
         vertices = torch.einsum("bvij,bvj->bvi", vertex_transforms[..., :3, :3], v_shaped)
         return vertices + vertex_transforms[..., :3, 3], joints
+
+
+def axis_angle_rotmats(global_orient: torch.Tensor, body_pose: torch.Tensor) -> torch.Tensor:
+    """global_orient (B, 3) and body_pose (B, 69) or (B, 23, 3), axis-angle radians → (B, 24, 3, 3) rotations."""
+    batch = global_orient.shape[0]
+    full_pose = torch.cat([global_orient.reshape(batch, 3), body_pose.reshape(batch, 69)], 1)
+    return batch_rodrigues(full_pose.reshape(-1, 3)).reshape(batch, NUM_JOINTS, 3, 3)
 
 
 def _f32(array) -> torch.Tensor:

@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import Sequence
 
 import torch
-from smplx.lbs import batch_rodrigues
 
-from core.body_models.base import NUM_JOINTS, BodyModel, BodyModelOutput
+from core.body_models.base import BodyModel, BodyModelOutput, axis_angle_rotmats
 from core.body_models.smpl import GENDERS, load_smpl
 
 GENDER_CODES = {-1: "neutral", 0: "male", 1: "female"}
@@ -66,10 +65,7 @@ def forward_gendered(
     transl: torch.Tensor | None = None,
 ) -> BodyModelOutput:
     """`pose_gendered` from axis-angle: global_orient (B, 3), body_pose (B, 69) or (B, 23, 3), radians."""
-    batch = betas.shape[0]
-    full_pose = torch.cat([global_orient.reshape(batch, 3), body_pose.reshape(batch, 69)], 1)
-    rotmats = batch_rodrigues(full_pose.reshape(-1, 3)).reshape(batch, NUM_JOINTS, 3, 3)
-    return pose_gendered(models, genders, betas, rotmats, transl)
+    return pose_gendered(models, genders, betas, axis_angle_rotmats(global_orient, body_pose), transl)
 
 
 def regress_gendered(

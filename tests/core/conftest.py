@@ -1,8 +1,22 @@
 """Fixtures the core tests share."""
 
+import numpy as np
 import pytest
 
 from core.outputs.bundle import file_stem
+from core.testing.smpl import make_body_model
+
+
+@pytest.fixture(scope="module")
+def body_model():
+    """The stand-in SMPL as a BodyModel, with the H36M and HybrIK leaf regressors (one per test module)."""
+    return make_body_model()
+
+
+@pytest.fixture(scope="module")
+def image():
+    """A random RGB photo (480, 640, 3) uint8."""
+    return np.random.default_rng(0).integers(0, 256, (480, 640, 3), dtype=np.uint8)
 
 
 @pytest.fixture

@@ -7,12 +7,6 @@ import torch
 from core.networks.build import build_model
 from core.networks.checkpoint import CheckpointError, looks_like, read_checkpoint, save_checkpoint
 from core.testing.checkpoints import official_state_dict
-from core.testing.smpl import make_body_model
-
-
-@pytest.fixture(scope="module")
-def body_model():
-    return make_body_model()
 
 
 def test_looks_like_tells_the_methods_apart(body_model):

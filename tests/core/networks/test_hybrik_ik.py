@@ -17,11 +17,6 @@ from core.testing.smpl import make_body_model
 HYBRIK_LEAF_VERTICES = (411, 2445, 5905, 3216, 6617)
 
 
-@pytest.fixture(scope="module")
-def body_model():
-    return make_body_model()
-
-
 def _children_from_parents(parents):
     children = [-1] * len(parents)
     for i in range(len(parents)):

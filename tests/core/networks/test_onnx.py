@@ -14,20 +14,9 @@ from core.pipeline import inference
 from core.pipeline.estimate import HybrIK
 from core.testing.checkpoints import official_state_dict, sane_hmr
 from core.testing.poses import synthetic_hybrik_scene
-from core.testing.smpl import make_body_model
 
 VERTEX_TOLERANCE_M = 1e-5
 needs_onnxruntime = pytest.mark.skipif(not onnx.onnxruntime_available(), reason="onnxruntime / onnx not installed")
-
-
-@pytest.fixture(scope="module")
-def body_model():
-    return make_body_model()
-
-
-@pytest.fixture(scope="module")
-def image():
-    return np.random.default_rng(0).integers(0, 256, (480, 640, 3), dtype=np.uint8)
 
 
 BOXES = np.array([[100, 50, 300, 450], [400, 200, 600, 420], [0, 0, 640, 480]], np.float32)

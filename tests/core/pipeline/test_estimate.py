@@ -14,16 +14,6 @@ from core.testing.poses import synthetic_hybrik_scene
 from core.testing.smpl import make_body_model
 
 
-@pytest.fixture(scope="module")
-def body_model():
-    return make_body_model()
-
-
-@pytest.fixture(scope="module")
-def image():
-    return np.random.default_rng(0).integers(0, 256, (480, 640, 3), dtype=np.uint8)
-
-
 def test_hmr_predict_overlays_on_the_photo(body_model, image):
     model = sane_hmr(body_model)
     boxes = np.array([[100, 50, 300, 450], [400, 200, 600, 420]], np.float32)
