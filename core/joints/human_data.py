@@ -258,7 +258,7 @@ def human_data_indices(names) -> list[int]:
     """Positions of `names` in HUMAN_DATA_NAMES, e.g. the 17 h36m names → [148, 145, 4, ...]."""
     unknown = [name for name in names if name not in _INDEX]
     if unknown:
-        raise KeyError(f"not human_data joint names: {unknown} (see core/human_data_names.py)")
+        raise KeyError(f"not human_data joint names: {unknown} (see core/joints/human_data.py)")
     return [_INDEX[name] for name in names]
 
 
