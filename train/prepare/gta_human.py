@@ -1,0 +1,116 @@
+"""GTA-Human: `gta_human.npz` from the released per-sequence annotation pickles, as mmhuman3d 0.11.0's
+GTAHumanConverter writes it (needs the SMPL neutral model, like mmhuman3d's).
+
+Raw layout (https://github.com/caizhongang/gta-human_toolbox, gta-human/README.md):
+
+    gta_human/annotations/seq_00000001.pkl ...   (betas (F, 10), body_pose (F, 69), global_orient (F, 3), transl,
+                                                  keypoints_2d (F, 100, 3), keypoints_3d (F, 100, 4), bbox_xywh)
+    gta_human/images/seq_00000001/00000000.jpeg ...
+
+Per frame: the box clipped to the 1920 × 1080 frame (frames whose clipped box is empty or outside are dropped);
+SMPL parameters as given; `keypoints2d`/`keypoints3d` = the SMPL model's 54 joints in smpl_49 order (exact name
+matches only, so the 25 OpenPose joints stay zero, as mmhuman3d's SMPL(keypoint_approximate=False) gives them),
+3D root-centred on pelvis_extra, 2D projected with GTA-Human's camera (focal 1158.0337 px, centre (960, 540));
+`keypoints2d_gta`/`keypoints3d_gta` = the game's 100 joints in smpl_49 order.
+
+What cannot be made here: mmhuman3d's SPIN-GTA config reads `gta_human_4x.npz`, a file mmhuman3d publishes
+(preprocessed by the GTA-Human authors; its sampling is not documented) and that no converter produces. This
+converter gives `gta_human.npz`; use it with `--set data.ann_files.gta=gta_human.npz` or download the
+published file (docs/data.md). The projection uses a plain pinhole camera; mmhuman3d's goes through pytorch3d's
+PerspectiveCameras (not importable without pytorch3d), so that step is not compared with mmhuman3d.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from train.prepare.common import (
+    Column, Images, Options, RawDataError, human_data_keypoints, load_pickle, progress, report, require_dir,
+    write_human_data,
+)
+
+FOCAL_LENGTH = 1158.0337
+CAMERA_CENTER = (960.0, 540.0)
+WIDTH, HEIGHT = 1920, 1080
+ANNOTATION_KEYS = ("global_orient", "body_pose", "betas", "transl", "keypoints_2d", "keypoints_3d", "bbox_xywh")
+
+
+def clip_box(xywh) -> list | None:
+    """GTAHumanConverter's rule: clip to the frame; None when the box is empty or starts outside it."""
+    x, y, w, h = xywh
+    x, y = max([x, 0.0]), max([y, 0.0])
+    w, h = min([w, WIDTH - x]), min([h, HEIGHT - y])
+    if not (0 <= x < WIDTH and 0 <= y < HEIGHT and 0 < w < WIDTH and 0 < h < HEIGHT):
+        return None
+    return [x, y, w, h]
+
+
+def smpl_keypoints(body_model, annotation: dict) -> tuple[np.ndarray, np.ndarray]:
+    """(F, 49, 3) root-centred 3D joints and (F, 49, 2) pixels from the SMPL parameters of one sequence."""
+    import torch
+
+    from core.joints import convert, joint_index, keypoints
+
+    as_tensor = lambda key: torch.as_tensor(np.asarray(annotation[key]), dtype=torch.float32)  # noqa: E731
+    with torch.no_grad():
+        output = body_model.forward_axis_angle(as_tensor("betas"), as_tensor("global_orient"),
+                                               as_tensor("body_pose"), as_tensor("transl"))
+        joints = convert(keypoints(body_model, output, "smpl_54"), "smpl_54", "smpl_49", approximate=False)[0]
+    joints = joints.numpy()
+    pixels = np.stack([joints[..., 0] / joints[..., 2] * FOCAL_LENGTH + CAMERA_CENTER[0],
+                       joints[..., 1] / joints[..., 2] * FOCAL_LENGTH + CAMERA_CENTER[1]], -1)
+    root = joint_index("smpl_49", "pelvis_extra")
+    return joints - joints[:, [root], :], pixels
+
+
+def convert(raw: Path, out: Path, options: Options, body_model=None) -> list[str]:
+    from core.joints import convert as convert_kps, joint_index
+
+    raw = require_dir(raw, "the GTA-Human folder (annotations/, images/)")
+    files = sorted(require_dir(raw / "annotations", "GTA-Human's annotations/seq_*.pkl").glob("*.pkl"))
+    if not files:
+        raise RawDataError(f"{raw / 'annotations'}: no seq_*.pkl annotation files")
+    if body_model is None:
+        from core.body_models.load import load_body_model
+
+        body_model = load_body_model("smpl")  # FileNotFoundError names where SMPL_NEUTRAL.pkl goes
+    images = Images(raw, options.skip_missing_images, raw / "annotations")
+    image_path, bbox = [], Column((4,), np.float64)
+    smpl = {key: Column() for key in ("global_orient", "body_pose", "betas", "transl")}
+    kp2d, kp3d, kp2d_gta, kp3d_gta = Column((49, 2)), Column((49, 3)), Column((49, 3)), Column((49, 4))
+    root = joint_index("smpl_49", "pelvis_extra")
+    for file in progress(files, "GTA-Human sequences", options):
+        annotation = load_pickle(file, "GTA-Human annotation pickle")
+        if not isinstance(annotation, dict) or any(key not in annotation for key in ANNOTATION_KEYS):
+            raise RawDataError(f"{file}: expected a GTA-Human annotation with {list(ANNOTATION_KEYS)}")
+        gta2d = convert_kps(np.asarray(annotation["keypoints_2d"]), "gta_100", "smpl_49")[0]
+        gta3d = convert_kps(np.asarray(annotation["keypoints_3d"]), "gta_100", "smpl_49")[0]
+        gta3d = gta3d - gta3d[:, [root], :]
+        joints3d, joints2d = smpl_keypoints(body_model, annotation)
+        for frame in range(len(annotation["body_pose"])):
+            path = f"images/{file.stem}/{frame:08d}.jpeg"
+            box = clip_box(annotation["bbox_xywh"][frame])
+            if box is None or not images.present(path):
+                continue
+            image_path.append(path)
+            bbox.append(box)
+            for key in smpl:
+                smpl[key].append(np.asarray(annotation[key][frame]))
+            kp2d_gta.append(gta2d[frame])
+            kp3d_gta.append(gta3d[frame])
+            kp2d.append(joints2d[frame])
+            kp3d.append(joints3d[frame])
+    fields = {"smpl": {"global_orient": smpl["global_orient"].array().reshape(-1, 3),
+                       "body_pose": smpl["body_pose"].array().reshape(-1, 23, 3),
+                       "betas": smpl["betas"].array().reshape(-1, 10), "transl": smpl["transl"].array().reshape(-1, 3)}}
+    for name, column in (("keypoints2d", kp2d), ("keypoints3d", kp3d)):
+        array = column.array()
+        array = np.concatenate([array, np.ones([len(array), 49, 1])], axis=-1)
+        fields[name], fields[f"{name}_mask"] = human_data_keypoints(array, "smpl_49")
+    for name, column in (("keypoints2d_gta", kp2d_gta), ("keypoints3d_gta", kp3d_gta)):
+        fields[name], fields[f"{name}_mask"] = human_data_keypoints(column.array(), "smpl_49")
+    boxes = bbox.array()
+    fields.update(image_path=image_path, bbox_xywh=np.hstack([boxes, np.ones([len(boxes), 1])]), config="gta_human")
+    path = write_human_data(Path(out) / "gta_human.npz", fields)
+    return [report(path, len(image_path), images)]
