@@ -1,6 +1,6 @@
 """AI Challenger keypoints 2017: `ai_challenger_train.npz`, for HMR as the original PyTorch HMR recipe trains on it.
 
-mmhuman3d has no converter for it. Its 14 joints are the `ai_challenger_14` convention (core.dataset_joints),
+mmhuman3d has no converter for it. Its 14 joints are the `ai_challenger_14` convention (core.joints.datasets),
 filed into human_data by name like every other dataset. Which people are kept follows pytorch_HMR's
 AICH_dataloader (MandyMo/pytorch_HMR, src/dataloader/AICH_dataloader.py, as its trainer builds it):
     - visibility v (1 visible, 2 labelled but occluded, 3 not labelled) weighs (3 − v) / 2; a person needs a

@@ -18,7 +18,7 @@ import numpy as np
 from tqdm import tqdm
 
 from core.body_models.smpl_files import SAFE_GLOBALS
-from core.human_data_names import HUMAN_DATA_NAMES
+from core.joints.human_data import HUMAN_DATA_NAMES
 from core.joints import joint_names, mapping
 
 DOCS = "docs/data.md"
