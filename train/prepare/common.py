@@ -221,15 +221,18 @@ class Column:
 
     CHUNK_ROWS = 16384
 
-    def __init__(self, row_shape: tuple = (), dtype=None):
-        """dtype None: the first row's, as np.array(list_of_rows) would choose for rows of one dtype."""
-        self.row_shape, self.dtype = tuple(row_shape), None if dtype is None else np.dtype(dtype)
+    def __init__(self, row_shape: tuple | None = None, dtype=None):
+        """row_shape / dtype None: the first row's (np.array(list_of_rows) chooses so for rows of one dtype)."""
+        self.row_shape = None if row_shape is None else tuple(row_shape)
+        self.dtype = None if dtype is None else np.dtype(dtype)
         self.chunks: list[np.ndarray] = []
         self.filled = self.CHUNK_ROWS
 
     def append(self, row) -> None:
         if self.dtype is None:
             self.dtype = np.asarray(row).dtype
+        if self.row_shape is None:
+            self.row_shape = np.shape(row)
         if self.filled == self.CHUNK_ROWS:
             self.chunks.append(np.empty((self.CHUNK_ROWS, *self.row_shape), self.dtype))
             self.filled = 0
@@ -242,7 +245,7 @@ class Column:
     def array(self) -> np.ndarray:
         """All rows as one (N, *row_shape) array; the chunks are released."""
         if not self.chunks:
-            return np.empty((0, *self.row_shape), self.dtype or np.float64)
+            return np.empty((0, *(self.row_shape or ())), self.dtype or np.float64)
         self.chunks[-1] = self.chunks[-1][: self.filled]
         out = np.concatenate(self.chunks) if len(self.chunks) > 1 else self.chunks[0].copy()
         self.chunks, self.filled = [], self.CHUNK_ROWS

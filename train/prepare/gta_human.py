@@ -9,9 +9,13 @@ Raw layout (https://github.com/caizhongang/gta-human_toolbox, gta-human/README.m
 
 Per frame: the box clipped to the 1920 × 1080 frame (frames whose clipped box is empty or outside are dropped);
 SMPL parameters as given; `keypoints2d`/`keypoints3d` = the SMPL model's 54 joints in smpl_49 order (exact name
-matches only, so the 25 OpenPose joints stay zero, as mmhuman3d's SMPL(keypoint_approximate=False) gives them),
-3D root-centred on pelvis_extra, 2D projected with GTA-Human's camera (focal 1158.0337 px, centre (960, 540));
-`keypoints2d_gta`/`keypoints3d_gta` = the game's 100 joints in smpl_49 order.
+matches only, as mmhuman3d's SMPL(keypoint_approximate=False) gives them), 3D root-centred on pelvis_extra, 2D
+projected with GTA-Human's camera (focal 1158.0337 px, centre (960, 540)); `keypoints2d_gta`/`keypoints3d_gta` =
+the game's 100 joints in smpl_49 order.
+
+One deliberate difference: the 25 OpenPose joints of smpl_49 have no exact match among SMPL's 54, so mmhuman3d's
+converter stores them with confidence 1 at 0/0 = NaN pixels (2D) and at minus the root (3D); here they are 0 with
+confidence 0, so training ignores them instead of meeting NaN (docs/mmhuman3d_equivalence.md).
 
 What cannot be made here: mmhuman3d's SPIN-GTA config reads `gta_human_4x.npz`, a file mmhuman3d publishes
 (preprocessed by the GTA-Human authors; its sampling is not documented) and that no converter produces. This
@@ -47,7 +51,8 @@ def clip_box(xywh) -> list | None:
 
 
 def smpl_keypoints(body_model, annotation: dict) -> tuple[np.ndarray, np.ndarray]:
-    """(F, 49, 3) root-centred 3D joints and (F, 49, 2) pixels from the SMPL parameters of one sequence."""
+    """(F, 49, 4) root-centred 3D joints and (F, 49, 3) pixels, with confidence, from one sequence's SMPL
+    parameters; the joints SMPL does not give (the OpenPose ones) are 0 with confidence 0."""
     import torch
 
     from core.joints import convert, joint_index, keypoints
@@ -56,12 +61,16 @@ def smpl_keypoints(body_model, annotation: dict) -> tuple[np.ndarray, np.ndarray
     with torch.no_grad():
         output = body_model.forward_axis_angle(as_tensor("betas"), as_tensor("global_orient"),
                                                as_tensor("body_pose"), as_tensor("transl"))
-        joints = convert(keypoints(body_model, output, "smpl_54"), "smpl_54", "smpl_49", approximate=False)[0]
-    joints = joints.numpy()
-    pixels = np.stack([joints[..., 0] / joints[..., 2] * FOCAL_LENGTH + CAMERA_CENTER[0],
-                       joints[..., 1] / joints[..., 2] * FOCAL_LENGTH + CAMERA_CENTER[1]], -1)
+        joints, mask = convert(keypoints(body_model, output, "smpl_54"), "smpl_54", "smpl_49", approximate=False)
+    joints, given = joints.numpy(), mask.numpy().astype(bool)
+    depth = np.where(given, joints[..., 2], np.float32(1.0))  # float32 maths, as mmhuman3d's torch camera
+    pixels = np.stack([joints[..., 0] / depth * FOCAL_LENGTH + CAMERA_CENTER[0],
+                       joints[..., 1] / depth * FOCAL_LENGTH + CAMERA_CENTER[1]], -1)
     root = joint_index("smpl_49", "pelvis_extra")
-    return joints - joints[:, [root], :], pixels
+    joints = joints - joints[:, [root], :]
+    confidence = np.broadcast_to(given.astype(np.float64), joints.shape[:2])[..., None]
+    joints[:, ~given], pixels[:, ~given] = 0, 0
+    return np.concatenate([joints, confidence], -1), np.concatenate([pixels, confidence], -1)
 
 
 def convert(raw: Path, out: Path, options: Options, body_model=None) -> list[str]:
@@ -77,8 +86,8 @@ def convert(raw: Path, out: Path, options: Options, body_model=None) -> list[str
         body_model = load_body_model("smpl")  # FileNotFoundError names where SMPL_NEUTRAL.pkl goes
     images = Images(raw, options.skip_missing_images, raw / "annotations")
     image_path, bbox = [], Column((4,), np.float64)
-    smpl = {key: Column() for key in ("global_orient", "body_pose", "betas", "transl")}
-    kp2d, kp3d, kp2d_gta, kp3d_gta = Column((49, 2)), Column((49, 3)), Column((49, 3)), Column((49, 4))
+    smpl = {key: Column() for key in ("body_pose", "global_orient", "betas", "transl")}
+    kp2d, kp3d, kp2d_gta, kp3d_gta = Column((49, 3)), Column((49, 4)), Column((49, 3)), Column((49, 4))
     root = joint_index("smpl_49", "pelvis_extra")
     for file in progress(files, "GTA-Human sequences", options):
         annotation = load_pickle(file, "GTA-Human annotation pickle")
@@ -101,14 +110,11 @@ def convert(raw: Path, out: Path, options: Options, body_model=None) -> list[str
             kp3d_gta.append(gta3d[frame])
             kp2d.append(joints2d[frame])
             kp3d.append(joints3d[frame])
-    fields = {"smpl": {"global_orient": smpl["global_orient"].array().reshape(-1, 3),
-                       "body_pose": smpl["body_pose"].array().reshape(-1, 23, 3),
+    fields = {"smpl": {"body_pose": smpl["body_pose"].array().reshape(-1, 23, 3),
+                       "global_orient": smpl["global_orient"].array().reshape(-1, 3),
                        "betas": smpl["betas"].array().reshape(-1, 10), "transl": smpl["transl"].array().reshape(-1, 3)}}
-    for name, column in (("keypoints2d", kp2d), ("keypoints3d", kp3d)):
-        array = column.array()
-        array = np.concatenate([array, np.ones([len(array), 49, 1])], axis=-1)
-        fields[name], fields[f"{name}_mask"] = human_data_keypoints(array, "smpl_49")
-    for name, column in (("keypoints2d_gta", kp2d_gta), ("keypoints3d_gta", kp3d_gta)):
+    for name, column in (("keypoints2d", kp2d), ("keypoints3d", kp3d), ("keypoints2d_gta", kp2d_gta),
+                         ("keypoints3d_gta", kp3d_gta)):
         fields[name], fields[f"{name}_mask"] = human_data_keypoints(column.array(), "smpl_49")
     boxes = bbox.array()
     fields.update(image_path=image_path, bbox_xywh=np.hstack([boxes, np.ones([len(boxes), 1])]), config="gta_human")
