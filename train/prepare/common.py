@@ -206,10 +206,8 @@ def human_data_keypoints(keypoints: np.ndarray, convention: str) -> tuple[np.nda
     src_indices, dst_indices = mapping(joint_names(convention), tuple(HUMAN_DATA_NAMES))
     mask = np.zeros(len(HUMAN_DATA_NAMES), np.uint8)
     mask[dst_indices] = 1
-    keypoints = np.asarray(keypoints)
-    compressed = np.zeros((len(keypoints), len(src_indices), keypoints.shape[-1]), np.float64)
-    compressed[:] = keypoints[:, src_indices]
-    return compressed, mask
+    compressed = np.asarray(keypoints)[:, src_indices]  # one copy; float64 like convert_kps's zeros array
+    return compressed.astype(np.float64, copy=False), mask
 
 
 class Column:
