@@ -51,7 +51,7 @@ OUTPUTS = {output.name: output for output in (
     Output("spin_mpii_train.npz", "spin", "spin_data", "--split mpii", "mpii"),
     Output("spin_coco_2014_train.npz", "spin", "spin_data", "--split coco_2014", "coco"),
     Output("spin_pw3d_test.npz", "spin", "spin_data", "--split pw3d", "pw3d", count=35515, kind="test"),
-    Output("gta_human_4x.npz", "gta_human", "gta_human", images="gta_human",
+    Output("gta_human_4x.npz", "gta_human", "gta", images="gta",
            note="no converter makes this file; `python -m train.prepare gta_human` writes gta_human.npz from the "
                 "raw release (use it with --set data.ann_files.gta=gta_human.npz)"),
     # AI Challenger for HMR (no mmhuman3d file)
