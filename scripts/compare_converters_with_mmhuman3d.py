@@ -399,7 +399,30 @@ def markdown(rows: list[tuple[str, Comparison]], version: str) -> str:
         result += "".join(f"; {note}" for note in c.notes or [])
         lines.append(f"| {dataset} | `{c.name}` | {c.samples} | {c.keys} | {c.exact} | {c.max_float_diff:.2g} | "
                      f"{result} |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n\n" + NOTES
+
+
+NOTES = """Differences, and which side is right:
+
+- **Sample order of 3DPW and AMASS**: mmhuman3d lists sequence files with `os.listdir`, whose order depends on the
+  file system; `train.prepare` sorts them. With mmhuman3d's listing sorted (the script's shim) every array is
+  identical; unsorted, only the order can differ. Sorted is the reproducible choice.
+- **GTA-Human's OpenPose joints**: mmhuman3d's GTAHumanConverter poses SMPL without approximate joint matching,
+  so smpl_49's 25 OpenPose joints do not exist; it still stores them with confidence 1, at 0/0 = NaN pixels in 2D
+  and at minus the root joint in 3D (confirmed above). `train.prepare` stores them as 0 with confidence 0, so
+  training ignores them instead of meeting NaN; all other joints are identical. The 2D projection is compared
+  with a pinhole stand-in for mmhuman3d's pytorch3d camera (not installable here).
+- **Not comparable**: `spin_pw3d_test.npz` and AI Challenger have no mmhuman3d converter (the first is a download
+  only; SPIN's 3DPW file has no keypoints, so SpinConverter's code path would fail on it). `spin_h36m_train.npz`
+  is compared by running SpinConverter's code path on SPIN's h36m file (mmhuman3d lists no 'h36m' mode).
+  AI Challenger's joints are tested by name against pytorch_HMR's mapping and by a round trip
+  (tests/train/prepare/test_ai_challenger.py).
+- **Extra checks on our side only** (mmhuman3d does not make them): a listed image that is absent stops the
+  conversion (or is counted with `--skip-missing-images`); truncated or malformed raw files are named in one
+  message; outputs are written atomically.
+
+Re-run: `PYTHONPATH=. /tmp/mmh/bin/python scripts/compare_converters_with_mmhuman3d.py --write docs/mmhuman3d_equivalence.md`.
+"""
 
 
 def write_section(path: Path, text: str) -> None:
