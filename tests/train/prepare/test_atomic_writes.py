@@ -49,6 +49,11 @@ def test_sigterm_while_writing_becomes_an_interrupt_that_cleans_up(tmp_path, mon
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
 
 
+def _default_sigint():
+    """Ctrl-C as on a terminal: a test run started in the background inherits SIGINT ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _has_open(pid: int, path: Path) -> bool:
     fds = Path(f"/proc/{pid}/fd")
     try:
@@ -67,7 +72,7 @@ def test_ctrl_c_during_a_long_conversion_writes_nothing(tmp_path):
     (out / "coco_2014_train.npz").write_bytes(b"an earlier complete file")
     process = subprocess.Popen([sys.executable, "-m", "train.prepare", "coco", "--raw", str(coco), "--out", str(out),
                                 "--skip-missing-images", "--no-progress"], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+                               stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint)
     deadline = time.monotonic() + 60
     while not _has_open(process.pid, annotations) and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
