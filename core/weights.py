@@ -244,9 +244,16 @@ _PREPROCESSED_VERSIONS = {
     "spin_pw3d_test.npz": "CAEQHhiBgMCL6LfT6xciIGUxNjY3OTBiODU5ZDQxODliYTQ4NzU0OGVjMzJkYmRm",
     "gta_human_4x.npz": "CAEQRBiBgIDzq.n4jhgiIDJkZDU4OWU5MWEzYzQ5ZjA4ZjJiN2IwNjUzN2FmMTJl",
 }
-_FILE_LIST += [WeightFile(name, f"mmhuman3d's preprocessed {name} (dataset licence applies)",
-                          f"{_OSS}/datasets/{name}?versionId={version}", "data", "preprocessed_datasets")
-               for name, version in _PREPROCESSED_VERSIONS.items()]
+_FILE_LIST += [
+    WeightFile(
+        name,
+        f"mmhuman3d's preprocessed {name} (dataset licence applies)",
+        f"{_OSS}/datasets/{name}?versionId={version}",
+        "data",
+        "preprocessed_datasets",
+    )
+    for name, version in _PREPROCESSED_VERSIONS.items()
+]
 FILES: dict[str, WeightFile] = {f.name: f for f in _FILE_LIST}
 
 _REGRESSORS = tuple(REGRESSOR_FILES.values())  # h36m, extra

@@ -23,6 +23,7 @@ Shims (only what running mmhuman3d 0.11.0's converters on this CPU machine with 
 - GTA-Human: `build_cameras` is replaced by a pinhole camera u = f·x/z + cx, v = f·y/z + cy (mmhuman3d's goes
   through pytorch3d, not installable), so keypoints2d is compared under that assumption only.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -62,20 +63,41 @@ def import_converters() -> types.SimpleNamespace:
     _stub("mmhuman3d.data.data_converters", base / "data" / "data_converters")
     np.bool = bool
     from mmhuman3d.data.data_converters import (
-        amass, coco, coco_hybrik, gta_human, h36m, h36m_hybrik, lsp, lsp_extended, mpi_inf_3dhp,
-        mpi_inf_3dhp_hybrik, mpii, pw3d, pw3d_hybrik, spin,
+        amass,
+        coco,
+        coco_hybrik,
+        gta_human,
+        h36m,
+        h36m_hybrik,
+        lsp,
+        lsp_extended,
+        mpi_inf_3dhp,
+        mpi_inf_3dhp_hybrik,
+        mpii,
+        pw3d,
+        pw3d_hybrik,
+        spin,
     )
 
     for module in (pw3d, amass):
         module.os = types.SimpleNamespace(**{k: getattr(os, k) for k in dir(os) if not k.startswith("__")})
         module.os.listdir = lambda path: sorted(os.listdir(path))
     return types.SimpleNamespace(
-        version=mmhuman3d.__version__, pw3d=pw3d.Pw3dConverter, pw3d_hybrik=pw3d_hybrik.Pw3dHybrIKConverter,
-        h36m=h36m.H36mConverter, h36m_hybrik=h36m_hybrik.H36mHybrIKConverter,
-        mpi=mpi_inf_3dhp.MpiInf3dhpConverter, mpi_hybrik=mpi_inf_3dhp_hybrik.MpiInf3dhpHybrIKConverter,
-        lsp=lsp.LspConverter, lspet=lsp_extended.LspExtendedConverter, mpii=mpii.MpiiConverter,
-        coco=coco.CocoConverter, coco_hybrik=coco_hybrik.CocoHybrIKConverter, spin=spin.SpinConverter,
-        amass=amass.AmassConverter, gta=gta_human.GTAHumanConverter,
+        version=mmhuman3d.__version__,
+        pw3d=pw3d.Pw3dConverter,
+        pw3d_hybrik=pw3d_hybrik.Pw3dHybrIKConverter,
+        h36m=h36m.H36mConverter,
+        h36m_hybrik=h36m_hybrik.H36mHybrIKConverter,
+        mpi=mpi_inf_3dhp.MpiInf3dhpConverter,
+        mpi_hybrik=mpi_inf_3dhp_hybrik.MpiInf3dhpHybrIKConverter,
+        lsp=lsp.LspConverter,
+        lspet=lsp_extended.LspExtendedConverter,
+        mpii=mpii.MpiiConverter,
+        coco=coco.CocoConverter,
+        coco_hybrik=coco_hybrik.CocoHybrIKConverter,
+        spin=spin.SpinConverter,
+        amass=amass.AmassConverter,
+        gta=gta_human.GTAHumanConverter,
     )
 
 
@@ -142,8 +164,10 @@ def _compare(x, y, where: str, problems: list[str]) -> tuple[bool, float]:
         y = y.item()
     if isinstance(x, dict) or isinstance(y, dict):
         if not (isinstance(x, dict) and isinstance(y, dict)) or list(x) != list(y):
-            problems.append(f"{where}: dict keys {list(x) if isinstance(x, dict) else type(x)} vs "
-                            f"{list(y) if isinstance(y, dict) else type(y)}")
+            problems.append(
+                f"{where}: dict keys {list(x) if isinstance(x, dict) else type(x)} vs "
+                f"{list(y) if isinstance(y, dict) else type(y)}"
+            )
             return False, 0.0
         results = [_compare(x[k], y[k], f"{where}.{k}", problems) for k in x]
         return all(r[0] for r in results), max([r[1] for r in results], default=0.0)
@@ -186,62 +210,132 @@ def cases() -> list[Case]:
     from train.prepare import miniatures as m
 
     return [
-        Case("3DPW", lambda r: m.write_pw3d(r),
-             [["pw3d", "--raw", "{root}/pw3d", "--split", "test"]],
-             lambda mmh, r, o: mmh.pw3d(modes=["test"]).convert(str(r / "pw3d"), str(o)), ["pw3d_test.npz"]),
-        Case("3DPW (HybrIK json)", lambda r: (m.write_pw3d(r), m.write_pw3d_hybrik(r)),
-             [["pw3d_hybrik", "--raw", "{root}/hybrik_data"]],
-             lambda mmh, r, o: mmh.pw3d_hybrik().convert(str(r / "hybrik_data"), str(o)), ["hybrik_pw3d_test.npz"]),
-        Case("Human3.6M + MoSh", lambda r: m.write_h36m(r),
-             [["h36m", "--raw", "{root}/h36m", "--mosh", "{root}/h36m_mosh"]],
-             lambda mmh, r, o: mmh.h36m(modes=["train"], protocol=1, mosh_dir=str(r / "h36m_mosh")).convert(
-                 str(r / "h36m"), str(o)), ["h36m_mosh_train.npz"]),
-        Case("Human3.6M, no MoSh, valid p1/p2", lambda r: m.write_h36m(r, mosh=False),
-             [["h36m", "--raw", "{root}/h36m"], ["h36m", "--raw", "{root}/h36m", "--split", "valid"],
-              ["h36m", "--raw", "{root}/h36m", "--split", "valid", "--protocol", "2"]],
-             _h36m_plain, ["h36m_train.npz", "h36m_valid_protocol1.npz", "h36m_valid_protocol2.npz"]),
-        Case("Human3.6M, frames from videos", lambda r: m.write_h36m(r, videos=True, images=False),
-             [["h36m", "--raw", "{root}/h36m", "--extract-frames", "--mosh", "{root}/h36m_mosh"]],
-             lambda mmh, r, o: mmh.h36m(modes=["train"], protocol=1, extract_img=True,
-                                        mosh_dir=str(r / "h36m_mosh")).convert(str(r / "h36m"), str(o)),
-             ["h36m_mosh_train.npz"]),
-        Case("Human3.6M (HybrIK json)", lambda r: m.write_h36m_hybrik(r),
-             [["h36m_hybrik", "--raw", "{root}/hybrik_data"]],
-             lambda mmh, r, o: mmh.h36m_hybrik(modes=["train"]).convert(str(r / "hybrik_data"), str(o)),
-             ["hybrik_h36m_train.npz"]),
-        Case("MPI-INF-3DHP train + test", lambda r: m.write_mpi_inf_3dhp(r),
-             [["mpi_inf_3dhp", "--raw", "{root}/mpi_inf_3dhp"],
-              ["mpi_inf_3dhp", "--raw", "{root}/mpi_inf_3dhp", "--split", "test"]],
-             lambda mmh, r, o: mmh.mpi(modes=["train", "test"]).convert(str(r / "mpi_inf_3dhp"), str(o)),
-             ["mpi_inf_3dhp_train.npz", "mpi_inf_3dhp_test.npz"]),
-        Case("MPI-INF-3DHP, frames from videos", lambda r: m.write_mpi_inf_3dhp(r, videos=True, frames=False,
-                                                                                 test=False),
-             [["mpi_inf_3dhp", "--raw", "{root}/mpi_inf_3dhp", "--extract-frames"]],
-             lambda mmh, r, o: mmh.mpi(modes=["train"], extract_img=True).convert(str(r / "mpi_inf_3dhp"), str(o)),
-             ["mpi_inf_3dhp_train.npz"]),
-        Case("MPI-INF-3DHP (HybrIK json)", lambda r: m.write_mpi_inf_3dhp_hybrik(r),
-             [["mpi_inf_3dhp_hybrik", "--raw", "{root}/hybrik_data"]],
-             lambda mmh, r, o: mmh.mpi_hybrik(modes=["train"]).convert(str(r / "hybrik_data"), str(o)),
-             ["hybrik_mpi_inf_3dhp_train.npz"]),
-        Case("LSP train + test", lambda r: m.write_lsp(r),
-             [["lsp", "--raw", "{root}/lsp"], ["lsp", "--raw", "{root}/lsp", "--split", "test"]],
-             lambda mmh, r, o: mmh.lsp(modes=["train", "test"]).convert(str(r / "lsp"), str(o)),
-             ["lsp_train.npz", "lsp_test.npz"]),
-        Case("LSP-extended", lambda r: m.write_lspet(r), [["lspet", "--raw", "{root}/lspet"]],
-             lambda mmh, r, o: mmh.lspet().convert(str(r / "lspet"), str(o)), ["lspet_train.npz"]),
-        Case("MPII", lambda r: m.write_mpii(r), [["mpii", "--raw", "{root}/mpii"]],
-             lambda mmh, r, o: mmh.mpii().convert(str(r / "mpii"), str(o)), ["mpii_train.npz"]),
-        Case("COCO 2014", lambda r: m.write_coco(r), [["coco", "--raw", "{root}/coco"]],
-             lambda mmh, r, o: mmh.coco().convert(str(r / "coco"), str(o)), ["coco_2014_train.npz"]),
-        Case("COCO 2017 (HybrIK)", lambda r: m.write_coco_2017(r), [["coco_hybrik", "--raw", "{root}/coco/train_2017"]],
-             lambda mmh, r, o: mmh.coco_hybrik().convert(str(r / "coco" / "train_2017"), str(o)),
-             ["hybrik_coco_2017_train.npz"]),
-        Case("SPIN npz (5 modes + h36m)", lambda r: m.write_spin(r),
-             [["spin", "--raw", "{root}/spin_data", "--split", mode]
-              for mode in ("coco_2014", "lsp", "mpii", "mpi_inf_3dhp", "lspet", "h36m")],
-             _spin, [f"spin_{mode}_train.npz" for mode in ("coco_2014", "lsp", "mpii", "mpi_inf_3dhp", "lspet", "h36m")]),
-        Case("CMU MoSh from AMASS", lambda r: m.write_cmu_mosh(r, amass=True), [["cmu_mosh", "--raw", "{root}/cmu_mosh"]],
-             _amass, ["cmu_mosh.npz"]),
+        Case(
+            "3DPW",
+            lambda r: m.write_pw3d(r),
+            [["pw3d", "--raw", "{root}/pw3d", "--split", "test"]],
+            lambda mmh, r, o: mmh.pw3d(modes=["test"]).convert(str(r / "pw3d"), str(o)),
+            ["pw3d_test.npz"],
+        ),
+        Case(
+            "3DPW (HybrIK json)",
+            lambda r: (m.write_pw3d(r), m.write_pw3d_hybrik(r)),
+            [["pw3d_hybrik", "--raw", "{root}/hybrik_data"]],
+            lambda mmh, r, o: mmh.pw3d_hybrik().convert(str(r / "hybrik_data"), str(o)),
+            ["hybrik_pw3d_test.npz"],
+        ),
+        Case(
+            "Human3.6M + MoSh",
+            lambda r: m.write_h36m(r),
+            [["h36m", "--raw", "{root}/h36m", "--mosh", "{root}/h36m_mosh"]],
+            lambda mmh, r, o: mmh.h36m(modes=["train"], protocol=1, mosh_dir=str(r / "h36m_mosh")).convert(
+                str(r / "h36m"), str(o)
+            ),
+            ["h36m_mosh_train.npz"],
+        ),
+        Case(
+            "Human3.6M, no MoSh, valid p1/p2",
+            lambda r: m.write_h36m(r, mosh=False),
+            [
+                ["h36m", "--raw", "{root}/h36m"],
+                ["h36m", "--raw", "{root}/h36m", "--split", "valid"],
+                ["h36m", "--raw", "{root}/h36m", "--split", "valid", "--protocol", "2"],
+            ],
+            _h36m_plain,
+            ["h36m_train.npz", "h36m_valid_protocol1.npz", "h36m_valid_protocol2.npz"],
+        ),
+        Case(
+            "Human3.6M, frames from videos",
+            lambda r: m.write_h36m(r, videos=True, images=False),
+            [["h36m", "--raw", "{root}/h36m", "--extract-frames", "--mosh", "{root}/h36m_mosh"]],
+            lambda mmh, r, o: mmh.h36m(
+                modes=["train"], protocol=1, extract_img=True, mosh_dir=str(r / "h36m_mosh")
+            ).convert(str(r / "h36m"), str(o)),
+            ["h36m_mosh_train.npz"],
+        ),
+        Case(
+            "Human3.6M (HybrIK json)",
+            lambda r: m.write_h36m_hybrik(r),
+            [["h36m_hybrik", "--raw", "{root}/hybrik_data"]],
+            lambda mmh, r, o: mmh.h36m_hybrik(modes=["train"]).convert(str(r / "hybrik_data"), str(o)),
+            ["hybrik_h36m_train.npz"],
+        ),
+        Case(
+            "MPI-INF-3DHP train + test",
+            lambda r: m.write_mpi_inf_3dhp(r),
+            [
+                ["mpi_inf_3dhp", "--raw", "{root}/mpi_inf_3dhp"],
+                ["mpi_inf_3dhp", "--raw", "{root}/mpi_inf_3dhp", "--split", "test"],
+            ],
+            lambda mmh, r, o: mmh.mpi(modes=["train", "test"]).convert(str(r / "mpi_inf_3dhp"), str(o)),
+            ["mpi_inf_3dhp_train.npz", "mpi_inf_3dhp_test.npz"],
+        ),
+        Case(
+            "MPI-INF-3DHP, frames from videos",
+            lambda r: m.write_mpi_inf_3dhp(r, videos=True, frames=False, test=False),
+            [["mpi_inf_3dhp", "--raw", "{root}/mpi_inf_3dhp", "--extract-frames"]],
+            lambda mmh, r, o: mmh.mpi(modes=["train"], extract_img=True).convert(str(r / "mpi_inf_3dhp"), str(o)),
+            ["mpi_inf_3dhp_train.npz"],
+        ),
+        Case(
+            "MPI-INF-3DHP (HybrIK json)",
+            lambda r: m.write_mpi_inf_3dhp_hybrik(r),
+            [["mpi_inf_3dhp_hybrik", "--raw", "{root}/hybrik_data"]],
+            lambda mmh, r, o: mmh.mpi_hybrik(modes=["train"]).convert(str(r / "hybrik_data"), str(o)),
+            ["hybrik_mpi_inf_3dhp_train.npz"],
+        ),
+        Case(
+            "LSP train + test",
+            lambda r: m.write_lsp(r),
+            [["lsp", "--raw", "{root}/lsp"], ["lsp", "--raw", "{root}/lsp", "--split", "test"]],
+            lambda mmh, r, o: mmh.lsp(modes=["train", "test"]).convert(str(r / "lsp"), str(o)),
+            ["lsp_train.npz", "lsp_test.npz"],
+        ),
+        Case(
+            "LSP-extended",
+            lambda r: m.write_lspet(r),
+            [["lspet", "--raw", "{root}/lspet"]],
+            lambda mmh, r, o: mmh.lspet().convert(str(r / "lspet"), str(o)),
+            ["lspet_train.npz"],
+        ),
+        Case(
+            "MPII",
+            lambda r: m.write_mpii(r),
+            [["mpii", "--raw", "{root}/mpii"]],
+            lambda mmh, r, o: mmh.mpii().convert(str(r / "mpii"), str(o)),
+            ["mpii_train.npz"],
+        ),
+        Case(
+            "COCO 2014",
+            lambda r: m.write_coco(r),
+            [["coco", "--raw", "{root}/coco"]],
+            lambda mmh, r, o: mmh.coco().convert(str(r / "coco"), str(o)),
+            ["coco_2014_train.npz"],
+        ),
+        Case(
+            "COCO 2017 (HybrIK)",
+            lambda r: m.write_coco_2017(r),
+            [["coco_hybrik", "--raw", "{root}/coco/train_2017"]],
+            lambda mmh, r, o: mmh.coco_hybrik().convert(str(r / "coco" / "train_2017"), str(o)),
+            ["hybrik_coco_2017_train.npz"],
+        ),
+        Case(
+            "SPIN npz (5 modes + h36m)",
+            lambda r: m.write_spin(r),
+            [
+                ["spin", "--raw", "{root}/spin_data", "--split", mode]
+                for mode in ("coco_2014", "lsp", "mpii", "mpi_inf_3dhp", "lspet", "h36m")
+            ],
+            _spin,
+            [f"spin_{mode}_train.npz" for mode in ("coco_2014", "lsp", "mpii", "mpi_inf_3dhp", "lspet", "h36m")],
+        ),
+        Case(
+            "CMU MoSh from AMASS",
+            lambda r: m.write_cmu_mosh(r, amass=True),
+            [["cmu_mosh", "--raw", "{root}/cmu_mosh"]],
+            _amass,
+            ["cmu_mosh.npz"],
+        ),
         Case("GTA-Human", lambda r: m.write_gta_human(r), [], _gta, ["gta_human.npz"], _openpose_joints),
     ]
 
@@ -271,9 +365,14 @@ def _amass(mmh, root: Path, out: Path) -> None:
     smplh = amass["smplh"].item()
     body_pose = np.concatenate([smplh["body_pose"], np.zeros((len(smplh["body_pose"]), 2, 3))], 1)
     smpl = {"global_orient": smplh["global_orient"], "body_pose": body_pose, "betas": smplh["betas"]}
-    np.savez_compressed(out / "cmu_mosh.npz", __key_strict__=amass["__key_strict__"],
-                        __data_len__=amass["__data_len__"], __keypoints_compressed__=amass["__keypoints_compressed__"],
-                        smpl=smpl, config="cmu_mosh")
+    np.savez_compressed(
+        out / "cmu_mosh.npz",
+        __key_strict__=amass["__key_strict__"],
+        __data_len__=amass["__data_len__"],
+        __keypoints_compressed__=amass["__keypoints_compressed__"],
+        smpl=smpl,
+        config="cmu_mosh",
+    )
 
 
 def _gta(mmh, root: Path, out: Path) -> None:
@@ -313,9 +412,11 @@ def _openpose_joints(ours: dict, theirs: dict) -> list[str]:
         coords = theirs[key][:, openpose, :-1]
         # 2D: 0/0; 3D: the zero joint minus the root, one point for all 25 in a frame
         bad = np.isnan(coords).all() if key == "keypoints2d" else bool(np.all(coords == coords[:, :1]))
-        notes.append(f"{key}: the 25 OpenPose joints are 0 with confidence 0 here; mmhuman3d: confidence "
-                     f"{np.unique(theirs_conf).tolist()} at {'NaN pixels' if key == 'keypoints2d' else 'minus the root joint'}"
-                     f" ({'confirmed' if bad else 'NOT as expected'})")
+        notes.append(
+            f"{key}: the 25 OpenPose joints are 0 with confidence 0 here; mmhuman3d: confidence "
+            f"{np.unique(theirs_conf).tolist()} at {'NaN pixels' if key == 'keypoints2d' else 'minus the root joint'}"
+            f" ({'confirmed' if bad else 'NOT as expected'})"
+        )
         theirs[key] = theirs[key].copy()
         theirs[key][:, openpose] = ours[key][:, openpose]
     return notes
@@ -353,8 +454,9 @@ def run_case(mmh, case: Case, work: Path) -> list[Comparison]:
         case.theirs(mmh, ours_root, out)
     else:
         for args in case.ours:
-            code = prepare([a.replace("{root}", str(ours_root)) for a in args] + ["--out", str(out / "ours"),
-                                                                                     "--no-progress"])
+            code = prepare(
+                [a.replace("{root}", str(ours_root)) for a in args] + ["--out", str(out / "ours"), "--no-progress"]
+            )
             if code:
                 raise SystemExit(f"train.prepare {args} failed with {code}")
         case.theirs(mmh, theirs_root, out / "mmh")
@@ -386,19 +488,22 @@ def _compare_frames(ours: Path, theirs: Path) -> Comparison:
 
 def markdown(rows: list[tuple[str, Comparison]], version: str) -> str:
     lines = [
-        SECTION, "",
+        SECTION,
+        "",
         f"`scripts/compare_converters_with_mmhuman3d.py` builds miniature raw datasets in each official format "
         f"(`train/prepare/miniatures.py`), runs mmhuman3d {version}'s own converter and `python -m train.prepare` "
         "on identical copies, and compares every key of every output: dtype, shape and values (floats: max "
-        "absolute difference), dicts and lists of dicts entry by entry, and the reserved keys.", "",
+        "absolute difference), dicts and lists of dicts entry by entry, and the reserved keys.",
+        "",
         "| dataset | file | samples | keys | keys bit-identical | max float diff | result |",
         "|---|---|---|---|---|---|---|",
     ]
     for dataset, c in rows:
         result = "equal" if not c.problems else "; ".join(c.problems[:3])
         result += "".join(f"; {note}" for note in c.notes or [])
-        lines.append(f"| {dataset} | `{c.name}` | {c.samples} | {c.keys} | {c.exact} | {c.max_float_diff:.2g} | "
-                     f"{result} |")
+        lines.append(
+            f"| {dataset} | `{c.name}` | {c.samples} | {c.keys} | {c.exact} | {c.max_float_diff:.2g} | {result} |"
+        )
     return "\n".join(lines) + "\n\n" + NOTES
 
 
@@ -453,8 +558,7 @@ def main() -> int:
                 rows.append((case.dataset, comparison))
                 status = "equal" if not comparison.problems else "DIFFERENT: " + "; ".join(comparison.problems)
                 status += "".join(f"\n    note: {note}" for note in comparison.notes or [])
-                print(f"{case.dataset:34s} {comparison.name:32s} {comparison.samples:5d} samples  {status}",
-                      flush=True)
+                print(f"{case.dataset:34s} {comparison.name:32s} {comparison.samples:5d} samples  {status}", flush=True)
     text = markdown(rows, mmh.version)
     print("\n" + text)
     if args.write:

@@ -277,8 +277,9 @@ def _data_len(fields: dict, source: str) -> int:
     smpl = fields.get("smpl")
     if isinstance(smpl, dict) and "betas" in smpl:  # bodies only, e.g. cmu_mosh.npz (HMR's adversarial prior)
         return len(smpl["betas"])
-    raise _error(source, "bbox_xywh", "cannot tell the number of samples: no bbox_xywh, image_path, keypoints "
-                                      "or smpl betas")
+    raise _error(
+        source, "bbox_xywh", "cannot tell the number of samples: no bbox_xywh, image_path, keypoints or smpl betas"
+    )
 
 
 def _check_array(source, key: str, value, num: int, trailing) -> None:

@@ -359,5 +359,6 @@ def test_file(method: str, root: Path) -> Path:
         raise FileNotFoundError(
             f"{path} not found: make or download it as docs/data.md says "
             f"(python -m train.prepare --check {root}), or make a synthetic stand-in with "
-            f"`python -m train.synth --out {root}`")
+            f"`python -m train.synth --out {root}`"
+        )
     return path

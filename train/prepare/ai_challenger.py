@@ -15,6 +15,7 @@ Raw layout (https://challenger.ai, "keypoint" track; the archive ai_challenger_k
     ai_challenger/keypoint_train_annotations_20170902.json
     ai_challenger/keypoint_train_images_20170902/<image_id>.jpg ...
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -22,12 +23,22 @@ from pathlib import Path
 import numpy as np
 
 from train.prepare.common import (
-    Column, Images, Options, RawDataError, human_data_keypoints, json_items, progress, report, require_dir,
+    Column,
+    Images,
+    Options,
+    RawDataError,
+    human_data_keypoints,
+    json_items,
+    progress,
+    report,
+    require_dir,
     write_human_data,
 )
 
-RELEASES = {"train": ("keypoint_train_annotations_20170902.json", "keypoint_train_images_20170902"),
-            "validation": ("keypoint_validation_annotations_20170911.json", "keypoint_validation_images_20170911")}
+RELEASES = {
+    "train": ("keypoint_train_annotations_20170902.json", "keypoint_train_images_20170902"),
+    "validation": ("keypoint_validation_annotations_20170911.json", "keypoint_validation_images_20170911"),
+}
 MIN_VISIBLE_WEIGHT = 5
 MAX_OVERLAP = 0.1
 
@@ -64,14 +75,22 @@ def convert(raw: Path, out: Path, split: str, options: Options) -> list[str]:
     ann_file = raw / json_name
     images = Images(raw, options.skip_missing_images, ann_file)
     image_path, keypoints, bbox = [], Column((14, 3), np.float64), Column((4,), np.float64)
-    for index, record in enumerate(progress(json_items(ann_file, "item", "AI Challenger keypoint annotations"),
-                                            "AI Challenger images", options, unit=" images")):
+    for index, record in enumerate(
+        progress(
+            json_items(ann_file, "item", "AI Challenger keypoint annotations"),
+            "AI Challenger images",
+            options,
+            unit=" images",
+        )
+    ):
         try:
             kept = people(record)
             path = f"{image_folder}/{record['image_id']}.jpg"
         except (KeyError, ValueError, TypeError, IndexError) as error:
-            raise RawDataError(f"{ann_file}: record {index} is not an AI Challenger keypoint annotation "
-                               f"(image_id, keypoint_annotations, human_annotations): {error!r}") from None
+            raise RawDataError(
+                f"{ann_file}: record {index} is not an AI Challenger keypoint annotation "
+                f"(image_id, keypoint_annotations, human_annotations): {error!r}"
+            ) from None
         if not kept or not images.present(path):
             continue
         for _, points, box in kept:
@@ -81,7 +100,12 @@ def convert(raw: Path, out: Path, split: str, options: Options) -> list[str]:
             bbox.append([box[0], box[1], box[2] - box[0], box[3] - box[1]])
     keypoints2d, mask = human_data_keypoints(keypoints.array(), "ai_challenger_14")
     boxes = bbox.array()
-    fields = {"image_path": image_path, "bbox_xywh": np.hstack([boxes, np.ones([len(boxes), 1])]),
-              "keypoints2d_mask": mask, "keypoints2d": keypoints2d, "config": "ai_challenger"}
+    fields = {
+        "image_path": image_path,
+        "bbox_xywh": np.hstack([boxes, np.ones([len(boxes), 1])]),
+        "keypoints2d_mask": mask,
+        "keypoints2d": keypoints2d,
+        "config": "ai_challenger",
+    }
     path = write_human_data(Path(out) / f"ai_challenger_{split}.npz", fields)
     return [report(path, len(image_path), images)]

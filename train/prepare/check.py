@@ -7,6 +7,7 @@ present (with its sample count), missing, or malformed (not a zip, a truncated a
 keys of different lengths). Images: the folder `datasets/<name>` exists and the first, middle and last
 `image_path` entries are files in it.
 """
+
 from __future__ import annotations
 
 import io
@@ -59,8 +60,13 @@ def other_files(config: TrainConfig, root: Path) -> list[tuple[str, Path, str]]:
     if config.data.static_fits:
         for dataset in config.data.ann_files:
             name = f"{dataset}_fits.npy"
-            rows.append((f"static fits of {dataset}", root / "static_fits" / name,
-                         f"HMRC_DATA={root} python -m core.weights fetch {name}"))
+            rows.append(
+                (
+                    f"static fits of {dataset}",
+                    root / "static_fits" / name,
+                    f"HMRC_DATA={root} python -m core.weights fetch {name}",
+                )
+            )
     if config.model.init_checkpoint:
         path = root / config.model.init_checkpoint
         rows.append(("initial weights", path, f"HMRC_DATA={root} python -m core.weights fetch {path.name}"))
@@ -81,8 +87,11 @@ def inspect(path: Path, kind: str) -> FileState:
             if len(set(lengths.values())) > 1:
                 return FileState("malformed", detail=f"keys of different lengths: {lengths}")
             paths = _sample_paths(archive, members["image_path"]) if "image_path" in members else None
-            declared = int(np.lib.format.read_array(io.BytesIO(archive.read(members["__data_len__"]))))\
-                if "__data_len__" in members else -1
+            declared = (
+                int(np.lib.format.read_array(io.BytesIO(archive.read(members["__data_len__"]))))
+                if "__data_len__" in members
+                else -1
+            )
     except (zipfile.BadZipFile, OSError, ValueError, KeyError, EOFError) as error:
         return FileState("malformed", detail=f"not a readable .npz ({error})")
     count = next(iter(lengths.values()), None) if lengths else (declared if declared >= 0 else None)
@@ -161,6 +170,9 @@ def missing_message(method: str, config: TrainConfig, root: Path) -> str | None:
             lines.append(f"  {path.relative_to(root)} ({what})\n      download: {command}")
     if not lines:
         return None
-    return (f"python -m train.run {method}: {len(lines)} file(s) the config reads are missing under {root}:\n"
-            + "\n".join(lines) + f"\nThe raw downloads and their layout: docs/data.md. "
-            f"Check again with: python -m train.prepare --check {root} --config {method}")
+    return (
+        f"python -m train.run {method}: {len(lines)} file(s) the config reads are missing under {root}:\n"
+        + "\n".join(lines)
+        + f"\nThe raw downloads and their layout: docs/data.md. "
+        f"Check again with: python -m train.prepare --check {root} --config {method}"
+    )

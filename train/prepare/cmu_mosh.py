@@ -13,6 +13,7 @@ mmhuman3d publishes cmu_mosh.npz only as a download (no converter in the reposit
   body joints plus zero hands; betas are the first 10 of SMPL+H's 16, which live in SMPL+H's shape space, not
   SMPL's (close, not equal: prefer the neutrMosh source for HMR's published recipe).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -20,7 +21,14 @@ from pathlib import Path
 import numpy as np
 
 from train.prepare.common import (
-    Column, Options, RawDataError, load_pickle, progress, report, require_dir, write_human_data,
+    Column,
+    Options,
+    RawDataError,
+    load_pickle,
+    progress,
+    report,
+    require_dir,
+    write_human_data,
 )
 
 
@@ -38,13 +46,21 @@ def convert(raw: Path, out: Path, options: Options) -> list[str]:
         for file in progress(files, "AMASS sequences", options):
             _add_amass(file, pose, betas)
     else:
-        raise RawDataError(f"{raw}: expected neutrSMPL_CMU/<subject>/*.pkl (HMR's neutrMosh) or "
-                           "CMU/<subject>/*_poses.npz (AMASS); see docs/data.md")
+        raise RawDataError(
+            f"{raw}: expected neutrSMPL_CMU/<subject>/*.pkl (HMR's neutrMosh) or "
+            "CMU/<subject>/*_poses.npz (AMASS); see docs/data.md"
+        )
     if not files:
         raise RawDataError(f"{raw / source.split()[-1]}: no sequence files found")
     thetas = pose.array()
-    fields = {"smpl": {"global_orient": thetas[:, :3].copy(), "body_pose": thetas[:, 3:].reshape(-1, 23, 3),
-                       "betas": betas.array()}, "config": "cmu_mosh"}
+    fields = {
+        "smpl": {
+            "global_orient": thetas[:, :3].copy(),
+            "body_pose": thetas[:, 3:].reshape(-1, 23, 3),
+            "betas": betas.array(),
+        },
+        "config": "cmu_mosh",
+    }
     path = write_human_data(Path(out) / "cmu_mosh.npz", fields)
     return [report(path, len(thetas), extra=f"from {len(files)} {source} sequences")]
 

@@ -14,6 +14,7 @@ get confidence 1. COCO 2014 keeps the annotated xywh box and orders people by im
 file keeps the file's order and stores the box as xyxy clipped to the image (get_bbox), with the image size.
 The annotation files are streamed (ijson), never loaded whole.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -21,15 +22,26 @@ from pathlib import Path
 import numpy as np
 
 from train.prepare.common import (
-    Column, Images, Options, RawDataError, human_data_keypoints, hybrik_box, json_items, progress, report,
-    require_dir, write_human_data,
+    Column,
+    Images,
+    Options,
+    RawDataError,
+    human_data_keypoints,
+    hybrik_box,
+    json_items,
+    progress,
+    report,
+    require_dir,
+    write_human_data,
 )
 
 
 def _images(ann_file: Path, what: str) -> dict:
     """id → (file_name, height, width) from the file's 'images'."""
-    return {image["id"]: (str(image["file_name"]), image.get("height"), image.get("width"))
-            for image in json_items(ann_file, "images.item", what)}
+    return {
+        image["id"]: (str(image["file_name"]), image.get("height"), image.get("width"))
+        for image in json_items(ann_file, "images.item", what)
+    }
 
 
 def _labelled(annotation: dict, ann_file: Path, index: int) -> np.ndarray | None:
@@ -48,8 +60,9 @@ def convert_2014(raw: Path, out: Path, options: Options) -> list[str]:
     what = "COCO 2014 person keypoints annotations"
     frames = _images(ann_file, what)
     ids, keypoints, bbox = Column((), np.int64), Column((17, 3), np.float64), Column((4,), np.float64)
-    for index, annotation in enumerate(progress(json_items(ann_file, "annotations.item", what), "COCO 2014 people",
-                                                options, unit=" people")):
+    for index, annotation in enumerate(
+        progress(json_items(ann_file, "annotations.item", what), "COCO 2014 people", options, unit=" people")
+    ):
         points = _labelled(annotation, ann_file, index)
         if points is None:
             continue
@@ -67,8 +80,13 @@ def convert_2014(raw: Path, out: Path, options: Options) -> list[str]:
             image_path.append(path)
     keypoints2d, mask = human_data_keypoints(keypoints.array()[keep], "coco_annotated_17")
     boxes = bbox.array()[keep]
-    fields = {"image_path": image_path, "bbox_xywh": np.hstack([boxes, np.ones([len(boxes), 1])]),
-              "keypoints2d_mask": mask, "keypoints2d": keypoints2d, "config": "coco"}
+    fields = {
+        "image_path": image_path,
+        "bbox_xywh": np.hstack([boxes, np.ones([len(boxes), 1])]),
+        "keypoints2d_mask": mask,
+        "keypoints2d": keypoints2d,
+        "config": "coco",
+    }
     path = write_human_data(Path(out) / "coco_2014_train.npz", fields)
     return [report(path, len(image_path), images)]
 
@@ -88,8 +106,9 @@ def convert_hybrik_2017(raw: Path, out: Path, options: Options) -> list[str]:
     images = Images(raw.parent, options.skip_missing_images, ann_file)
     image_path, height, width = [], [], []
     keypoints, bbox = Column((17, 3), np.float64), Column((4,), np.float64)
-    for index, annotation in enumerate(progress(json_items(ann_file, "annotations.item", what), "COCO 2017 people",
-                                                options, unit=" people")):
+    for index, annotation in enumerate(
+        progress(json_items(ann_file, "annotations.item", what), "COCO 2017 people", options, unit=" people")
+    ):
         points = _labelled(annotation, ann_file, index)
         if points is None:
             continue
@@ -106,8 +125,15 @@ def convert_hybrik_2017(raw: Path, out: Path, options: Options) -> list[str]:
         bbox.append(hybrik_box(np.array(annotation["bbox"]), image_width, image_height))
     keypoints2d, mask = human_data_keypoints(keypoints.array(), "coco_annotated_17")
     boxes = bbox.array()
-    fields = {"image_path": image_path, "image_height": height, "image_width": width,
-              "depth_factor": [2000.0] * len(image_path), "bbox_xywh": np.hstack([boxes, np.ones([len(boxes), 1])]),
-              "keypoints2d_mask": mask, "keypoints2d": keypoints2d, "config": "coco"}
+    fields = {
+        "image_path": image_path,
+        "image_height": height,
+        "image_width": width,
+        "depth_factor": [2000.0] * len(image_path),
+        "bbox_xywh": np.hstack([boxes, np.ones([len(boxes), 1])]),
+        "keypoints2d_mask": mask,
+        "keypoints2d": keypoints2d,
+        "config": "coco",
+    }
     path = write_human_data(Path(out) / "hybrik_coco_2017_train.npz", fields)
     return [report(path, len(image_path), images)]

@@ -4,6 +4,7 @@ keypoints filed into human_data, progress bars and the atomic HumanData writer.
 Every problem with the raw data is a `RawDataError` whose message names the file and what was expected there;
 `python -m train.prepare` prints it as one paragraph (no traceback) and writes nothing.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -18,8 +19,8 @@ import numpy as np
 from tqdm import tqdm
 
 from core.body_models.smpl_files import SAFE_GLOBALS
-from core.joints.human_data import HUMAN_DATA_NAMES
 from core.joints import joint_names, mapping
+from core.joints.human_data import HUMAN_DATA_NAMES
 
 DOCS = "docs/data.md"
 
@@ -69,8 +70,9 @@ def load_pickle(path: Path, what: str) -> Any:
         with open(path, "rb") as handle:
             return _NumpyUnpickler(handle, encoding="latin1").load()
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError) as error:
-        raise RawDataError(f"{path}: not a readable {what} ({error}); the file may be truncated: "
-                           "download it again") from None
+        raise RawDataError(
+            f"{path}: not a readable {what} ({error}); the file may be truncated: download it again"
+        ) from None
 
 
 def load_mat(path: Path, what: str) -> dict:
@@ -106,8 +108,9 @@ def json_items(path: Path, prefix: str, what: str) -> Iterator[Any]:
         try:
             yield from ijson.items(handle, prefix, use_float=True)
         except ijson.JSONError as error:
-            raise RawDataError(f"{path}: not a complete {what} ({error}); the file is truncated or not JSON: "
-                               "download it again") from None
+            raise RawDataError(
+                f"{path}: not a complete {what} ({error}); the file is truncated or not JSON: download it again"
+            ) from None
 
 
 def image_size(path: Path) -> tuple[int, int]:
@@ -136,7 +139,8 @@ class Images:
         if not self.skip_missing:
             raise RawDataError(
                 f"{self.root / relative}: image listed in {self.listed_in} not found. Put the dataset's images "
-                f"under {self.root} (layout in {DOCS}), or pass --skip-missing-images to leave such samples out.")
+                f"under {self.root} (layout in {DOCS}), or pass --skip-missing-images to leave such samples out."
+            )
         self.missing += 1
         return False
 
@@ -147,8 +151,12 @@ class Images:
 def bbox_expand(xyxy, scale_factor: float) -> list:
     """mmhuman3d BaseConverter._bbox_expand: scale a box about its centre (same operation order)."""
     center = [(xyxy[0] + xyxy[2]) / 2, (xyxy[1] + xyxy[3]) / 2]
-    return [scale_factor * (xyxy[0] - center[0]) + center[0], scale_factor * (xyxy[1] - center[1]) + center[1],
-            scale_factor * (xyxy[2] - center[0]) + center[0], scale_factor * (xyxy[3] - center[1]) + center[1]]
+    return [
+        scale_factor * (xyxy[0] - center[0]) + center[0],
+        scale_factor * (xyxy[1] - center[1]) + center[1],
+        scale_factor * (xyxy[2] - center[0]) + center[0],
+        scale_factor * (xyxy[3] - center[1]) + center[1],
+    ]
 
 
 def xyxy_to_xywh(xyxy) -> list:
@@ -188,8 +196,15 @@ def camera_parameter(K, R, T, height: int, width: int, name: str = "default", di
     params = {"in_mat": np.asarray(K).tolist()}
     params.update({key: 0.0 for key in ("k1", "k2", "k3", "k4", "k5", "k6", "p1", "p2")})
     params.update(distortion or {})
-    params.update({"H": int(height), "W": int(width), "rotation_mat": np.asarray(R).tolist(),
-                   "translation": np.asarray(T).tolist(), "name": name})
+    params.update(
+        {
+            "H": int(height),
+            "W": int(width),
+            "rotation_mat": np.asarray(R).tolist(),
+            "translation": np.asarray(T).tolist(),
+            "name": name,
+        }
+    )
     return params
 
 
@@ -303,8 +318,15 @@ def _raise_interrupt(signum, frame):
 
 
 def progress(iterable: Iterable, desc: str, options: Options, total: int | None = None, unit: str = "it"):
-    return tqdm(iterable, desc=desc, total=total, unit=unit, disable=None if options.progress is None
-                else not options.progress, dynamic_ncols=True, leave=False)
+    return tqdm(
+        iterable,
+        desc=desc,
+        total=total,
+        unit=unit,
+        disable=None if options.progress is None else not options.progress,
+        dynamic_ncols=True,
+        leave=False,
+    )
 
 
 def report(path: Path, count: int, images: Images | None = None, extra: str = "") -> str:

@@ -23,6 +23,7 @@ converter gives `gta_human.npz`; use it with `--set data.ann_files.gta=gta_human
 published file (docs/data.md). The projection uses a plain pinhole camera; mmhuman3d's goes through pytorch3d's
 PerspectiveCameras (not importable without pytorch3d), so that step is not compared with mmhuman3d.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -30,7 +31,15 @@ from pathlib import Path
 import numpy as np
 
 from train.prepare.common import (
-    Column, Images, Options, RawDataError, human_data_keypoints, load_pickle, progress, report, require_dir,
+    Column,
+    Images,
+    Options,
+    RawDataError,
+    human_data_keypoints,
+    load_pickle,
+    progress,
+    report,
+    require_dir,
     write_human_data,
 )
 
@@ -59,13 +68,19 @@ def smpl_keypoints(body_model, annotation: dict) -> tuple[np.ndarray, np.ndarray
 
     as_tensor = lambda key: torch.as_tensor(np.asarray(annotation[key]), dtype=torch.float32)  # noqa: E731
     with torch.no_grad():
-        output = body_model.forward_axis_angle(as_tensor("betas"), as_tensor("global_orient"),
-                                               as_tensor("body_pose"), as_tensor("transl"))
+        output = body_model.forward_axis_angle(
+            as_tensor("betas"), as_tensor("global_orient"), as_tensor("body_pose"), as_tensor("transl")
+        )
         joints, mask = convert(keypoints(body_model, output, "smpl_54"), "smpl_54", "smpl_49", approximate=False)
     joints, given = joints.numpy(), mask.numpy().astype(bool)
     depth = np.where(given, joints[..., 2], np.float32(1.0))  # float32 maths, as mmhuman3d's torch camera
-    pixels = np.stack([joints[..., 0] / depth * FOCAL_LENGTH + CAMERA_CENTER[0],
-                       joints[..., 1] / depth * FOCAL_LENGTH + CAMERA_CENTER[1]], -1)
+    pixels = np.stack(
+        [
+            joints[..., 0] / depth * FOCAL_LENGTH + CAMERA_CENTER[0],
+            joints[..., 1] / depth * FOCAL_LENGTH + CAMERA_CENTER[1],
+        ],
+        -1,
+    )
     root = joint_index("smpl_49", "pelvis_extra")
     joints = joints - joints[:, [root], :]
     confidence = np.broadcast_to(given.astype(np.float64), joints.shape[:2])[..., None]
@@ -74,7 +89,8 @@ def smpl_keypoints(body_model, annotation: dict) -> tuple[np.ndarray, np.ndarray
 
 
 def convert(raw: Path, out: Path, options: Options, body_model=None) -> list[str]:
-    from core.joints import convert as convert_kps, joint_index
+    from core.joints import convert as convert_kps
+    from core.joints import joint_index
 
     raw = require_dir(raw, "the GTA-Human folder (annotations/, images/)")
     files = sorted(require_dir(raw / "annotations", "GTA-Human's annotations/seq_*.pkl").glob("*.pkl"))
@@ -110,11 +126,20 @@ def convert(raw: Path, out: Path, options: Options, body_model=None) -> list[str
             kp3d_gta.append(gta3d[frame])
             kp2d.append(joints2d[frame])
             kp3d.append(joints3d[frame])
-    fields = {"smpl": {"body_pose": smpl["body_pose"].array().reshape(-1, 23, 3),
-                       "global_orient": smpl["global_orient"].array().reshape(-1, 3),
-                       "betas": smpl["betas"].array().reshape(-1, 10), "transl": smpl["transl"].array().reshape(-1, 3)}}
-    for name, column in (("keypoints2d", kp2d), ("keypoints3d", kp3d), ("keypoints2d_gta", kp2d_gta),
-                         ("keypoints3d_gta", kp3d_gta)):
+    fields = {
+        "smpl": {
+            "body_pose": smpl["body_pose"].array().reshape(-1, 23, 3),
+            "global_orient": smpl["global_orient"].array().reshape(-1, 3),
+            "betas": smpl["betas"].array().reshape(-1, 10),
+            "transl": smpl["transl"].array().reshape(-1, 3),
+        }
+    }
+    for name, column in (
+        ("keypoints2d", kp2d),
+        ("keypoints3d", kp3d),
+        ("keypoints2d_gta", kp2d_gta),
+        ("keypoints3d_gta", kp3d_gta),
+    ):
         fields[name], fields[f"{name}_mask"] = human_data_keypoints(column.array(), "smpl_49")
     boxes = bbox.array()
     fields.update(image_path=image_path, bbox_xywh=np.hstack([boxes, np.ones([len(boxes), 1])]), config="gta_human")

@@ -18,6 +18,7 @@ of the foreground + 1, shrunk to 0.9), keypoints are the 17 H36M joints of the 3
 With MoSh, a sequence without its fit file is skipped (mmhuman3d prints and skips it too); the fits' root is
 rotated by 180° about x (R_root · R_x(π)).
 """
+
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
@@ -28,19 +29,40 @@ import cv2
 import numpy as np
 
 from train.prepare.common import (
-    Column, Images, Options, RawDataError, bbox_expand, cam_to_pixel, camera_parameter, human_data_keypoints,
-    hybrik_box, intrinsic_matrix, json_items, load_pickle, progress, report, require_dir, require_file,
-    write_human_data, xyxy_to_xywh,
+    Column,
+    Images,
+    Options,
+    RawDataError,
+    bbox_expand,
+    cam_to_pixel,
+    camera_parameter,
+    human_data_keypoints,
+    hybrik_box,
+    intrinsic_matrix,
+    json_items,
+    load_pickle,
+    progress,
+    report,
+    require_dir,
+    require_file,
+    write_human_data,
+    xyxy_to_xywh,
 )
 
 SUBJECTS = {"train": (1, 5, 6, 7, 8), "valid": (9, 11)}
 CAMERA_IDS = ("54138969", "55011271", "58860488", "60457274")
-IMAGE_SIZES = {"54138969": (1002, 1000), "55011271": (1000, 1000), "58860488": (1000, 1000),
-               "60457274": (1002, 1000)}  # (height, width), as mmhuman3d's H36mCamera.image_sizes
+IMAGE_SIZES = {
+    "54138969": (1002, 1000),
+    "55011271": (1000, 1000),
+    "58860488": (1000, 1000),
+    "60457274": (1002, 1000),
+}  # (height, width), as mmhuman3d's H36mCamera.image_sizes
 # The 17 H36M joints among the 32 of the pose files (h36m_17 order).
 H36M_IDX = (11, 6, 7, 8, 1, 2, 3, 12, 24, 14, 15, 17, 18, 19, 25, 26, 27)
-HYBRIK_JSON = {"train": "Sample_5_train_Human36M_smpl_leaf_twist_protocol_2.json",
-               "test": "Sample_20_test_Human36M_smpl_protocol_2.json"}
+HYBRIK_JSON = {
+    "train": "Sample_5_train_Human36M_smpl_leaf_twist_protocol_2.json",
+    "test": "Sample_20_test_Human36M_smpl_protocol_2.json",
+}
 
 
 # ------------------------------------------------------------------------------------------------ metadata.xml
@@ -65,15 +87,17 @@ class Metadata:
             self.camera_ids = [element.text for element in root.find("dbcameras/index2id")]
             self.cameras_raw = [float(number) for number in root.find("w0").text[1:-1].split()]
         except (ET.ParseError, AttributeError, TypeError, ValueError) as error:
-            raise RawDataError(f"{path}: not Human3.6M's metadata.xml (expected <mapping>, <dbcameras><index2id> "
-                               f"and <w0> elements; {error})") from None
+            raise RawDataError(
+                f"{path}: not Human3.6M's metadata.xml (expected <mapping>, <dbcameras><index2id> "
+                f"and <w0> elements; {error})"
+            ) from None
 
     def camera(self, camera: int, subject: int) -> dict:
         """mmhuman3d H36mCamera._get_camera_params: extrinsics of (camera, subject), intrinsics, distortion."""
         raw = np.zeros(15)
         start = 6 * (camera * 11 + (subject - 1))
-        raw[:6] = self.cameras_raw[start:start + 6]
-        raw[6:] = self.cameras_raw[265 + camera * 9 - 1:265 + (camera + 1) * 9 - 1]
+        raw[:6] = self.cameras_raw[start : start + 6]
+        raw[6:] = self.cameras_raw[265 + camera * 9 - 1 : 265 + (camera + 1) * 9 - 1]
         x, y, z = -raw[0], raw[1], -raw[2]
         R_x = np.array([[1, 0, 0], [0, np.cos(x), np.sin(x)], [0, -np.sin(x), np.cos(x)]])
         R_y = np.array([[np.cos(y), 0, np.sin(y)], [0, 1, 0], [-np.sin(y), 0, np.cos(y)]])
@@ -81,8 +105,13 @@ class Metadata:
         R = (R_x @ R_y @ R_z).T
         T = raw[3:6].reshape(-1) * 0.001  # millimetres → metres
         K = intrinsic_matrix(raw[6:8], raw[8:10])
-        distortion = {"k1": float(raw[10]), "k2": float(raw[11]), "k3": float(raw[12]), "p1": float(raw[13]),
-                      "p2": float(raw[14])}
+        distortion = {
+            "k1": float(raw[10]),
+            "k2": float(raw[11]),
+            "k3": float(raw[12]),
+            "p1": float(raw[13]),
+            "p2": float(raw[14]),
+        }
         height, width = IMAGE_SIZES[self.camera_ids[camera]]
         return camera_parameter(K, R, T, height, width, f"S{subject}_{self.camera_ids[camera]}", distortion)
 
@@ -90,8 +119,11 @@ class Metadata:
         """{('S1', '54138969'): camera dict, ...} for the 11 subjects and 4 cameras (mmhuman3d's cam_param)."""
         if len(self.cameras_raw) < 300 or len(self.camera_ids) < 4:
             raise RawDataError("metadata.xml: <w0> must hold 300 camera numbers and <index2id> 4 camera ids")
-        return {(f"S{subject}", self.camera_ids[camera]): self.camera(camera, subject)
-                for subject in range(1, 12) for camera in range(4)}
+        return {
+            (f"S{subject}", self.camera_ids[camera]): self.camera(camera, subject)
+            for subject in range(1, 12)
+            for camera in range(4)
+        }
 
 
 # ------------------------------------------------------------------------------------------------ official release
@@ -103,22 +135,27 @@ def output_name(split: str, protocol: int, mosh: bool) -> str:
     return f"h36m_valid_protocol{protocol}.npz"
 
 
-def convert(raw: Path, out: Path, split: str, options: Options, protocol: int = 1,
-            mosh_dir: Path | None = None) -> list[str]:
+def convert(
+    raw: Path, out: Path, split: str, options: Options, protocol: int = 1, mosh_dir: Path | None = None
+) -> list[str]:
     """H36mConverter(modes=[split], protocol, mosh_dir, extract_img=options.extract_frames)."""
     raw = require_dir(raw, "the Human3.6M folder (S1, S5, ..., metadata.xml)")
     if split not in SUBJECTS:
         raise RawDataError(f"Human3.6M split {split!r}: expected one of {list(SUBJECTS)}")
     mosh_dir = Path(mosh_dir) if mosh_dir is not None and Path(mosh_dir).is_dir() else None
     cameras = Metadata(raw / "metadata.xml").cameras()
-    tasks = [(raw, subject, cdf, protocol, mosh_dir, options.extract_frames)
-             for subject in SUBJECTS[split] for cdf in _sequences(raw, subject)]
+    tasks = [
+        (raw, subject, cdf, protocol, mosh_dir, options.extract_frames)
+        for subject in SUBJECTS[split]
+        for cdf in _sequences(raw, subject)
+    ]
     images = Images(raw, options.skip_missing_images, raw / "S*/MyPoseFeatures")
     image_path, without_mosh = [], []
     bbox, kp2d, kp3d = Column((4,), np.float64), Column((17, 3)), Column((17, 4))
     pose, betas = Column((72,)), Column((10,))
-    for result in progress(_map(_convert_sequence, tasks, options.workers), f"Human3.6M {split} sequences",
-                           options, total=len(tasks)):
+    for result in progress(
+        _map(_convert_sequence, tasks, options.workers), f"Human3.6M {split} sequences", options, total=len(tasks)
+    ):
         if result is None:
             continue
         if "missing_mosh" in result:
@@ -137,24 +174,36 @@ def convert(raw: Path, out: Path, split: str, options: Options, protocol: int = 
     fields = {}
     if mosh_dir is not None:
         thetas = pose.array()
-        fields["smpl"] = {"body_pose": thetas[:, 3:].reshape(-1, 23, 3), "global_orient": thetas[:, :3].copy(),
-                          "betas": betas.array()}
+        fields["smpl"] = {
+            "body_pose": thetas[:, 3:].reshape(-1, 23, 3),
+            "global_orient": thetas[:, :3].copy(),
+            "betas": betas.array(),
+        }
     keypoints2d, mask = human_data_keypoints(kp2d.array(), "h36m_17")
     keypoints3d, _ = human_data_keypoints(kp3d.array(), "h36m_17")
     boxes = bbox.array()
-    fields.update({
-        "image_path": image_path, "bbox_xywh": np.hstack([boxes, np.ones([len(boxes), 1])]),
-        "keypoints2d_mask": mask, "keypoints3d_mask": mask, "keypoints2d": keypoints2d, "keypoints3d": keypoints3d,
-        "cam_param": cameras, "config": "h36m",
-    })
+    fields.update(
+        {
+            "image_path": image_path,
+            "bbox_xywh": np.hstack([boxes, np.ones([len(boxes), 1])]),
+            "keypoints2d_mask": mask,
+            "keypoints3d_mask": mask,
+            "keypoints2d": keypoints2d,
+            "keypoints3d": keypoints3d,
+            "cam_param": cameras,
+            "config": "h36m",
+        }
+    )
     path = write_human_data(Path(out) / output_name(split, protocol, mosh_dir is not None), fields)
     note = f"{len(without_mosh)} sequences skipped for want of a MoSh file" if without_mosh else ""
     return [report(path, len(image_path), images, note)]
 
 
 def _sequences(raw: Path, subject: int) -> list[Path]:
-    folder = require_dir(raw / f"S{subject}" / "MyPoseFeatures" / "D3_Positions_mono",
-                         f"Human3.6M's 3D poses of S{subject} (<Action>.<camera>.cdf)")
+    folder = require_dir(
+        raw / f"S{subject}" / "MyPoseFeatures" / "D3_Positions_mono",
+        f"Human3.6M's 3D poses of S{subject} (<Action>.<camera>.cdf)",
+    )
     return sorted(folder.glob("*.cdf"))
 
 
@@ -175,7 +224,9 @@ def _read_cdf_pose(path: Path) -> np.ndarray:
     try:
         return np.asarray(cdflib.CDF(str(path))["Pose"][0])
     except Exception as error:  # cdflib raises bare exceptions for damaged files
-        raise RawDataError(f"{path}: not a readable Human3.6M pose file (CDF with a 'Pose' variable): {error}") from None
+        raise RawDataError(
+            f"{path}: not a readable Human3.6M pose file (CDF with a 'Pose' variable): {error}"
+        ) from None
 
 
 def _convert_sequence(task) -> dict | None:
@@ -219,7 +270,7 @@ def _convert_sequence(task) -> dict | None:
             ys, xs = masks.foreground(frame_i)
             box = bbox_expand(np.array([np.min(xs), np.min(ys), np.max(xs) + 1, np.max(ys) + 1]), 0.9)
             keypoints2d = np.reshape(poses_2d[frame_i, :], [-1, 2])[list(H36M_IDX)]
-            keypoints3d = np.reshape(poses_3d[frame_i, :], [-1, 3]) / 1000.
+            keypoints3d = np.reshape(poses_3d[frame_i, :], [-1, 3]) / 1000.0
             keypoints3d = keypoints3d[list(H36M_IDX)]
             keypoints3d -= keypoints3d[0]
             rows["image_path"].append(path)
@@ -228,8 +279,10 @@ def _convert_sequence(task) -> dict | None:
             rows["keypoints3d"].append(np.concatenate([keypoints3d, np.ones((17, 1))], axis=1))
             if thetas is not None:
                 if frame_i // 5 >= len(thetas):
-                    raise RawDataError(f"{mosh_dir / user}: the MoSh fit of {cdf.name} has {len(thetas)} poses, "
-                                       f"fewer than the {poses_3d.shape[0]} frames / 5 of the pose file")
+                    raise RawDataError(
+                        f"{mosh_dir / user}: the MoSh fit of {cdf.name} has {len(thetas)} poses, "
+                        f"fewer than the {poses_3d.shape[0]} frames / 5 of the pose file"
+                    )
                 pose = thetas[frame_i // 5, :].copy()
                 new_root = cv2.Rodrigues(pose[:3])[0].dot(cv2.Rodrigues(np.array([np.pi, 0, 0]))[0])
                 pose[:3] = cv2.Rodrigues(new_root)[0].reshape(3)
@@ -314,8 +367,9 @@ def _lockstep(images, annotations, path: Path):
         if image is done and ann is done:
             return
         if image is done or ann is done:
-            raise RawDataError(f"{path}: 'images' and 'annotations' have different lengths; HybrIK's file pairs "
-                               "them index by index")
+            raise RawDataError(
+                f"{path}: 'images' and 'annotations' have different lengths; HybrIK's file pairs them index by index"
+            )
         yield image, ann
 
 
@@ -326,8 +380,10 @@ def _hybrik_image_path(ann: dict, metadata: Metadata, path: Path, index: int) ->
         folder = f"{subject}_{sequence.replace(' ', '_')}.{CAMERA_IDS[ann['cam_idx'] - 1]}"
         return f"{subject}/images/{folder}/{folder}_{ann['frame_idx'] + 1:06d}.jpg"
     except (KeyError, IndexError, TypeError) as error:
-        raise RawDataError(f"{path}: sample {index}: cannot name its image from subject/action_idx/subaction_idx/"
-                           f"cam_idx/frame_idx and metadata.xml ({error!r})") from None
+        raise RawDataError(
+            f"{path}: sample {index}: cannot name its image from subject/action_idx/subaction_idx/"
+            f"cam_idx/frame_idx and metadata.xml ({error!r})"
+        ) from None
 
 
 class _HybrIKRows:
@@ -401,21 +457,32 @@ class _HybrIKRows:
         kp29 = {name: human_data_keypoints(column.array(), "hybrik_29") for name, column in self.joints29.items()}
         mask17, mask29 = kp17["img"][1], kp29["img"][1]
         fields = {
-            "image_path": self.image_path, "image_height": self.height, "image_width": self.width,
+            "image_path": self.image_path,
+            "image_height": self.height,
+            "image_width": self.width,
             "bbox_xywh": np.hstack([bbox, np.ones([len(bbox), 1])]),
             "smpl": {"thetas": self.thetas.array(), "betas": self.betas.array()},
             "cam_param": {"f": self.f.array(), "c": self.c.array(), "intrinsic": self.intrinsic.array()},
         }
         if self.with_twist:
             fields.update(phi=self.phi.array(), phi_weight=self.phi_weight.array())
-        fields.update({
-            "root_cam": self.root_cam.array(), "depth_factor": [2000.0] * len(self.image_path),
-            "keypoints3d17_mask": mask17, "keypoints3d_mask": mask29, "keypoints3d17_cam_mask": mask17,
-            "keypoints3d_cam_mask": mask29, "keypoints3d17_relative_mask": mask17,
-            "keypoints3d_relative_mask": mask29,
-            "keypoints3d17_cam": kp17["cam"][0], "keypoints3d17": kp17["img"][0],
-            "keypoints3d17_relative": kp17["relative"][0], "keypoints3d_relative": kp29["relative"][0],
-            "keypoints3d_cam": kp29["cam"][0], "keypoints3d": kp29["img"][0],
-            "config": "h36m",
-        })
+        fields.update(
+            {
+                "root_cam": self.root_cam.array(),
+                "depth_factor": [2000.0] * len(self.image_path),
+                "keypoints3d17_mask": mask17,
+                "keypoints3d_mask": mask29,
+                "keypoints3d17_cam_mask": mask17,
+                "keypoints3d_cam_mask": mask29,
+                "keypoints3d17_relative_mask": mask17,
+                "keypoints3d_relative_mask": mask29,
+                "keypoints3d17_cam": kp17["cam"][0],
+                "keypoints3d17": kp17["img"][0],
+                "keypoints3d17_relative": kp17["relative"][0],
+                "keypoints3d_relative": kp29["relative"][0],
+                "keypoints3d_cam": kp29["cam"][0],
+                "keypoints3d": kp29["img"][0],
+                "config": "h36m",
+            }
+        )
         return fields

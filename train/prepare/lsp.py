@@ -11,6 +11,7 @@ Raw layouts (http://sam.johnson.io/research/lsp.html, the high-resolution releas
 Every joint gets confidence 1 (the visibility row is not read, as in mmhuman3d); an image whose keypoint box
 leaves the image is skipped; the box is the 1.2-enlarged keypoint box.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,8 +19,19 @@ from pathlib import Path
 import numpy as np
 
 from train.prepare.common import (
-    Column, Images, Options, RawDataError, human_data_keypoints, image_size, keypoints_box, load_mat, mat_array,
-    progress, report, require_dir, write_human_data,
+    Column,
+    Images,
+    Options,
+    RawDataError,
+    human_data_keypoints,
+    image_size,
+    keypoints_box,
+    load_mat,
+    mat_array,
+    progress,
+    report,
+    require_dir,
+    write_human_data,
 )
 
 
@@ -30,8 +42,10 @@ def convert_lsp(raw: Path, out: Path, split: str, options: Options) -> list[str]
     image_dir = require_dir(raw / "images", "LSP's images/im0001.jpg ...")
     count = len([name for name in (p.name for p in image_dir.iterdir()) if ".jpg" in name])
     if joints.ndim != 3 or joints.shape[:2] != (3, 14) or joints.shape[2] < count:
-        raise RawDataError(f"{annot_file}: 'joints' has shape {joints.shape}; expected (3, 14, N) with N ≥ the "
-                           f"{count} images in {image_dir}")
+        raise RawDataError(
+            f"{annot_file}: 'joints' has shape {joints.shape}; expected (3, 14, N) with N ≥ the "
+            f"{count} images in {image_dir}"
+        )
     if split == "train":
         indices = range(count // 2)
     elif split == "test":
@@ -51,16 +65,22 @@ def convert_lspet(raw: Path, out: Path, options: Options) -> list[str]:
     if not names:
         raise RawDataError(f"{raw}: no .png images; expected hr-lspet's im00001.png ...")
     if joints.ndim != 3 or joints.shape[:2] != (14, 3) or joints.shape[2] < len(names):
-        raise RawDataError(f"{annot_file}: 'joints' has shape {joints.shape}; expected (14, 3, N) with N ≥ the "
-                           f"{len(names)} images")
+        raise RawDataError(
+            f"{annot_file}: 'joints' has shape {joints.shape}; expected (14, 3, N) with N ≥ the {len(names)} images"
+        )
     rows = _rows(raw, names, [joints[:, :2, i] for i in range(len(names))], annot_file, options, "LSP-extended")
     return [_write(out / "lspet_train.npz", rows, "hr-lspet")]
 
 
 def _rows(raw: Path, names: list[str], points: list[np.ndarray], annot_file: Path, options: Options, title: str):
     images = Images(raw, options.skip_missing_images, annot_file)
-    rows = {"image_path": [], "bbox": Column((4,), np.float64), "keypoints2d": Column((14, 3)), "images": images,
-            "outside": 0}
+    rows = {
+        "image_path": [],
+        "bbox": Column((4,), np.float64),
+        "keypoints2d": Column((14, 3)),
+        "images": images,
+        "outside": 0,
+    }
     for name, xy in progress(list(zip(names, points)), f"{title} images", options):
         if not images.present(name):
             continue
@@ -79,8 +99,13 @@ def _rows(raw: Path, names: list[str], points: list[np.ndarray], annot_file: Pat
 def _write(path: Path, rows: dict, config: str) -> str:
     boxes = rows["bbox"].array()
     keypoints2d, mask = human_data_keypoints(rows["keypoints2d"].array(), "lsp_14")
-    fields = {"image_path": rows["image_path"], "bbox_xywh": np.hstack([boxes, np.ones([len(boxes), 1])]),
-              "keypoints2d_mask": mask, "keypoints2d": keypoints2d, "config": config}
+    fields = {
+        "image_path": rows["image_path"],
+        "bbox_xywh": np.hstack([boxes, np.ones([len(boxes), 1])]),
+        "keypoints2d_mask": mask,
+        "keypoints2d": keypoints2d,
+        "config": config,
+    }
     written = write_human_data(path, fields)
     extra = f"{rows['outside']} images skipped: keypoints outside the image" if rows["outside"] else ""
     return report(written, len(rows["image_path"]), rows["images"], extra)

@@ -15,6 +15,7 @@ the 2048 × 2048 image, and of the kept frames every 10th (counted across the wh
 The box is the 1.2-enlarged keypoint box; 3D joints in metres relative to joint 4 (the pelvis). The cameras of
 camera.calibration are not used by mmhuman3d's converter (the 3D joints are already in each camera's frame).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -23,8 +24,22 @@ import cv2
 import numpy as np
 
 from train.prepare.common import (
-    Column, Images, Options, RawDataError, human_data_keypoints, hybrik_box, intrinsic_matrix, json_items,
-    keypoints_box, load_mat, mat_array, progress, report, require_dir, require_file, write_human_data,
+    Column,
+    Images,
+    Options,
+    RawDataError,
+    human_data_keypoints,
+    hybrik_box,
+    intrinsic_matrix,
+    json_items,
+    keypoints_box,
+    load_mat,
+    mat_array,
+    progress,
+    report,
+    require_dir,
+    require_file,
+    write_human_data,
 )
 from train.prepare.h36m import _lockstep
 
@@ -45,8 +60,12 @@ def convert(raw: Path, out: Path, split: str, options: Options) -> list[str]:
     keypoints2d, mask = human_data_keypoints(rows["keypoints2d"].array(), convention)
     keypoints3d, _ = human_data_keypoints(rows["keypoints3d"].array(), convention)
     fields = {
-        "image_path": rows["image_path"], "bbox_xywh": np.hstack([boxes, np.ones([len(boxes), 1])]),
-        "keypoints2d_mask": mask, "keypoints3d_mask": mask, "keypoints2d": keypoints2d, "keypoints3d": keypoints3d,
+        "image_path": rows["image_path"],
+        "bbox_xywh": np.hstack([boxes, np.ones([len(boxes), 1])]),
+        "keypoints2d_mask": mask,
+        "keypoints3d_mask": mask,
+        "keypoints2d": keypoints2d,
+        "keypoints3d": keypoints3d,
         "config": "mpi_inf_3dhp",
     }
     path = write_human_data(Path(out) / f"mpi_inf_3dhp_{split}.npz", fields)
@@ -54,8 +73,12 @@ def convert(raw: Path, out: Path, split: str, options: Options) -> list[str]:
 
 
 def _new_rows(num_joints: int) -> dict:
-    return {"image_path": [], "bbox": Column((4,), np.float64), "keypoints2d": Column((num_joints, 3)),
-            "keypoints3d": Column((num_joints, 4))}
+    return {
+        "image_path": [],
+        "bbox": Column((4,), np.float64),
+        "keypoints2d": Column((num_joints, 3)),
+        "keypoints3d": Column((num_joints, 4)),
+    }
 
 
 def _keep(rows: dict, path: str, keypoints2d: np.ndarray, keypoints3d: np.ndarray) -> None:
@@ -88,8 +111,10 @@ def _train_rows(raw: Path, options: Options) -> dict:
                 _extract(seq_path / "imageSequence" / f"video_{vid}.avi", frames_dir)
             frames = sorted(frames_dir.glob("*.jpg"))
             if not frames:
-                raise RawDataError(f"{frames_dir}: no frames (*.jpg). Extract them from imageSequence/video_{vid}.avi "
-                                   "with --extract-frames (see docs/data.md)")
+                raise RawDataError(
+                    f"{frames_dir}: no frames (*.jpg). Extract them from imageSequence/video_{vid}.avi "
+                    "with --extract-frames (see docs/data.md)"
+                )
             points2d, points3d = _camera_cells(annot2, annot3, vid, annot_file)
             if len(frames) > len(points2d):
                 raise RawDataError(f"{frames_dir}: {len(frames)} frames but {annot_file} annotates {len(points2d)}")
@@ -110,7 +135,9 @@ def _camera_cells(annot2, annot3, vid: int, path: Path):
     try:
         return annot2[vid][0], annot3[vid][0]
     except (IndexError, TypeError):
-        raise RawDataError(f"{path}: annot2/annot3 should hold one cell per camera (14); camera {vid} is missing") from None
+        raise RawDataError(
+            f"{path}: annot2/annot3 should hold one cell per camera (14); camera {vid} is missing"
+        ) from None
 
 
 def _extract(video: Path, folder: Path) -> None:
@@ -131,15 +158,18 @@ def _test_rows(raw: Path, options: Options) -> dict:
 
     rows = _new_rows(17)
     for user in progress(range(1, 7), "MPI-INF-3DHP test sequences", options):
-        annot_file = require_file(raw / "mpi_inf_3dhp_test_set" / f"TS{user}" / "annot_data.mat",
-                                  "MPI-INF-3DHP test annotations (MATLAB v7.3)")
+        annot_file = require_file(
+            raw / "mpi_inf_3dhp_test_set" / f"TS{user}" / "annot_data.mat",
+            "MPI-INF-3DHP test annotations (MATLAB v7.3)",
+        )
         try:
             with h5py.File(annot_file, "r") as mat:
                 annot2, annot3 = np.array(mat["annot2"]), np.array(mat["univ_annot3"])
                 valid = np.array(mat["valid_frame"])
         except (OSError, KeyError) as error:
-            raise RawDataError(f"{annot_file}: expected an HDF5 .mat with annot2, univ_annot3, valid_frame ({error})"
-                               ) from None
+            raise RawDataError(
+                f"{annot_file}: expected an HDF5 .mat with annot2, univ_annot3, valid_frame ({error})"
+            ) from None
         for frame_i, valid_i in enumerate(valid):
             if valid_i == 0:
                 continue
@@ -162,8 +192,9 @@ def convert_hybrik(raw: Path, out: Path, split: str, images_root: Path, options:
         raise RawDataError(f"HybrIK MPI-INF-3DHP split {split!r}: expected one of {list(HYBRIK_JSON)}")
     ann_file = Path(raw) / HYBRIK_JSON[split]
     what = f"HybrIK's {HYBRIK_JSON[split]}"
-    pairs = _lockstep(json_items(ann_file, "images.item", what), json_items(ann_file, "annotations.item", what),
-                      ann_file)
+    pairs = _lockstep(
+        json_items(ann_file, "images.item", what), json_items(ann_file, "annotations.item", what), ann_file
+    )
     images = Images(images_root, options.skip_missing_images, ann_file)
     num_joints, root = (28, 4) if split == "train" else (17, 14)
     image_path, height, width, depth = [], [], [], []
@@ -185,13 +216,14 @@ def convert_hybrik(raw: Path, out: Path, split: str, images_root: Path, options:
             img[:, 2] = img[:, 2] - cam[root, 2]
             bbox.append(hybrik_box(np.array(merged["bbox"]), merged["width"], merged["height"]))
         except (KeyError, ValueError, TypeError, IndexError) as error:
-            raise RawDataError(f"{ann_file}: sample {index} is not a HybrIK MPI-INF-3DHP annotation ({error!r})"
-                               ) from None
+            raise RawDataError(
+                f"{ann_file}: sample {index} is not a HybrIK MPI-INF-3DHP annotation ({error!r})"
+            ) from None
         focal, center = np.array([K[0, 0], K[1, 1]]), np.array([K[0, 2], K[1, 2]])
         image_path.append(path)
         height.append(merged["height"])
         width.append(merged["width"])
-        depth.append(2000.)
+        depth.append(2000.0)
         f.append(focal)
         c.append(center)
         intrinsic.append(intrinsic_matrix(focal, center, inv=True))
@@ -204,11 +236,18 @@ def convert_hybrik(raw: Path, out: Path, split: str, images_root: Path, options:
     keypoints3d_cam, _ = human_data_keypoints(joint_cam.array(), convention)
     boxes = bbox.array()
     fields = {
-        "image_path": image_path, "bbox_xywh": np.hstack([boxes, np.ones([len(boxes), 1])]), "depth_factor": depth,
-        "keypoints3d_mask": mask, "keypoints3d_cam_mask": mask, "keypoints3d_cam": keypoints3d_cam,
+        "image_path": image_path,
+        "bbox_xywh": np.hstack([boxes, np.ones([len(boxes), 1])]),
+        "depth_factor": depth,
+        "keypoints3d_mask": mask,
+        "keypoints3d_cam_mask": mask,
+        "keypoints3d_cam": keypoints3d_cam,
         "keypoints3d": keypoints3d,
         "cam_param": {"f": f.array(), "c": c.array(), "intrinsic": intrinsic.array()},
-        "root_cam": root_cam.array(), "image_height": height, "image_width": width, "config": "mpi_inf_3dhp",
+        "root_cam": root_cam.array(),
+        "image_height": height,
+        "image_width": width,
+        "config": "mpi_inf_3dhp",
     }
     path = write_human_data(Path(out) / f"hybrik_mpi_inf_3dhp_{split}.npz", fields)
     return [report(path, len(image_path), images)]

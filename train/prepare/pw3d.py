@@ -11,6 +11,7 @@ confidence > 0; `global_orient` is rotated into the camera frame (R · Rodrigues
 10. Sequences are read in sorted file-name order (mmhuman3d uses os.listdir's order, which depends on the file
 system; see docs/mmhuman3d_equivalence.md).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,8 +20,22 @@ import cv2
 import numpy as np
 
 from train.prepare.common import (
-    Column, Images, Options, RawDataError, camera_parameter, cam_to_pixel, human_data_keypoints, hybrik_box,
-    image_size, intrinsic_matrix, json_items, keypoints_box, load_pickle, progress, report, require_dir,
+    Column,
+    Images,
+    Options,
+    RawDataError,
+    cam_to_pixel,
+    camera_parameter,
+    human_data_keypoints,
+    hybrik_box,
+    image_size,
+    intrinsic_matrix,
+    json_items,
+    keypoints_box,
+    load_pickle,
+    progress,
+    report,
+    require_dir,
     write_human_data,
 )
 
@@ -90,13 +105,23 @@ def _sequence_samples(data: dict, file: Path):
             points = keypoints2d[k].T
             points = points[points[:, 2] > 0, :]
             if not len(points):
-                raise RawDataError(f"{file}: person {person}, {frames[k]}: no 2D keypoint with confidence > 0, so "
-                                   "no box can be made (mmhuman3d's converter fails here too)")
+                raise RawDataError(
+                    f"{file}: person {person}, {frames[k]}: no 2D keypoint with confidence > 0, so "
+                    "no box can be made (mmhuman3d's converter fails here too)"
+                )
             pose = poses[k]
             R, T = extrinsics[k][:3, :3], extrinsics[k][:3, 3]
             pose[:3] = cv2.Rodrigues(np.dot(R, cv2.Rodrigues(pose[:3])[0]))[0].T[0]
-            yield {"image_path": str(frames[k]), "bbox": keypoints_box(points), "pose": pose, "betas": betas[k],
-                   "gender": data["genders"][person], "K": K, "R": R, "T": T}
+            yield {
+                "image_path": str(frames[k]),
+                "bbox": keypoints_box(points),
+                "pose": pose,
+                "betas": betas[k],
+                "gender": data["genders"][person],
+                "K": K,
+                "R": R,
+                "T": T,
+            }
 
 
 # ------------------------------------------------------------------------------------------------ HybrIK
@@ -112,8 +137,10 @@ def convert_hybrik(raw: Path, out: Path, images_root: Path, options: Options) ->
     for ann in progress(json_items(ann_file, "annotations.item", what), "3DPW HybrIK annotations", options):
         image = frames.get(ann.get("image_id"))
         if image is None:
-            raise RawDataError(f"{ann_file}: annotation {ann.get('id')} names image_id {ann.get('image_id')!r}, "
-                               "which is not in 'images'")
+            raise RawDataError(
+                f"{ann_file}: annotation {ann.get('id')} names image_id {ann.get('image_id')!r}, "
+                "which is not in 'images'"
+            )
         path = "imageFiles/" + str(image["sequence"]) + "/" + str(image["file_name"])
         if images.present(path):
             rows.add(ann, image, path)
@@ -169,16 +196,25 @@ class _HybrIKRows:
         kp29 = {name: human_data_keypoints(column.array(), "hybrik_29") for name, column in self.joints29.items()}
         mask17, mask29 = kp17["img"][1], kp29["img"][1]
         return {
-            "image_path": self.image_path, "image_height": self.height, "image_width": self.width,
+            "image_path": self.image_path,
+            "image_height": self.height,
+            "image_width": self.width,
             "bbox_xywh": np.hstack([bbox, np.ones([len(bbox), 1])]),
             "smpl": {"thetas": self.thetas.array(), "betas": self.betas.array()},
             "cam_param": {"f": self.f.array(), "c": self.c.array(), "intrinsic": self.intrinsic.array()},
-            "root_cam": self.root_cam.array(), "depth_factor": [2.0] * len(self.image_path),
-            "keypoints3d17_mask": mask17, "keypoints3d_mask": mask29, "keypoints3d17_cam_mask": mask17,
-            "keypoints3d_cam_mask": mask29, "keypoints3d17_relative_mask": mask17,
+            "root_cam": self.root_cam.array(),
+            "depth_factor": [2.0] * len(self.image_path),
+            "keypoints3d17_mask": mask17,
+            "keypoints3d_mask": mask29,
+            "keypoints3d17_cam_mask": mask17,
+            "keypoints3d_cam_mask": mask29,
+            "keypoints3d17_relative_mask": mask17,
             "keypoints3d_relative_mask": mask29,
-            "keypoints3d17_cam": kp17["cam"][0], "keypoints3d17": kp17["img"][0],
-            "keypoints3d17_relative": kp17["relative"][0], "keypoints3d_relative": kp29["relative"][0],
-            "keypoints3d_cam": kp29["cam"][0], "keypoints3d": kp29["img"][0],
+            "keypoints3d17_cam": kp17["cam"][0],
+            "keypoints3d17": kp17["img"][0],
+            "keypoints3d17_relative": kp17["relative"][0],
+            "keypoints3d_relative": kp29["relative"][0],
+            "keypoints3d_cam": kp29["cam"][0],
+            "keypoints3d": kp29["img"][0],
             "config": "pw3d",
         }

@@ -15,6 +15,7 @@ The two extra modes use SpinConverter's code path unchanged where the file has t
 no keypoints) stores smpl and meta.gender only. They are our reading of how mmhuman3d's published files were
 made, not mmhuman3d code: check their counts against the published files (docs/data.md).
 """
+
 from __future__ import annotations
 
 import zipfile
@@ -23,13 +24,23 @@ from pathlib import Path
 import numpy as np
 
 from train.prepare.common import (
-    Options, RawDataError, human_data_keypoints, report, require_dir, require_file, write_human_data,
+    Options,
+    RawDataError,
+    human_data_keypoints,
+    report,
+    require_dir,
+    require_file,
+    write_human_data,
 )
 
 SOURCES = {  # mode → SPIN's file
-    "coco_2014": "coco_2014_train.npz", "lsp": "lsp_dataset_original_train.npz",
-    "mpi_inf_3dhp": "mpi_inf_3dhp_train.npz", "mpii": "mpii_train.npz", "lspet": "hr-lspet_train.npz",
-    "h36m": "h36m_train.npz", "pw3d": "3dpw_test.npz",
+    "coco_2014": "coco_2014_train.npz",
+    "lsp": "lsp_dataset_original_train.npz",
+    "mpi_inf_3dhp": "mpi_inf_3dhp_train.npz",
+    "mpii": "mpii_train.npz",
+    "lspet": "hr-lspet_train.npz",
+    "h36m": "h36m_train.npz",
+    "pw3d": "3dpw_test.npz",
 }
 MMHUMAN3D_MODES = ("coco_2014", "lsp", "mpii", "mpi_inf_3dhp", "lspet")
 
@@ -41,8 +52,10 @@ def output_name(mode: str) -> str:
 def convert(raw: Path, out: Path, mode: str, options: Options) -> list[str]:
     if mode not in SOURCES:
         raise RawDataError(f"SPIN mode {mode!r}: expected one of {list(SOURCES)}")
-    source = require_file(require_dir(raw, "SPIN's dataset_extras folder") / SOURCES[mode],
-                          f"SPIN's preprocessed {SOURCES[mode]} (fetch_data.sh)")
+    source = require_file(
+        require_dir(raw, "SPIN's dataset_extras folder") / SOURCES[mode],
+        f"SPIN's preprocessed {SOURCES[mode]} (fetch_data.sh)",
+    )
     data = _load(source)
     for key in ("imgname", "center", "scale"):
         if key not in data:
@@ -52,9 +65,11 @@ def convert(raw: Path, out: Path, mode: str, options: Options) -> list[str]:
         keypoints3d, mask3d = human_data_keypoints(np.array(data["S"]).reshape((-1, 24, 4)), "smpl_24")
         fields.update(keypoints3d_mask=mask3d, keypoints3d=keypoints3d)
     if "has_smpl" in data or (mode == "pw3d" and "pose" in data):
-        fields["smpl"] = {"body_pose": np.array(data["pose"][:, 3:]).reshape((-1, 23, 3)),
-                          "global_orient": np.array(data["pose"][:, :3]).reshape((-1, 3)),
-                          "betas": np.array(data["shape"]).reshape((-1, 10))}
+        fields["smpl"] = {
+            "body_pose": np.array(data["pose"][:, 3:]).reshape((-1, 23, 3)),
+            "global_orient": np.array(data["pose"][:, :3]).reshape((-1, 3)),
+            "betas": np.array(data["shape"]).reshape((-1, 10)),
+        }
         if "has_smpl" in data:
             fields["has_smpl"] = data["has_smpl"]
     image_path = data["imgname"]
@@ -66,8 +81,9 @@ def convert(raw: Path, out: Path, mode: str, options: Options) -> list[str]:
     fields["image_path"] = np.asarray(image_path).tolist()
     fields["bbox_xywh"] = np.hstack([bbox, np.ones([bbox.shape[0], 1])])
     if "openpose" in data and "part" in data:
-        keypoints2d, mask2d = human_data_keypoints(np.hstack([data["openpose"], data["part"]]).reshape((-1, 49, 3)),
-                                                   "smpl_49")
+        keypoints2d, mask2d = human_data_keypoints(
+            np.hstack([data["openpose"], data["part"]]).reshape((-1, 49, 3)), "smpl_49"
+        )
         fields.update(keypoints2d_mask=mask2d, keypoints2d=keypoints2d)
     elif mode != "pw3d":
         raise RawDataError(f"{source}: no 'openpose' / 'part' keypoints; SPIN's {SOURCES[mode]} has both")
@@ -84,5 +100,6 @@ def _load(path: Path) -> dict:
         with np.load(path, allow_pickle=False) as npz:
             return {key: npz[key] for key in npz.files}
     except (ValueError, OSError, zipfile.BadZipFile, EOFError) as error:
-        raise RawDataError(f"{path}: not a readable SPIN npz ({error}); it may be truncated: download it again"
-                           ) from None
+        raise RawDataError(
+            f"{path}: not a readable SPIN npz ({error}); it may be truncated: download it again"
+        ) from None

@@ -1,5 +1,6 @@
 """One miniature of every raw dataset (train.prepare.miniatures) under <root>/datasets, converted once per session
 into <root>/preprocessed_datasets: the data root a user would have after following docs/data.md."""
+
 from pathlib import Path
 
 import pytest
@@ -8,12 +9,20 @@ from train.prepare import miniatures
 from train.prepare.__main__ import main as prepare
 
 BUILDERS = {
-    "pw3d": miniatures.write_pw3d, "pw3d_hybrik": miniatures.write_pw3d_hybrik, "h36m": miniatures.write_h36m,
-    "h36m_hybrik": miniatures.write_h36m_hybrik, "mpi_inf_3dhp": miniatures.write_mpi_inf_3dhp,
-    "mpi_inf_3dhp_hybrik": miniatures.write_mpi_inf_3dhp_hybrik, "lsp": miniatures.write_lsp,
-    "lspet": miniatures.write_lspet, "mpii": miniatures.write_mpii, "coco": miniatures.write_coco,
-    "coco_2017": miniatures.write_coco_2017, "ai_challenger": miniatures.write_ai_challenger,
-    "spin": miniatures.write_spin, "cmu_mosh": miniatures.write_cmu_mosh,
+    "pw3d": miniatures.write_pw3d,
+    "pw3d_hybrik": miniatures.write_pw3d_hybrik,
+    "h36m": miniatures.write_h36m,
+    "h36m_hybrik": miniatures.write_h36m_hybrik,
+    "mpi_inf_3dhp": miniatures.write_mpi_inf_3dhp,
+    "mpi_inf_3dhp_hybrik": miniatures.write_mpi_inf_3dhp_hybrik,
+    "lsp": miniatures.write_lsp,
+    "lspet": miniatures.write_lspet,
+    "mpii": miniatures.write_mpii,
+    "coco": miniatures.write_coco,
+    "coco_2017": miniatures.write_coco_2017,
+    "ai_challenger": miniatures.write_ai_challenger,
+    "spin": miniatures.write_spin,
+    "cmu_mosh": miniatures.write_cmu_mosh,
 }
 # (train.prepare arguments with {d} = <root>/datasets, output file)
 CONVERSIONS = [
@@ -30,8 +39,10 @@ CONVERSIONS = [
     (["coco_hybrik", "--raw", "{d}/coco/train_2017"], "hybrik_coco_2017_train.npz"),
     (["ai_challenger", "--raw", "{d}/ai_challenger"], "ai_challenger_train.npz"),
     (["cmu_mosh", "--raw", "{d}/cmu_mosh"], "cmu_mosh.npz"),
-    *[(["spin", "--raw", "{d}/spin_data", "--split", mode], f"spin_{mode}_train.npz")
-      for mode in ("coco_2014", "lsp", "lspet", "mpii", "mpi_inf_3dhp", "h36m")],
+    *[
+        (["spin", "--raw", "{d}/spin_data", "--split", mode], f"spin_{mode}_train.npz")
+        for mode in ("coco_2014", "lsp", "lspet", "mpii", "mpi_inf_3dhp", "h36m")
+    ],
     (["spin", "--raw", "{d}/spin_data", "--split", "pw3d"], "spin_pw3d_test.npz"),
 ]
 

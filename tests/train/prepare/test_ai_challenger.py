@@ -1,9 +1,10 @@
 """AI Challenger: its 14 joints by name (pytorch_HMR's mapping to LSP), a round trip through human_data, the
 people kept, and HMR training on it as one more partition."""
+
 import numpy as np
 
-from core.joints import convert, joint_names, mapping
 from core.evaluation.human_data import decompress
+from core.joints import convert, joint_names, mapping
 from train.prepare.ai_challenger import overlap_ratio, people
 from train.prepare.common import human_data_keypoints
 
@@ -29,9 +30,10 @@ def test_people_are_kept_as_pytorch_hmr_keeps_them():
     def person(visibility):
         return np.stack([np.arange(14), np.arange(14), visibility], 1).ravel().tolist()
 
-    record = {"keypoint_annotations": {"a": person([1] * 5 + [3] * 9), "b": person([2] * 9 + [3] * 5),
-                                       "c": person([1] * 14)},
-              "human_annotations": {"a": [0, 0, 10, 10], "b": [100, 0, 110, 10], "c": [200, 0, 210, 10]}}
+    record = {
+        "keypoint_annotations": {"a": person([1] * 5 + [3] * 9), "b": person([2] * 9 + [3] * 5), "c": person([1] * 14)},
+        "human_annotations": {"a": [0, 0, 10, 10], "b": [100, 0, 110, 10], "c": [200, 0, 210, 10]},
+    }
     assert [key for key, _, _ in people(record)] == ["a", "c"]  # b weighs 9 × 0.5 = 4.5 < 5
     record["human_annotations"]["c"] = [1, 1, 10, 10]  # now overlaps a by 81 / 100 > 0.1
     assert [key for key, _, _ in people(record)] == []

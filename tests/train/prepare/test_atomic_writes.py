@@ -1,5 +1,6 @@
 """Output files appear whole or not at all: an interruption or an error while writing leaves the previous file
 (or none) and no partial file; Ctrl-C during a long conversion exits with 130 and writes nothing."""
+
 import os
 import signal
 import subprocess
@@ -17,6 +18,7 @@ def _failing_savez(error):
     def savez(path, **arrays):
         Path(path).write_bytes(b"PK\x03\x04 half an archive")  # what an interrupted np.savez leaves
         raise error
+
     return savez
 
 
@@ -70,9 +72,24 @@ def test_ctrl_c_during_a_long_conversion_writes_nothing(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     (out / "coco_2014_train.npz").write_bytes(b"an earlier complete file")
-    process = subprocess.Popen([sys.executable, "-m", "train.prepare", "coco", "--raw", str(coco), "--out", str(out),
-                                "--skip-missing-images", "--no-progress"], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "train.prepare",
+            "coco",
+            "--raw",
+            str(coco),
+            "--out",
+            str(out),
+            "--skip-missing-images",
+            "--no-progress",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_default_sigint,
+    )
     deadline = time.monotonic() + 60
     while not _has_open(process.pid, annotations) and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)

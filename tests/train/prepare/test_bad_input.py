@@ -1,5 +1,6 @@
 """Bad raw data: one message naming the file and what was expected, exit code 2, nothing written; missing images
 stop the conversion unless --skip-missing-images counts them."""
+
 import json
 import subprocess
 import sys
@@ -96,8 +97,12 @@ def test_frames_extracted_from_the_videos_give_the_same_file(tmp_path, capsys):
     with_frames = miniatures.write_h36m(tmp_path / "a")
     from_videos = miniatures.write_h36m(tmp_path / "b", videos=True, images=False)
     assert convert(["h36m", "--raw", with_frames["raw"]], tmp_path / "out_a", capsys)[0] == 0
-    assert convert(["h36m", "--raw", from_videos["raw"], "--extract-frames", "--workers", "2"], tmp_path / "out_b",
-                   capsys)[0] == 0
+    assert (
+        convert(
+            ["h36m", "--raw", from_videos["raw"], "--extract-frames", "--workers", "2"], tmp_path / "out_b", capsys
+        )[0]
+        == 0
+    )
     a, b = (np.load(tmp_path / f"out_{k}" / "h36m_mosh_train.npz", allow_pickle=True) for k in "ab")
     assert set(a.files) == set(b.files)
     for key in ("image_path", "bbox_xywh", "keypoints2d", "keypoints3d"):
@@ -108,7 +113,10 @@ def test_frames_extracted_from_the_videos_give_the_same_file(tmp_path, capsys):
 
 
 def test_the_command_line_prints_one_paragraph_and_no_traceback(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "train.prepare", "mpii", "--raw", str(tmp_path), "--out",
-                             str(tmp_path / "out")], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "train.prepare", "mpii", "--raw", str(tmp_path), "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.startswith(f"error: {tmp_path / 'train.h5'}: file not found")

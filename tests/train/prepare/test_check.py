@@ -1,4 +1,5 @@
 """`python -m train.prepare --check` and train.run's message when files are missing."""
+
 import shutil
 
 import pytest
@@ -8,8 +9,15 @@ from train.prepare.__main__ import main as prepare
 from train.prepare.catalog import OUTPUTS
 from train.prepare.check import missing_message, needed_files
 
-HMR_FILES = ("h36m_mosh_train.npz", "mpi_inf_3dhp_train.npz", "lsp_train.npz", "lspet_train.npz", "mpii_train.npz",
-             "coco_2014_train.npz", "cmu_mosh.npz")
+HMR_FILES = (
+    "h36m_mosh_train.npz",
+    "mpi_inf_3dhp_train.npz",
+    "lsp_train.npz",
+    "lspet_train.npz",
+    "mpii_train.npz",
+    "coco_2014_train.npz",
+    "cmu_mosh.npz",
+)
 
 
 def test_every_file_a_config_reads_is_in_the_catalogue():
@@ -37,8 +45,10 @@ def test_check_reports_counts_images_and_published_counts(prepared, capsys):
     root, made = prepared
     assert prepare(["--check", str(root), "--config", "hmr", "--config", "hybrik"]) == 0
     out = capsys.readouterr().out
-    assert f"lsp_train.npz (train lsp): present, {made['lsp']['train']} samples; images found in {root}/datasets/lsp" \
+    assert (
+        f"lsp_train.npz (train lsp): present, {made['lsp']['train']} samples; images found in {root}/datasets/lsp"
         in out
+    )
     assert f"pw3d_test.npz (validation): present, {made['pw3d']['count']} samples (published: 35,515, DIFFERENT)" in out
     assert f"hybrik_h36m_train.npz (train h36m): present, {made['h36m_hybrik']['count']} samples" in out
     assert "everything the configs read is in place" in out
@@ -62,8 +72,10 @@ def test_check_finds_malformed_files_and_missing_images(prepared, tmp_path, caps
 def test_check_lists_spin_gtas_static_fits_and_gta_download(tmp_path, capsys):
     assert prepare(["--check", str(tmp_path), "--config", "spin_gta"]) == 1
     out = capsys.readouterr().out
-    assert f"gta_fits.npy (static fits of gta): MISSING\n      download: HMRC_DATA={tmp_path} python -m core.weights " \
-           "fetch gta_fits.npy" in out
+    assert (
+        f"gta_fits.npy (static fits of gta): MISSING\n      download: HMRC_DATA={tmp_path} python -m core.weights "
+        "fetch gta_fits.npy" in out
+    )
     assert f"download: HMRC_DATA={tmp_path} python -m core.weights fetch gta_human_4x.npz" in out
     assert "spin_official.pth (initial weights): MISSING" in out
 

@@ -1,5 +1,6 @@
 """Every converter on its miniature: sample counts derived from the raw values, fields, conventions, masks,
 boxes, image paths and order, read back with the project's HumanData reader."""
+
 import pickle
 import pickletools
 
@@ -110,7 +111,9 @@ def test_h36m_boxes_come_from_the_masks_and_mosh_roots_are_turned(prepared):
     subject, action, subaction, cameras = miniatures.H36M_SEQUENCES[0]
     name = miniatures.h36m_sequence_name(subject, action, subaction)
     camera = miniatures.H36M_CAMERAS[cameras[0]]
-    with h5py.File(root / "datasets" / "h36m" / "S1" / "MySegmentsMat" / "ground_truth_bs" / f"{name}.{camera}.mat") as f:
+    with h5py.File(
+        root / "datasets" / "h36m" / "S1" / "MySegmentsMat" / "ground_truth_bs" / f"{name}.{camera}.mat"
+    ) as f:
         mask = f[f["Masks"][5, 0]][:].T
     ys, xs = np.nonzero(mask == 1)
     x1, y1, x2, y2 = xs.min(), ys.min(), xs.max() + 1, ys.max() + 1
@@ -118,8 +121,9 @@ def test_h36m_boxes_come_from_the_masks_and_mosh_roots_are_turned(prepared):
     assert data["image_path"][1].endswith(f"S1_{name.replace(' ', '_')}.{camera}_000006.jpg")
     np.testing.assert_allclose(data["bbox_xywh"][1, :4], [*(center - size / 2), *size], atol=1e-9)
     np.testing.assert_array_equal(data["keypoints3d"][:, HD["pelvis_extra"], :3], 0)  # root-centred
-    mosh = pickle.loads((root / "datasets" / "h36m_mosh" / "S1" / f"{name}_cam{cameras[0]}_aligned.pkl").read_bytes(),
-                        encoding="latin1")
+    mosh = pickle.loads(
+        (root / "datasets" / "h36m_mosh" / "S1" / f"{name}_cam{cameras[0]}_aligned.pkl").read_bytes(), encoding="latin1"
+    )
     turned = cv2.Rodrigues(mosh["new_poses"][1, :3])[0] @ cv2.Rodrigues(np.array([np.pi, 0.0, 0.0]))[0]
     np.testing.assert_allclose(cv2.Rodrigues(data.smpl("global_orient")[1])[0], turned, atol=1e-9)
     assert data.smpl("body_pose").shape == (len(data), 23, 3)
@@ -138,8 +142,11 @@ def test_mpi_inf_3dhp_keeps_every_tenth_frame_inside_the_image(prepared):
 
 def test_hybrik_files_hold_what_hybrik_training_and_evaluation_read(prepared):
     root, _ = prepared
-    for name, depth in (("hybrik_h36m_train.npz", 2000.0), ("hybrik_pw3d_test.npz", 2.0),
-                        ("hybrik_mpi_inf_3dhp_train.npz", 2000.0)):
+    for name, depth in (
+        ("hybrik_h36m_train.npz", 2000.0),
+        ("hybrik_pw3d_test.npz", 2.0),
+        ("hybrik_mpi_inf_3dhp_train.npz", 2000.0),
+    ):
         data = load_human_data(root / "preprocessed_datasets" / name)
         box = data["bbox_xywh"][:, :4]  # xyxy, clipped to the image
         assert np.all(box[:, 2] <= np.asarray(data["image_width"]) - 1) and np.all(box[:, :2] >= 0)
@@ -159,8 +166,9 @@ def test_spin_boxes_are_the_scale_square_and_mpi_paths_lose_imageframes(prepared
     raw = np.load(root / "datasets" / "spin_data" / "mpi_inf_3dhp_train.npz")
     data = load_human_data(root / "preprocessed_datasets" / "spin_mpi_inf_3dhp_train.npz")
     side = raw["scale"] * 200
-    np.testing.assert_allclose(data["bbox_xywh"][:, :4], np.column_stack(
-        [raw["center"] - side[:, None] / 2, side, side]), atol=1e-12)
+    np.testing.assert_allclose(
+        data["bbox_xywh"][:, :4], np.column_stack([raw["center"] - side[:, None] / 2, side, side]), atol=1e-12
+    )
     assert data["image_path"][0] == "S1/Seq1/video_0/000001.jpg"
     np.testing.assert_array_equal(data["has_smpl"], raw["has_smpl"])
     pw3d = load_human_data(root / "preprocessed_datasets" / "spin_pw3d_test.npz")
@@ -173,8 +181,9 @@ def test_cmu_mosh_is_bodies_only_and_feeds_the_adversarial_prior(prepared):
     root, made = prepared
     poses = AdversarialPoses(root / "preprocessed_datasets" / "cmu_mosh.npz", seed=0)
     assert poses.pose.shape == (made["cmu_mosh"]["count"], 24, 3) and poses.betas.shape[1] == 10
-    first = pickle.loads((root / "datasets" / "cmu_mosh" / "neutrSMPL_CMU" / "01" / "01_01.pkl").read_bytes(),
-                         encoding="latin1")
+    first = pickle.loads(
+        (root / "datasets" / "cmu_mosh" / "neutrSMPL_CMU" / "01" / "01_01.pkl").read_bytes(), encoding="latin1"
+    )
     np.testing.assert_allclose(poses.pose[0].ravel(), first["poses"][0], atol=1e-6)
 
 

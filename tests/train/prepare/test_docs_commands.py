@@ -1,4 +1,5 @@
 """Every command docs/data.md shows, run as written on miniature raw datasets laid out as the guide says."""
+
 import functools
 import http.server
 import shlex
@@ -34,9 +35,16 @@ def _layout(root: Path) -> None:
     miniatures.write_h36m_hybrik(datasets)
     miniatures.write_mpi_inf_3dhp(datasets, videos=True, frames=False, test=False)
     miniatures.write_mpi_inf_3dhp_hybrik(datasets)
-    for build in (miniatures.write_lsp, miniatures.write_lspet, miniatures.write_mpii, miniatures.write_coco,
-                  miniatures.write_coco_2017, miniatures.write_spin, miniatures.write_cmu_mosh,
-                  miniatures.write_ai_challenger):
+    for build in (
+        miniatures.write_lsp,
+        miniatures.write_lspet,
+        miniatures.write_mpii,
+        miniatures.write_coco,
+        miniatures.write_coco_2017,
+        miniatures.write_spin,
+        miniatures.write_cmu_mosh,
+        miniatures.write_ai_challenger,
+    ):
         build(datasets)
     shutil.move(miniatures.write_gta_human(datasets)["raw"], datasets / "gta")
 
@@ -88,6 +96,14 @@ def test_every_command_of_the_data_guide_runs(tmp_path, monkeypatch, mirror, sta
         ran.append(command)
     assert len(ran) == len(commands)
     out = tmp_path / "data" / "preprocessed_datasets"
-    for name in ("pw3d_test.npz", "h36m_mosh_train.npz", "mpi_inf_3dhp_train.npz", "gta_human.npz",
-                 "hybrik_pw3d_test.npz", "ai_challenger_train.npz", "cmu_mosh.npz", "spin_coco_2014_train.npz"):
+    for name in (
+        "pw3d_test.npz",
+        "h36m_mosh_train.npz",
+        "mpi_inf_3dhp_train.npz",
+        "gta_human.npz",
+        "hybrik_pw3d_test.npz",
+        "ai_challenger_train.npz",
+        "cmu_mosh.npz",
+        "spin_coco_2014_train.npz",
+    ):
         assert (out / name).is_file(), name
