@@ -220,6 +220,40 @@ _FILE_LIST = [
         "logs",
     ),
 ]
+# mmhuman3d's published preprocessed HumanData files (docs/preprocess_dataset.md, configs/gta_human/README.md),
+# into <data>/preprocessed_datasets/. They hold the datasets' annotations: downloading one means accepting that
+# dataset's licence (docs/data.md). `python -m train.prepare` makes them from the raw downloads instead.
+_PREPROCESSED_VERSIONS = {
+    "cmu_mosh.npz": "CAEQHhiBgIDoof_37BciIDU0OGU0MGNhMjAxMjRiZWI5YzdkMWEzMzc3YzBiZDM2",
+    "coco_2014_train.npz": "CAEQHhiBgICUrvbS6xciIDFmZmFhMDk5OGQ3YzQ5ZDE5NzJkMGQxNzdmMmQzZDdi",
+    "h36m_train.npz": "CAEQHhiBgMDrrfbS6xciIGY2NjMxMjgwMWQzNjRkNWJhYTNkZTYyYWUxNWQ4ZTE5",
+    "lsp_train.npz": "CAEQHhiBgICnq_bS6xciIDU4ZTRhMDIwZTBkZjQ1YTliYTY0NGFmMDVmOGVhZjMy",
+    "lspet_train.npz": "CAEQHhiBgICXrPbS6xciIDVkZGNmYWZjODlmMzQ2YjNhMjhlNmJmMzU2MjM4Yzg4",
+    "mpi_inf_3dhp_train.npz": "CAEQHhiBgMD3q_bS6xciIGQwYjc4NTRjYTllMzRkODU5NTNiZDQyOTBlYmRhODg5",
+    "mpii_train.npz": "CAEQHhiBgIDhq_bS6xciIDEwMmE0ZDc0NWI1NjQ2NWZhYTA5ZjEyODBiNWFmODg1",
+    "pw3d_test.npz": "CAEQHhiBgMDaq_bS6xciIGVjY2YzZGJkNjNmMjQ2NGU4OTZkYjMwMjhhYWM1Y2I0",
+    "hybrik_coco_2017_train.npz": "CAEQHhiBgMDA6rjT6xciIDE3N2FiZDkxYTkyZDRjN2ZiYjc1ODQ2YTc5NjY0ZmFl",
+    "hybrik_h36m_train.npz": "CAEQHhiBgIC_iLjT6xciIGE4NmQ5YzUxMzY0ZjQ0Y2U5MWFkOTkwNmIwMGI4NTNm",
+    "hybrik_mpi_inf_3dhp_train.npz": "CAEQHhiBgICogLjT6xciIDQwYzRlYTVlOTE0YTQ4ZDRhYTljOGRkZDc1MDhjNDgy",
+    "hybrik_pw3d_test.npz": "CAEQHhiBgMCO8LfT6xciIDhjMDFhOTFmZjY4MDQ4MWI4MzVmODYyYTc1NTYwNjA1",
+    "spin_coco_2014_train.npz": "CAEQHhiBgICb6bfT6xciIGM2NmNmZDYyNDMxMDRiNTVhNDk3YzY1N2Y2ODdlMTAy",
+    "spin_lsp_train.npz": "CAEQHhiBgIDu57fT6xciIDQ0ODAzNjUyNjJkMzQyNzQ5Y2IzNGNhOTZmZGI2NzBm",
+    "spin_lspet_train.npz": "CAEQHhiBgMCe6LfT6xciIDc3NzZiYzA1ZGJkYzQwNzRhYjg3ZDMwYTdjZDZmNTAw",
+    "spin_mpi_inf_3dhp_train.npz": "CAEQHhiBgMCV6LfT6xciIDliYTJhM2FkNDkyYjRiOWFiYTUwOTk0MGRlNThlZWRk",
+    "spin_mpii_train.npz": "CAEQHhiBgMDz57fT6xciIGJjMzAwMDdlYTBmMTQ0MDg4ZGE4YjhiZGNkNWQwZmM1",
+    "spin_pw3d_test.npz": "CAEQHhiBgMCL6LfT6xciIGUxNjY3OTBiODU5ZDQxODliYTQ4NzU0OGVjMzJkYmRm",
+    "gta_human_4x.npz": "CAEQRBiBgIDzq.n4jhgiIDJkZDU4OWU5MWEzYzQ5ZjA4ZjJiN2IwNjUzN2FmMTJl",
+}
+_FILE_LIST += [
+    WeightFile(
+        name,
+        f"mmhuman3d's preprocessed {name} (dataset licence applies)",
+        f"{_OSS}/datasets/{name}?versionId={version}",
+        "data",
+        "preprocessed_datasets",
+    )
+    for name, version in _PREPROCESSED_VERSIONS.items()
+]
 FILES: dict[str, WeightFile] = {f.name: f for f in _FILE_LIST}
 
 _REGRESSORS = tuple(REGRESSOR_FILES.values())  # h36m, extra

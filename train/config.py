@@ -118,6 +118,12 @@ class TrainConfig:
     runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
 
 
+# The original PyTorch HMR recipe (MandyMo/pytorch_HMR) also trains on AI Challenger's 2D keypoints, which
+# mmhuman3d cannot read. These overrides add it to HMR's mix as one more partition (our weight: 0.1, as each of
+# LSP, LSPET and MPII); make the file with `python -m train.prepare ai_challenger` (docs/data.md).
+AI_CHALLENGER_OVERRIDES = ("data.ann_files.ai_challenger=ai_challenger_train.npz", "data.partitions.ai_challenger=0.1")
+
+
 def hmr_config() -> TrainConfig:
     """configs/hmr/resnet50_hmr_pw3d.py."""
     return TrainConfig(

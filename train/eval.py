@@ -42,7 +42,13 @@ def main(argv=None) -> dict:
     folders = data_folders(args.data_root)  # body models and images resolve under --data-root too
     device = distributed.pick_device(args.device)
     distributed.init_distributed(device)
-    data = load_human_data(test_file(args.method, folders.data))
+    try:
+        data = load_human_data(test_file(args.method, folders.data))
+    except FileNotFoundError as missing:  # say what to run, without a traceback
+        from core.evaluation.pw3d import TEST_FILES
+        from train.prepare.catalog import how_to_get
+
+        raise SystemExit(f"{missing}\n      {how_to_get(TEST_FILES[args.method], folders.data)}") from None
     bodies = load_eval_bodies(args.method, device, folders.body_models)
     model = load_model(args.checkpoint, args.method, bodies.neutral, device)  # posing the neutral SMPL, as mmhuman3d
     result = run_evaluation(

@@ -21,6 +21,7 @@ from core.paths import data_root as default_data_root
 from core.settings import distributed_settings
 from train.config import METHODS, TrainConfig, apply_overrides, default_config
 from train.data.sampling import MixedSampler, epoch_length
+from train.prepare.check import missing_message
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -138,7 +139,11 @@ def main(argv=None) -> None:
     overrides = list(args.overrides) + (["data.skip_bad_samples=true"] if args.skip_bad_samples else [])
     config = apply_overrides(default_config(args.method), overrides)
     run_dir = args.run_dir or Path("runs") / args.method
-    trainer = build_trainer(config, run_dir, args.data_root or default_data_root())
+    root = args.data_root or default_data_root()
+    missing = missing_message(args.method, config, root)
+    if missing:  # every missing file at once, each with the command that makes it (docs/data.md)
+        raise SystemExit(missing)
+    trainer = build_trainer(config, run_dir, root)
     if args.resume and not trainer.resume():
         raise SystemExit(f"--resume: no checkpoint at {run_dir / 'latest.pth'}")
     trainer.fit()

@@ -274,7 +274,12 @@ def _data_len(fields: dict, source: str) -> int:
     for key, value in fields.items():
         if key.startswith("keypoints") and isinstance(value, np.ndarray) and value.ndim == 3:
             return len(value)
-    raise _error(source, "bbox_xywh", "cannot tell the number of samples: no bbox_xywh, image_path or keypoints")
+    smpl = fields.get("smpl")
+    if isinstance(smpl, dict) and "betas" in smpl:  # bodies only, e.g. cmu_mosh.npz (HMR's adversarial prior)
+        return len(smpl["betas"])
+    raise _error(
+        source, "bbox_xywh", "cannot tell the number of samples: no bbox_xywh, image_path, keypoints or smpl betas"
+    )
 
 
 def _check_array(source, key: str, value, num: int, trailing) -> None:

@@ -357,7 +357,8 @@ def test_file(method: str, root: Path) -> Path:
     path = root / "preprocessed_datasets" / TEST_FILES[method]
     if not path.is_file():
         raise FileNotFoundError(
-            f"{path} not found: download {TEST_FILES[method]} from mmhuman3d's data preparation docs, "
-            f"or make a synthetic stand-in with `python -m train.synth --out {root}`"
+            f"{path} not found: make or download it as docs/data.md says "
+            f"(python -m train.prepare --check {root}), or make a synthetic stand-in with "
+            f"`python -m train.synth --out {root}`"
         )
     return path

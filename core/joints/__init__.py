@@ -23,6 +23,7 @@ from typing import Sequence, Union
 import numpy as np
 import torch
 
+from core.joints.datasets import DATASET_CONVENTIONS
 from core.joints.human_data import APPROXIMATE_GROUPS
 
 SMPL_JOINTS = (
@@ -263,8 +264,11 @@ def joint_names(convention: Convention) -> tuple[str, ...]:
         from core.joints.human_data import HUMAN_DATA_NAMES
 
         return tuple(HUMAN_DATA_NAMES)
+    if convention in DATASET_CONVENTIONS:  # annotation orders of datasets (train.prepare reads them)
+        return DATASET_CONVENTIONS[convention]
     if convention not in CONVENTIONS:
-        raise ValueError(f"unknown keypoint convention {convention!r}; valid: {[*CONVENTIONS, 'human_data']}")
+        valid = [*CONVENTIONS, *DATASET_CONVENTIONS, "human_data"]
+        raise ValueError(f"unknown keypoint convention {convention!r}; valid: {valid}")
     return CONVENTIONS[convention]
 
 

@@ -232,7 +232,7 @@ def load_static_fits(sources: list[Source], data_root: Path) -> dict[str, np.nda
         path = data_root / "static_fits" / f"{source.name}_fits.npy"
         if not path.is_file():
             raise FileNotFoundError(f"static fits for '{source.name}' not found: {path}. Download "
-                                    f"{source.name}_fits.npy (`python -m core.weights fetch {source.name}_fits.npy`, docs/training.md) or set data.static_fits=false")
+                                    f"{source.name}_fits.npy (`python -m core.weights fetch {source.name}_fits.npy`, docs/data.md) or set data.static_fits=false")
         array = np.load(path, allow_pickle=False)
         if array.ndim != 2 or array.shape[1] != 82 or len(array) != len(source.data):
             raise ValueError(f"{path}: expected ({len(source.data)}, 82) pose+betas, got {array.shape}")
