@@ -8,15 +8,18 @@ import time
 import traceback
 from pathlib import Path
 
-from bench import app, memory, models, pipeline, prepare, training
+from bench import app, learning, memory, models, pipeline, prepare, training
 from bench.data import use_data, write_bench_data
 from bench.results import Results
 from bench.timing import machine
 
-GROUPS = ("models", "pipeline", "memory", "training", "prepare", "app")
+GROUPS = ("models", "pipeline", "memory", "training", "prepare", "learning", "app")
 # Groups that draw meshes run on the open body model: the stand-in SMPL's random triangles cost far more to draw.
 OPEN_MODEL_GROUPS = ("pipeline", "memory", "app")
-QUICK_SKIPS = {"app": "not in --quick (starting the web server alone takes most of its 2 minutes)"}
+QUICK_SKIPS = {
+    "app": "not in --quick (starting the web server alone takes most of its 2 minutes)",
+    "learning": "not in --quick (training HMR until the held-out error halves takes tens of minutes)",
+}
 # (label, row before, row after) for the before/after table.
 RATIOS = [
     (
@@ -91,6 +94,8 @@ def _run(group: str, results: Results, quick: bool, work: Path) -> None:
         training.run(results, quick, work)
     elif group == "prepare":
         prepare.run(results, quick, work)
+    elif group == "learning":
+        learning.run(results, quick, work)
     elif group == "app":
         app.run(results, quick, work)
 

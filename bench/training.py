@@ -68,13 +68,14 @@ def evaluation(results: Results, root: Path, method: str, batch_size: int) -> No
 
 def training(results: Results, root: Path, run_dir: Path, method: str, batch_size: int, steps: int) -> None:
     """train.run.build_trainer on the synthetic files; the median of `steps` training steps (data loading excluded)."""
+    from core.settings import data_folders
     from train.config import synthetic_config
     from train.run import build_trainer
 
-    # HMR's adversarial prior needs mmhuman3d's mocap file, which the synthetic set has not: its discriminator step is left out.
+    # the synthetic training file's SMPL bodies stand in for HMR's mocap set, so its discriminator step is measured
     overrides = [f"data.batch_size={batch_size}", f"data.num_data={batch_size * (steps + 1)}"]
-    config = synthetic_config(method, overrides + (["model.use_discriminator=false"] if method == "hmr" else []))
-    trainer = build_trainer(config, run_dir, root)
+    config = synthetic_config(method, overrides + (["data.adv_ann_file=synth_train.npz"] if method == "hmr" else []))
+    trainer = build_trainer(config, run_dir, data_folders(root))
     trainer.set_train_mode()
     trainer.sampler.set_epoch(0, start_batch=0)
     loader = DataLoader(
@@ -94,5 +95,5 @@ def training(results: Results, root: Path, run_dir: Path, method: str, batch_siz
         "samples/s",
         runs=len(seconds),
         note=f"{1000 * timing.median_s:.0f} ms per step; data loading excluded"
-        + ("; without the discriminator" if method == "hmr" else ""),
+        + ("; with the discriminator step" if method == "hmr" else ""),
     )

@@ -46,6 +46,38 @@ def rotmat_to_quat(rotmat: torch.Tensor) -> torch.Tensor:
     return torch.where(quat[..., :1] < 0, -quat, quat)
 
 
+def rotmat_to_quat_largest_component(rotmat: torch.Tensor) -> torch.Tensor:
+    """(..., 3, 3) → (..., 4) (w, x, y, z), w ≥ 0, by pytorch3d's `matrix_to_quaternion` recipe (which mmhuman3d's
+    rotmat_to_quat calls): four candidates, keep the one built around the largest of |w|, |x|, |y|, |z|.
+
+    Equal to `rotmat_to_quat` for rotation matrices; for matrices that are only nearly orthonormal (HybrIK's
+    training-mode IK output, off by ~1e-3) the two recipes differ by ~1e-4, so HybrIK's theta loss uses this one.
+    """
+    batch_dim = rotmat.shape[:-2]
+    m00, m01, m02, m10, m11, m12, m20, m21, m22 = torch.unbind(rotmat.reshape(batch_dim + (9,)), dim=-1)
+    q_abs = torch.sqrt(
+        torch.clamp(
+            torch.stack(
+                [1.0 + m00 + m11 + m22, 1.0 + m00 - m11 - m22, 1.0 - m00 + m11 - m22, 1.0 - m00 - m11 + m22], -1
+            ),
+            min=0,
+        )
+    )
+    by_component = torch.stack(
+        [
+            torch.stack([q_abs[..., 0] ** 2, m21 - m12, m02 - m20, m10 - m01], dim=-1),
+            torch.stack([m21 - m12, q_abs[..., 1] ** 2, m10 + m01, m02 + m20], dim=-1),
+            torch.stack([m02 - m20, m10 + m01, q_abs[..., 2] ** 2, m12 + m21], dim=-1),
+            torch.stack([m10 - m01, m20 + m02, m21 + m12, q_abs[..., 3] ** 2], dim=-1),
+        ],
+        dim=-2,
+    )
+    candidates = by_component / (2.0 * q_abs[..., None].clamp_min(0.1))
+    best = torch.nn.functional.one_hot(q_abs.argmax(dim=-1), num_classes=4) > 0.5
+    quat = candidates[best, :].reshape(batch_dim + (4,))
+    return torch.where(quat[..., :1] < 0, -quat, quat)
+
+
 def quat_to_rotmat(quat: torch.Tensor) -> torch.Tensor:
     """Quaternions (..., 4) as (w, x, y, z), normalised first → rotation matrices (..., 3, 3)."""
     unit = quat / quat.norm(dim=-1, keepdim=True)

@@ -22,7 +22,9 @@ from core import paths
 IMAGENET_MEAN = (123.675, 116.28, 103.53)  # RGB, 0..255
 IMAGENET_STD = (58.395, 57.12, 57.375)
 _ZOO = "https://openmmlab-share.oss-cn-hangzhou.aliyuncs.com/mmhuman3d/models"
-_PUBLISHED_HASH = re.compile(r"-([0-9a-f]{8})_\d{8}\.pth$")  # mmhuman3d's publish_model.py appends sha256[:8]
+# mmhuman3d's publish_model.py appends sha256[:8] and a date (`-04f40f58_20211201.pth`); torchvision's model files
+# end `-<sha256[:8]>.pth` (the ImageNet backbones of core.weights).
+_PUBLISHED_HASH = re.compile(r"-([0-9a-f]{8})(?:_\d{8})?\.pth$")
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
     python -m core.weights list
     python -m core.weights fetch hmr|hybrik|spin_gta|all [--accept-smpl-license]
     python -m core.weights fetch hmr_training J_regressor_h36m.npy ...      (groups and single files too)
+    python -m core.weights fetch imagenet_resnet50 imagenet_resnet34        (ImageNet backbones for training)
 
 What each method needs (decided from mmhuman3d's configs, see METHOD_FILES below; checkpoints and their URLs
 are in the method table, core.methods):
@@ -14,11 +15,11 @@ are in the method table, core.methods):
   `J_regressor_h36m.npy` (the 17 H36M joints of every 3DPW evaluation and of HybrIK's body model) and
   `J_regressor_extra.npy` (the 9 extra joints of the smpl_49 / smpl_54 conventions). Without the SMPL model the
   project's open body model stands in; the regressors are fetched with the method either way (they are small).
-- For training from the configs: `<method>_training` groups (mean parameters, SPIN's initial weights, the GMM
-  pose prior, the static fits, the published training logs).
+- For training from the configs: `<method>_training` groups (mean parameters, the ImageNet backbone, SPIN's
+  initial weights, the GMM pose prior, the static fits, the published training logs).
 
-Downloads: checkpoints are verified against the 8 hex digits of sha256 in their names (mmhuman3d's
-publish_model.py appends them); other files have no published hash, so their sha256 is recorded next to them
+Downloads: checkpoints and the ImageNet backbones are verified against the 8 hex digits of sha256 in their names
+(mmhuman3d's publish_model.py and torchvision append them); other files have no published hash, so their sha256 is recorded next to them
 (`<file>.sha256`, `sha256sum -c` format) and `list` calls them unverified. Transfers go to `<file>.part`, resume
 with an HTTP Range request after an interruption, and are renamed into place only after verification.
 `HMRC_WEIGHTS_BASE_URL` points every download at a mirror: `<base>/<file name>` (a flat folder of the same names).
@@ -85,6 +86,11 @@ class WeightFile:
     @property
     def path(self) -> Path:
         return _FOLDERS[self.folder]() / self.subfolder / self.name
+
+    def path_in(self, data_root: Path) -> Path:
+        """Where the file sits in the data folder `data_root` (mmhuman3d's layout), whatever the environment says."""
+        folder = Path(data_root) if self.folder == "data" else Path(data_root) / self.folder
+        return folder / self.subfolder / self.name
 
     @property
     def sha256_prefix(self) -> str | None:
@@ -219,6 +225,22 @@ _FILE_LIST = [
         "checkpoints",
         "logs",
     ),
+    # ImageNet ResNets: the files mmcv 1.x's `torchvision://resnet50|34` resolves to
+    # (mmcv/model_zoo/torchvision_0.12.json), which HMR's and HybrIK's configs start their backbones from.
+    WeightFile(
+        "resnet50-0676ba61.pth",
+        "ImageNet ResNet-50 (torchvision; HMR backbone initialisation)",
+        "https://download.pytorch.org/models/resnet50-0676ba61.pth",
+        "data",
+        "pretrained_models",
+    ),
+    WeightFile(
+        "resnet34-b627a593.pth",
+        "ImageNet ResNet-34 (torchvision; HybrIK backbone initialisation)",
+        "https://download.pytorch.org/models/resnet34-b627a593.pth",
+        "data",
+        "pretrained_models",
+    ),
 ]
 # mmhuman3d's published preprocessed HumanData files (docs/preprocess_dataset.md, configs/gta_human/README.md),
 # into <data>/preprocessed_datasets/. They hold the datasets' annotations: downloading one means accepting that
@@ -259,8 +281,8 @@ FILES: dict[str, WeightFile] = {f.name: f for f in _FILE_LIST}
 _REGRESSORS = tuple(REGRESSOR_FILES.values())  # h36m, extra
 # HybrIK's and HMR's test body models use the H36M regressor; HMR/SPIN training adds the extra 9 joints.
 _TRAINING_FILES = {
-    "hmr": ("smpl_mean_params.npz", *_REGRESSORS, "20211128_053633.log"),
-    "hybrik": ("h36m_mean_beta.npy", REGRESSOR_FILES["h36m_17"], "20220121_170847.log"),
+    "hmr": ("smpl_mean_params.npz", *_REGRESSORS, "resnet50-0676ba61.pth", "20211128_053633.log"),
+    "hybrik": ("h36m_mean_beta.npy", REGRESSOR_FILES["h36m_17"], "resnet34-b627a593.pth", "20220121_170847.log"),
     "spin_gta": (
         "spin_official.pth",
         "smpl_mean_params.npz",
@@ -276,6 +298,16 @@ METHOD_FILES: dict[str, MethodFiles] = {
     for m in map(network_method, NETWORK_METHODS)
 }
 SMPL_NEUTRAL_DOWNLOAD = NEUTRAL_FALLBACK
+# `fetch imagenet_resnet50` etc.: the ImageNet backbone a from-scratch run starts from, by ResNet depth.
+IMAGENET_BACKBONES = {"imagenet_resnet50": "resnet50-0676ba61.pth", "imagenet_resnet34": "resnet34-b627a593.pth"}
+
+
+def imagenet_backbone(depth: int) -> tuple[str, WeightFile]:
+    """(fetch name, file) of the ImageNet ResNet-`depth` (50 or 34)."""
+    name = f"imagenet_resnet{depth}"
+    if name not in IMAGENET_BACKBONES:
+        raise ValueError(f"no ImageNet backbone for ResNet-{depth}; known: {', '.join(IMAGENET_BACKBONES)}")
+    return name, FILES[IMAGENET_BACKBONES[name]]
 
 
 def _method(method: str) -> MethodFiles:
@@ -584,9 +616,11 @@ def _expand(name: str, accept_smpl_license: bool) -> list[str]:
         )
     if name.endswith("_training") and name.removesuffix("_training") in METHOD_FILES:
         return list(METHOD_FILES[name.removesuffix("_training")].training)
+    if name in IMAGENET_BACKBONES:
+        return [IMAGENET_BACKBONES[name]]
     if name in FILES:
         return [name]
-    groups = [*METHOD_FILES, *(f"{m}_training" for m in METHOD_FILES), "all"]
+    groups = [*METHOD_FILES, *(f"{m}_training" for m in METHOD_FILES), *IMAGENET_BACKBONES, "all"]
     raise ValueError(
         f"Unknown name {name!r}; use one of {', '.join(groups)} or a file name from `python -m core.weights list`"
     )
@@ -636,7 +670,8 @@ def format_table(rows: list[FileStatus]) -> str:
         if index and rows[index - 1].state != "verified" and rows[index - 1].detail:
             lines.append(" " * (widths[0] + 2) + "-> " + rows[index - 1].detail)
     lines.append(
-        f"\nFetch with: python -m core.weights fetch {'|'.join(METHOD_FILES)}|all|<method>_training|<file name>"
+        f"\nFetch with: python -m core.weights fetch {'|'.join(METHOD_FILES)}|all|<method>_training|"
+        f"{'|'.join(IMAGENET_BACKBONES)}|<file name>"
     )
     return "\n".join(lines)
 
@@ -646,7 +681,11 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("list", help="show every known file, its state and its path")
     fetch_parser = commands.add_parser("fetch", help="download what a method (or group, or file) needs")
-    fetch_parser.add_argument("names", nargs="+", help="hmr, hybrik, spin_gta, all, <method>_training, or file names")
+    fetch_parser.add_argument(
+        "names",
+        nargs="+",
+        help="hmr, hybrik, spin_gta, all, <method>_training, imagenet_resnet50, imagenet_resnet34, or file names",
+    )
     fetch_parser.add_argument(
         "--accept-smpl-license",
         action="store_true",

@@ -32,8 +32,14 @@ class ModelConfig:
     freeze_bn: bool = False  # BatchNorm uses and keeps its running statistics (e.g. multi-process CPU runs, no SyncBN)
     use_discriminator: bool = False  # HMR's SMPLDiscriminator under `disc.*`
     init_checkpoint: str = ""  # whole-model initialisation (SPIN-GTA: spin_official.pth), relative to data root
-    pretrained_backbone: str = ""  # optional torchvision-layout ResNet weights for `backbone.*` (ImageNet)
-    body_model: str = "auto"  # 'auto' | 'smpl' | 'open' (core.body_models.load.load_body_model)
+    # `backbone.*` when there is no init_checkpoint: 'imagenet' = torchvision's ImageNet ResNet, as mmhuman3d's
+    # `init_cfg=torchvision://resnet50|34` (python -m core.weights fetch imagenet_resnet50|34); 'none' = mmhuman3d's
+    # ResNet initialisation without pretrained weights; or the path of a torchvision-layout ResNet file.
+    pretrained_backbone: str = "imagenet"
+    # The head's mean parameters: 'file' = mmhuman3d's (smpl_mean_params.npz for HMR / SPIN-GTA, h36m_mean_beta.npy
+    # for HybrIK, from the body-model folder); 'rest' = rest pose facing the camera, zero betas, camera (1, 0, 0) (no file;
+    # the open body model's shape space is not SMPL's, so SMPL's mean betas mean nothing to it).
+    mean_params: str = "file"
 
 
 @dataclass
@@ -75,11 +81,19 @@ class LossConfig:
     smpl_pose: float = 0.0  # MSE on rotation matrices
     smpl_betas: float = 0.0  # MSE on betas
     adversarial: float = 0.0  # LSGAN generator weight (the discriminator loss itself is unweighted)
+    # smpl_49's 25 OpenPose joints count in the keypoint losses wherever the data gives them confidence, as in
+    # mmhuman3d's code: SPIN-GTA's config defines keypoint_weight = [0]*25 + [1]*24 but never passes it to a loss.
+    # True leaves them out (what that variable seems to intend, and SPIN's openpose_train_weight=0).
+    ignore_openpose_keypoints: bool = False
     camera_prior: float = 0.0  # SPIN: mean of (exp(−scale · s))² · weight
     camera_prior_scale: float = 10.0
     uvd: float = 0.0  # HybrIK: L1 on 64 · uvd, averaged over the sum of weights
     beta: float = 0.0  # HybrIK: MSE on betas
     theta: float = 0.0  # HybrIK: MSE on quaternions (24 × 4)
+    # The IK that makes theta's rotations: 'naive' = mmhuman3d 0.11.0's training branch (each joint's own bone
+    # from its parent, models/utils/inverse_kinematics.py), which the published model was trained with;
+    # 'hybrik' = the original HybrIK's (each joint aimed at its child, as the paper and the eval-mode IK).
+    theta_ik: str = "naive"
     twist: float = 0.0  # HybrIK: MSE on (cos φ, sin φ)
 
 
@@ -110,6 +124,9 @@ class RuntimeConfig:
 @dataclass
 class TrainConfig:
     method: str = "hmr"
+    # 'smpl' (the user's SMPL files) or 'open' (the bundled open body model, only when asked for: numbers
+    # trained on it are not comparable to SMPL's).
+    body_model: str = "smpl"
     model: ModelConfig = field(default_factory=ModelConfig)
     data: DataConfig = field(default_factory=DataConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
@@ -159,8 +176,14 @@ def spin_gta_config() -> TrainConfig:
     """configs/gta_human/spin/resnet50_spin_gta_ft.py."""
     return TrainConfig(
         method="spin_gta",
-        # Plain BN here (not SyncBN) as in the config.
-        model=ModelConfig(backbone_depth=50, sync_bn=False, init_checkpoint="pretrained_models/spin_official.pth"),
+        # Plain BN here (not SyncBN) as in the config. The whole model starts from SPIN's weights; mmcv then skips
+        # the backbone's own torchvision init_cfg, so no ImageNet file is read.
+        model=ModelConfig(
+            backbone_depth=50,
+            sync_bn=False,
+            init_checkpoint="pretrained_models/spin_official.pth",
+            pretrained_backbone="none",
+        ),
         data=DataConfig(
             ann_files={
                 "h36m": "spin_h36m_train.npz",
@@ -268,14 +291,39 @@ def synthetic_config(method: str, overrides=()) -> TrainConfig:
             "runtime.epochs=1",
             "runtime.val_interval=0",
             "runtime.log_interval=1",
-            "model.body_model='smpl'",
+            "body_model='smpl'",
             "model.init_checkpoint=''",
             "data.static_fits=false",
+            "model.pretrained_backbone=none",
+            "model.mean_params=rest",
             "data.adv_ann_file=''",
             "runtime.device='cpu'",
         ]
         + list(overrides),
     )
+
+
+BODY_MODELS = ("smpl", "open")
+
+
+def check_config(config: TrainConfig) -> TrainConfig:
+    """Values that cannot work together, each refused with the setting that fixes it."""
+    if config.body_model not in BODY_MODELS:
+        raise ValueError(
+            f"body_model={config.body_model!r}: choose 'smpl' (your SMPL files) or 'open' (the bundled "
+            f"open body model, e.g. for synthetic smoke runs)"
+        )
+    if config.model.mean_params not in ("file", "rest"):
+        raise ValueError(f"model.mean_params={config.model.mean_params!r}: choose 'file' or 'rest'")
+    if config.loss.theta_ik not in ("naive", "hybrik"):
+        raise ValueError(f"loss.theta_ik={config.loss.theta_ik!r}: choose 'naive' (mmhuman3d) or 'hybrik' (the paper)")
+    if config.model.use_discriminator and not config.data.adv_ann_file:
+        raise ValueError(
+            "model.use_discriminator needs mocap bodies for the discriminator: set data.adv_ann_file "
+            "(HMR: cmu_mosh.npz; any HumanData file with SMPL parameters works, e.g. synth_train.npz), "
+            "or `--set model.use_discriminator=false` to train without the adversarial prior"
+        )
+    return config
 
 
 def apply_overrides(config: TrainConfig, overrides: list[str]) -> TrainConfig:
@@ -287,7 +335,7 @@ def apply_overrides(config: TrainConfig, overrides: list[str]) -> TrainConfig:
         if "=" not in item:
             raise ValueError(f"override {item!r} must look like section.field=value")
         path, text = item.split("=", 1)
-        _set_path(config, path.strip().split("."), _parse_value(text.strip()), item)
+        _set_path(config, path.strip().split("."), _parse_value(text.strip()), item, text.strip())
     return config
 
 
@@ -303,21 +351,23 @@ def _parse_value(text: str):
         return text
 
 
-def _set_path(node, keys: list[str], value, item: str) -> None:
+def _set_path(node, keys: list[str], value, item: str, text: str) -> None:
     key, rest = keys[0], keys[1:]
     if isinstance(node, dict):
         if not rest:
             node[key] = value
             return
-        _set_path(node[key], rest, value, item)
+        _set_path(node[key], rest, value, item, text)
         return
     names = [f.name for f in dataclasses.fields(node)]
     if key not in names:
         raise ValueError(f"override {item!r}: {type(node).__name__} has no field {key!r}; fields: {', '.join(names)}")
     if rest:
-        _set_path(getattr(node, key), rest, value, item)
+        _set_path(getattr(node, key), rest, value, item, text)
         return
     hint = typing.get_type_hints(type(node))[key]
+    if hint is str and value is None:  # 'none' is a word for text fields (model.pretrained_backbone=none)
+        value = text
     setattr(node, key, _coerce(value, hint, item))
 
 
@@ -342,6 +392,10 @@ def config_to_dict(config: TrainConfig) -> dict:
 def config_from_dict(data: dict) -> TrainConfig:
     sections = {f.name: f.type for f in dataclasses.fields(TrainConfig)}
     hints = typing.get_type_hints(TrainConfig)
+    if "body_model" in data.get("model", {}):  # configs written before body_model moved to the top level
+        model = dict(data["model"])
+        legacy = model.pop("body_model")
+        data = {**data, "model": model, "body_model": data.get("body_model", "open" if legacy == "open" else "smpl")}
     kwargs = {}
     for name in sections:
         if name not in data:

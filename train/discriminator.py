@@ -66,6 +66,15 @@ class SMPLDiscriminator(nn.Module):
         self.full_pose_discriminator = MLPDiscriminator(full_pose_channel)
         self.shape_discriminator = MLPDiscriminator(beta_channel)
 
+    def init_weights(self) -> None:
+        """As mmhuman3d's `SMPLDiscriminator.init_weights` ends up doing (discriminators/pose_discriminator.py):
+        the per-joint 1×1 convs get normal weights (std 0.001) and zero biases. Its Linear layers are meant to
+        get Xavier (gain 0.01), but the loops iterate over `named_modules()` tuples, which are never
+        `nn.Linear`, so they keep PyTorch's default initialisation; reproduced."""
+        for conv in self.pose_discriminator.conv_blocks:
+            nn.init.normal_(conv.weight, std=0.001)
+            nn.init.constant_(conv.bias, 0)
+
     def forward(self, rotmats: torch.Tensor, betas: torch.Tensor) -> torch.Tensor:
         """rotmats (B, 24, 3, 3) with index 0 the global orientation (ignored); betas (B, 10) → (B, 25)."""
         batch = rotmats.shape[0]

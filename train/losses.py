@@ -1,8 +1,10 @@
 """Loss terms of the three configs, as mmhuman3d computes them.
 
-mmhuman3d's weighted losses multiply the element-wise loss by the weight and then take the mean over ALL
-elements (masked ones count in the denominator), except HybrIK's uvd loss which divides by the weight sum
-(`avg_factor`). Config weights (`LossConfig`) are applied by the caller in `weighted_total`.
+HMR / SPIN-GTA (`BodyModelEstimator.compute_*_loss`): keypoint terms sum confidence-weighted element losses
+and divide by the number of elements with positive confidence; vertex, pose and betas terms average over the
+samples that have SMPL (each term is 0 when nothing counts). HybrIK (`HybrIK_trainer.compute_losses`): MSE of
+masked values over all elements, and the uvd L1 divided by the weight sum (`avg_factor`). Config weights
+(`LossConfig`) are applied by the caller in `weighted_total`.
 
 Sources: mmhuman3d/models/architectures/mesh_estimator.py (compute_*_loss), hybrik.py (compute_losses),
 losses/gan_loss.py (lsgan), losses/prior_loss.py (CameraPriorLoss), utils/geometry.py (project_points).
@@ -22,12 +24,23 @@ def project_points(points: torch.Tensor, cam: torch.Tensor, img_res: int, focal_
     return focal_length * translated[..., :2] / translated[..., 2:3]
 
 
+def confidence_mean(loss: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """Σ loss · weight / (number of weighted elements with weight > 0); 0 when there are none.
+    loss (B, K, D), weight (B, K) broadcast over D (mmhuman3d repeats the confidence D times)."""
+    weight = weight[..., None].expand_as(loss)
+    count = int((weight > 0).sum())
+    if count == 0:
+        return loss.sum() * 0
+    return torch.sum(loss * weight) / count
+
+
 def keypoints3d_loss(pred: torch.Tensor, gt: torch.Tensor, weight: torch.Tensor, pelvis: tuple[int, int]):
     """Smooth-L1 of pelvis-centred keypoints. pred, gt (B, K, 3) metres; weight (B, K); pelvis = the two hip
-    indices whose mean is the centre (right_hip_extra, left_hip_extra in mmhuman3d)."""
-    pred = pred - pred[:, list(pelvis)].mean(1, keepdim=True)
-    gt = gt - gt[:, list(pelvis)].mean(1, keepdim=True)
-    return (F.smooth_l1_loss(pred, gt, reduction="none", beta=1.0) * weight[..., None]).mean()
+    indices whose centre is subtracted (right_hip_extra, left_hip_extra in mmhuman3d)."""
+    right, left = pelvis
+    pred = pred - ((pred[:, right] + pred[:, left]) / 2)[:, None]
+    gt = gt - ((gt[:, right] + gt[:, left]) / 2)[:, None]
+    return confidence_mean(F.smooth_l1_loss(pred, gt, reduction="none", beta=1.0), weight)
 
 
 def keypoints2d_loss(
@@ -37,23 +50,36 @@ def keypoints2d_loss(
     origin; weight (B, K). Both sides use img_res − 1 as mmhuman3d does."""
     pred = 2 * project_points(pred_points, cam, img_res) / (img_res - 1)
     gt = 2 * gt / (img_res - 1) - 1
-    return (F.smooth_l1_loss(pred, gt, reduction="none", beta=1.0) * weight[..., None]).mean()
+    return confidence_mean(F.smooth_l1_loss(pred, gt, reduction="none", beta=1.0), weight)
+
+
+def _mean_over_smpl_samples(per_sample: torch.Tensor, has_smpl: torch.Tensor) -> torch.Tensor:
+    """per_sample (B,) → mean over the samples with has_smpl > 0 (weighted by has_smpl); 0 when none."""
+    valid = has_smpl > 0
+    if not bool(valid.any()):
+        return per_sample.sum() * 0
+    return torch.mean(per_sample[valid] * has_smpl[valid].float())
 
 
 def vertex_loss(pred_vertices: torch.Tensor, gt_vertices: torch.Tensor, has_smpl: torch.Tensor):
-    """L1; (B, V, 3) each, has_smpl (B,)."""
-    return (F.l1_loss(pred_vertices, gt_vertices, reduction="none") * has_smpl.float()[:, None, None]).mean()
+    """L1 averaged over the vertices of samples with SMPL; (B, V, 3) each, has_smpl (B,)."""
+    per_vertex = F.l1_loss(pred_vertices, gt_vertices.float(), reduction="none")
+    weight = has_smpl.float()[:, None].expand(per_vertex.shape[:2])
+    return confidence_mean(per_vertex, weight)
 
 
 def smpl_pose_loss(pred_rotmats: torch.Tensor, gt_pose_aa: torch.Tensor, has_smpl: torch.Tensor):
-    """MSE between rotation matrices. pred_rotmats (B, 24, 3, 3); gt_pose_aa (B, 24, 3) radians."""
+    """MSE between rotation matrices, averaged per sample, then over samples with SMPL.
+    pred_rotmats (B, 24, 3, 3); gt_pose_aa (B, 24, 3) radians."""
     gt_rotmats = aa_to_rotmat(gt_pose_aa.reshape(-1, 24, 3))
-    return (F.mse_loss(pred_rotmats, gt_rotmats, reduction="none") * has_smpl.float()[:, None, None, None]).mean()
+    per_sample = F.mse_loss(pred_rotmats, gt_rotmats, reduction="none").flatten(1).mean(1)
+    return _mean_over_smpl_samples(per_sample, has_smpl)
 
 
 def smpl_betas_loss(pred_betas: torch.Tensor, gt_betas: torch.Tensor, has_smpl: torch.Tensor):
-    """MSE; (B, 10) each."""
-    return (F.mse_loss(pred_betas, gt_betas, reduction="none") * has_smpl.float()[:, None]).mean()
+    """MSE averaged per sample, then over samples with SMPL; (B, 10) each."""
+    per_sample = F.mse_loss(pred_betas, gt_betas, reduction="none").mean(1)
+    return _mean_over_smpl_samples(per_sample, has_smpl)
 
 
 def camera_prior_loss(cam: torch.Tensor, scale: float):

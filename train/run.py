@@ -17,11 +17,10 @@ from pathlib import Path
 
 import torch
 
-from core.paths import data_root as default_data_root
-from core.settings import distributed_settings
-from train.config import METHODS, TrainConfig, apply_overrides, default_config
+from core.settings import DataFolders, data_folders, distributed_settings
+from train.config import METHODS, TrainConfig, apply_overrides, check_config, default_config
+from train.data.files import missing_files_message
 from train.data.sampling import MixedSampler, epoch_length
-from train.prepare.check import missing_message
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -36,7 +35,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="override config fields, e.g. optim.lr=1e-4 data.batch_size=64",
     )
     parser.add_argument("--run-dir", type=Path, default=None, help="output folder (default runs/<method>)")
-    parser.add_argument("--data-root", type=Path, default=None, help="mmhuman3d-style data folder (default $HMRC_DATA)")
+    parser.add_argument(
+        "--data-root",
+        type=Path,
+        default=None,
+        help="mmhuman3d-style data folder: datasets, body models, initial weights (default $HMRC_DATA)",
+    )
     parser.add_argument("--resume", action="store_true", help="continue from <run-dir>/latest.pth")
     parser.add_argument(
         "--skip-bad-samples",
@@ -46,15 +50,16 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def build_trainer(config: TrainConfig, run_dir: Path, data_root: Path):
-    """Body model, datasets, sampler and the method's trainer for `config`."""
+def build_trainer(config: TrainConfig, run_dir: Path, folders: DataFolders):
+    """Body model, datasets, sampler and the method's trainer for `config`, reading everything under `folders`."""
     from core import joints
     from core.body_models.load import load_body_model
     from core.networks.hybrik_ik import HYBRIK_JOINT_NAMES
     from train.data import datasets
     from train.trainers import HybrIKTrainer, MeshTrainer
 
-    body_model = load_body_model(config.model.body_model)
+    data_root = folders.data
+    body_model = load_body_model(config.body_model, folder=folders.body_models)
     sources = datasets.load_sources(config.data, data_root)
     seed = config.runtime.seed
     if config.method == "hybrik":
@@ -85,13 +90,15 @@ def build_trainer(config: TrainConfig, run_dir: Path, data_root: Path):
         launch.rank,
         launch.world_size,
     )
-    validate = make_validation(config, data_root)
+    validate = make_validation(config, folders)
     if config.method == "hybrik":
-        return HybrIKTrainer(config, run_dir, train_set, sampler, body_model, validate=validate)
+        return HybrIKTrainer(config, run_dir, train_set, sampler, body_model, validate=validate, folders=folders)
     convention = config.data.convention
     pelvis = (joints.joint_index(convention, "right_hip_extra"), joints.joint_index(convention, "left_hip_extra"))
     names = joints.joint_names(convention)
-    loss_joints = torch.tensor([not name.endswith("_openpose") for name in names])
+    loss_joints = None
+    if config.loss.ignore_openpose_keypoints:
+        loss_joints = torch.tensor([not name.endswith("_openpose") for name in names])
     return MeshTrainer(
         config,
         run_dir,
@@ -99,25 +106,31 @@ def build_trainer(config: TrainConfig, run_dir: Path, data_root: Path):
         sampler,
         body_model,
         validate=validate,
+        folders=folders,
         pelvis=pelvis,
         loss_joints=loss_joints,
         keypoint_fn=lambda model, output: joints.keypoints(model, output, convention),
     )
 
 
-def make_validation(config: TrainConfig, data_root: Path):
+def make_validation(config: TrainConfig, folders: DataFolders):
     """3DPW-format validation (core.evaluation.pw3d) of the epoch's checkpoint; None when no test file is configured."""
-    path = data_root / "preprocessed_datasets" / config.data.test_ann_file
-    if not config.data.test_ann_file or not path.is_file():
+    if not config.data.test_ann_file:
         return None
+    path = folders.data / "preprocessed_datasets" / config.data.test_ann_file
 
     def validate(trainer) -> dict[str, float]:
         from core.evaluation import pw3d as evaluation
         from core.evaluation.human_data import load_human_data
         from core.networks.build import load_model
 
-        model = load_model(trainer.run_dir / f"epoch_{trainer.epoch}.pth", config.method, device=trainer.device)
-        bodies = evaluation.load_eval_bodies(config.method, trainer.device)
+        bodies = evaluation.load_eval_bodies(config.method, trainer.device, folders.body_models, config.body_model)
+        model = load_model(
+            trainer.run_dir / f"epoch_{trainer.epoch}.pth",
+            config.method,
+            body_model=bodies.neutral,
+            device=trainer.device,
+        )
         result = evaluation.run_evaluation(
             model,
             config.method,
@@ -126,7 +139,9 @@ def make_validation(config: TrainConfig, data_root: Path):
             trainer.device,
             batch_size=config.data.batch_size,
             workers=config.data.num_workers,
-            data_root=data_root,
+            progress=False,
+            data_root=folders.data,
+            img_res=config.data.img_res,
         )
         summary = result.summary()
         return {name: summary[name] for name in ("mpjpe_mm", "pa_mpjpe_mm", "pve_mm")}
@@ -137,13 +152,18 @@ def make_validation(config: TrainConfig, data_root: Path):
 def main(argv=None) -> None:
     args = parse_args(argv)
     overrides = list(args.overrides) + (["data.skip_bad_samples=true"] if args.skip_bad_samples else [])
-    config = apply_overrides(default_config(args.method), overrides)
+    try:
+        config = check_config(apply_overrides(default_config(args.method), overrides))
+    except ValueError as error:
+        raise SystemExit(f"error: {error}") from None
     run_dir = args.run_dir or Path("runs") / args.method
-    root = args.data_root or default_data_root()
-    missing = missing_message(args.method, config, root)
-    if missing:  # every missing file at once, each with the command that makes it (docs/data.md)
+    folders = data_folders(args.data_root)
+    missing = missing_files_message(config, folders)
+    if missing:
         raise SystemExit(missing)
-    trainer = build_trainer(config, run_dir, root)
+    if config.body_model == "open":
+        print("body model: the bundled open body model (body_model=open); its numbers are not SMPL's", flush=True)
+    trainer = build_trainer(config, run_dir, folders)
     if args.resume and not trainer.resume():
         raise SystemExit(f"--resume: no checkpoint at {run_dir / 'latest.pth'}")
     trainer.fit()

@@ -34,7 +34,7 @@ from torch.utils.data import DataLoader, Dataset
 from core.distributed import init_distributed, pick_device
 from core.networks.build import build_network
 from core.networks.checkpoint import save_checkpoint
-from core.settings import distributed_settings, set_library_variable
+from core.settings import DataFolders, data_folders, distributed_settings, set_library_variable
 from train.config import TrainConfig, config_to_dict, save_config
 from train.discriminator import SMPLDiscriminator
 
@@ -154,8 +154,10 @@ class BaseTrainer:
         sampler,
         body_model: nn.Module | None,
         validate=None,
+        folders: DataFolders | None = None,
     ):
         self.config, self.run_dir = config, Path(run_dir)
+        self.folders = folders or data_folders()
         self.device = pick_device(config.runtime.device)
         self.rank, self.world_size = init_distributed(self.device)
         seed_everything(config.runtime.seed + self.rank, config.runtime.deterministic)
@@ -172,6 +174,7 @@ class BaseTrainer:
         self.train_set, self.sampler, self.validate_fn = train_set, sampler, validate
         self.epoch, self.iteration, self.batch_in_epoch, self.bad_samples = 0, 0, 0, 0
         self.history: list[dict] = []
+        self.resumed_at: int | None = None
         if self.is_main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
 
@@ -180,27 +183,17 @@ class BaseTrainer:
         return self.rank == 0
 
     def initialise_weights(self) -> None:
-        """Whole-model init (SPIN-GTA from spin_official.pth) or ImageNet backbone weights, when configured."""
-        model = self.config.model
-        if model.init_checkpoint:
-            from core.paths import data_root
+        """mmhuman3d's fresh model (train.init.initialise), then the whole-model initial checkpoint (SPIN-GTA:
+        spin_official.pth) or the ImageNet backbone, each loaded with a printed report."""
+        from train.init import initialise
 
-            path = Path(model.init_checkpoint)
-            path = path if path.is_absolute() else data_root() / path
-            if not path.is_file():
-                raise FileNotFoundError(
-                    f"init checkpoint {path} not found (model.init_checkpoint): download it with "
-                    f"`python -m core.weights fetch {path.name}` (docs/training.md) or "
-                    "`--set model.init_checkpoint=''`"
-                )
-            from core.networks.checkpoint import read_checkpoint
+        for line in initialise(self.generator, self.disc, self.config, self.folders):
+            self.log(line)
 
-            state, _ = read_checkpoint(path)
-            load_state_into(self.generator, self.disc, state, strict=False)
-        if model.pretrained_backbone:
-            state = torch.load(model.pretrained_backbone, map_location="cpu", weights_only=True)
-            state = {k: v for k, v in state.items() if not k.startswith("fc.")}
-            self.generator.backbone.load_state_dict(state, strict=True)
+    def log(self, message: str) -> None:
+        """A line for the person running this (main process only)."""
+        if self.is_main:
+            print(message, flush=True)
 
     def _to_device(self, module: nn.Module | None):
         if module is None:
@@ -242,6 +235,8 @@ class BaseTrainer:
         if self.is_main:
             save_config(self.config, self.run_dir / "config.json")
             (self.run_dir / "environment.json").write_text(json.dumps(environment(), indent=2) + "\n")
+            if self.resumed_at is None and self.iteration == 0:  # a fresh run in an old folder starts a new log
+                cut_losses_csv(self.run_dir / "losses.csv", 0)
         writer = self._tensorboard()
         while self.epoch < self.config.runtime.epochs:
             self.train_epoch(writer)
@@ -253,7 +248,11 @@ class BaseTrainer:
                 dist.barrier()  # every process may read the checkpoint rank 0 just wrote (validation)
             interval = self.config.runtime.val_interval
             if self.validate_fn is not None and interval and self.epoch % interval == 0:
-                self.log_scalars(writer, self.validate_fn(self), prefix="val")  # all ranks evaluate a share
+                metrics = self.validate_fn(self)  # all ranks evaluate a share
+                self.log_scalars(writer, metrics, prefix="val")
+                self.log(
+                    f"validation after epoch {self.epoch}: " + ", ".join(f"{k} {v:.2f}" for k, v in metrics.items())
+                )
         if writer is not None:
             writer.close()
         return self.history
@@ -345,7 +344,8 @@ class BaseTrainer:
             return None
         from torch.utils.tensorboard import SummaryWriter
 
-        return SummaryWriter(str(self.run_dir / "tensorboard"))
+        # After a resume, events past the checkpoint's iteration (written before the kill) are dropped.
+        return SummaryWriter(str(self.run_dir / "tensorboard"), purge_step=self.resumed_at)
 
     def record(self, losses: dict[str, float], writer) -> None:
         row = {"epoch": self.epoch, "iteration": self.iteration, **losses}
@@ -397,13 +397,24 @@ class BaseTrainer:
         return {"state_dict": state, "meta": meta, "resume": resume}
 
     def save_checkpoint(self) -> None:
+        """Every process calls this (each one's RNG state is gathered); the main process writes."""
+        rng = self.gather_rng_states()
         if not self.is_main:
             return
         ckpt = self.checkpoint()
+        ckpt["resume"]["rng"] = rng
         resume = {"resume": ckpt["resume"]}
         save_checkpoint(self.run_dir / CHECKPOINT_LATEST, ckpt["state_dict"], ckpt["meta"], extra=resume)
         if self.batch_in_epoch == 0:
             save_checkpoint(self.run_dir / f"epoch_{self.epoch}.pth", ckpt["state_dict"], ckpt["meta"], extra=resume)
+
+    def gather_rng_states(self) -> list[dict]:
+        """[rank 0's RNG states, rank 1's, ...]: dropout and any other draw differ per process."""
+        if self.world_size == 1:
+            return [rng_state()]
+        states = [None] * self.world_size
+        dist.all_gather_object(states, rng_state())
+        return states
 
     def resume(self, path: Path | None = None) -> bool:
         """Restore everything from `path` (default: run_dir/latest.pth); False when there is none."""
@@ -425,8 +436,38 @@ class BaseTrainer:
         self.scaler.load_state_dict(resume["scaler"])
         self.epoch, self.iteration = ckpt["meta"]["epoch"], ckpt["meta"]["iter"]
         self.batch_in_epoch, self.bad_samples = resume["batch_in_epoch"], resume["bad_samples"]
-        set_rng_state(resume["rng"])
+        set_rng_state(self._own_rng_state(resume["rng"], path))
+        self.resumed_at = self.iteration
+        if self.is_main:
+            cut_losses_csv(self.run_dir / "losses.csv", self.iteration)
         return True
+
+    def _own_rng_state(self, saved, path: Path) -> dict:
+        if isinstance(saved, dict):  # written by one process before states were kept per rank
+            return saved
+        if len(saved) != self.world_size:
+            raise ValueError(
+                f"{path} was written by {len(saved)} processes; resume it with as many "
+                f"(this run has {self.world_size}) so every process continues its own random stream"
+            )
+        return saved[self.rank]
+
+
+def cut_losses_csv(path: Path, iteration: int) -> None:
+    """Drop the rows after `iteration` (logged after the checkpoint a resume starts from), atomically."""
+    if not path.is_file():
+        return
+    with path.open(newline="") as handle:
+        reader = csv.DictReader(handle)
+        fields, rows = reader.fieldnames, [row for row in reader if int(row["iteration"]) <= iteration]
+    if not fields:
+        return
+    temporary = path.with_name(path.name + ".tmp")
+    with temporary.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    temporary.replace(path)
 
 
 def _progress(iterable, enabled: bool, description: str):

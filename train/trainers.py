@@ -3,14 +3,15 @@
 MeshTrainer (HMR, SPIN-GTA) follows mmhuman3d's ImageBodyModelEstimator.train_step: discriminator step
 first (HMR), then the supervised terms on the SMPL output of the prediction, plus the generator's
 adversarial term. With static fits (SPIN-GTA) the SMPL targets are the fits where a sample has no GT
-SMPL. HybrIKTrainer follows HybrIK_trainer.compute_losses with the IK in training ("naive") mode.
+SMPL. HybrIKTrainer follows HybrIK_trainer.compute_losses with the IK in training mode (mmhuman3d's "naive"
+branch by default, `loss.theta_ik=hybrik` for the original HybrIK's).
 """
 
 from __future__ import annotations
 
 import torch
 
-from core.geometry import aa_to_rotmat, rotmat_to_quat
+from core.geometry import aa_to_rotmat, rotmat_to_quat_largest_component
 from core.networks.hybrik_head import root_relative_skeleton
 from core.networks.hybrik_ik import inverse_kinematics, rest_skeleton
 from train import losses
@@ -55,6 +56,7 @@ class MeshTrainer(BaseTrainer):
         gt_pose, gt_betas, has_smpl = self.smpl_targets(batch)
         with torch.no_grad():
             gt_vertices = self.body_model.forward_axis_angle(gt_betas, gt_pose[:, 0], gt_pose[:, 1:]).vertices
+        gt_betas = self.betas_target(batch, gt_betas)
         weight3d, weight2d = batch["keypoints3d_weight"], batch["keypoints2d_weight"]
         if self.loss_joints is not None:
             weight3d, weight2d = weight3d * self.loss_joints, weight2d * self.loss_joints
@@ -81,6 +83,16 @@ class MeshTrainer(BaseTrainer):
         pose = torch.where(use_gt[:, None, None], pose, batch["fit_pose"].float())
         betas = torch.where(use_gt[:, None], betas, batch["fit_betas"].float())
         return pose, betas, torch.maximum(has_smpl, batch["has_fit"].float())
+
+    @staticmethod
+    def betas_target(batch, betas):
+        """The betas loss's target: static fits with an extreme shape (any |beta| > 3) get the mean shape, as
+        SPIN and mmhuman3d's run_registration do (after the fit's vertices were posed with it)."""
+        if "has_fit" not in batch:
+            return betas
+        from_fit = batch["has_smpl"] <= 0
+        extreme = (betas.abs() > 3).any(dim=1)
+        return torch.where((from_fit & extreme)[:, None], torch.zeros_like(betas), betas)
 
     def generator_adversarial_loss(self, rotmats, betas):
         for parameter in self.disc.parameters():
@@ -121,5 +133,5 @@ class HybrIKTrainer(BaseTrainer):
             uvd, batch["trans_inv"].float(), batch["intrinsic_param"].float(), batch["joint_root"].float(), depth_factor
         )  # (B, 29, 3) metres
         rest = rest_skeleton(self.body_model, betas)
-        rotmats = inverse_kinematics(skeleton, phis, rest, train=True)
-        return rotmat_to_quat(rotmats)
+        rotmats = inverse_kinematics(skeleton, phis, rest, train=True, naive=self.config.loss.theta_ik == "naive")
+        return rotmat_to_quat_largest_component(rotmats)

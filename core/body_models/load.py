@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from core.body_models.base import BodyModel
 from core.body_models.smpl import load_smpl, smpl_available
 
 PREFERENCES = ("auto", "smpl", "open")
 
 
-def load_body_model(prefer: str = "auto", gender: str = "neutral") -> BodyModel:
+def load_body_model(prefer: str = "auto", gender: str = "neutral", folder: Path | None = None) -> BodyModel:
     """prefer 'auto': SMPL of `gender` if its file is in the body-model folder, else the open model;
     'smpl': SMPL or FileNotFoundError saying where to put it; 'open': the open body model (one body,
-    whatever `gender` asks)."""
+    whatever `gender` asks). `folder`: the body-model folder (default core.paths.body_models_dir())."""
     if prefer not in PREFERENCES:
         raise ValueError(f"prefer must be one of {PREFERENCES}, got {prefer!r}")
-    if prefer == "smpl" or (prefer == "auto" and smpl_available(gender)):
-        return load_smpl(gender)
+    if prefer == "smpl" or (prefer == "auto" and smpl_available(gender, folder)):
+        return load_smpl(gender, folder)
     from core.body_models.open_model import load_open_body_model  # written alongside; imported on use
 
     return load_open_body_model()

@@ -21,6 +21,7 @@ Benchmark tab scores single samples with `evaluate_batch`.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +34,6 @@ from torch.utils.data.distributed import DistributedSampler
 from core import distributed
 from core.body_models import BodyModel
 from core.body_models.gendered import forward_gendered, genders_from_3dpw, pose_gendered, regress_gendered
-from core.body_models.smpl import load_smpl
 from core.body_models.smpl_files import SMPL_WEBSITE
 from core.evaluation import metrics
 from core.evaluation.human_data import HumanData
@@ -182,8 +182,15 @@ def read_image_rgb(path: Path) -> np.ndarray:
 class EvalImages(Dataset):
     """Decoded, cropped and normalised test images plus the per-sample inputs and GT (workers run this)."""
 
-    def __init__(self, data: HumanData, method: str, limit: int | None = None, data_root: Path | None = None):
-        self.data, self.method = data, method
+    def __init__(
+        self,
+        data: HumanData,
+        method: str,
+        limit: int | None = None,
+        data_root: Path | None = None,
+        img_res: int | None = None,
+    ):
+        self.data, self.method, self.img_res = data, method, img_res
         self.paths = data.image_paths(DATASET_NAME, data_root)
         self.indices = list(range(len(data) if limit is None else min(limit, len(data))))
         self.gt = ground_truth_arrays(data, method)
@@ -195,6 +202,8 @@ class EvalImages(Dataset):
         index = self.indices[position]
         center, side = crop_box(self.method, self.data["bbox_xywh"][index])
         spec = crop.input_spec(self.method)
+        if self.img_res is not None:  # a model trained on other crops than the method's (e.g. a CPU benchmark)
+            spec = dataclasses.replace(spec, size=self.img_res)
         pixels, crop_to_image = crop.crop(read_image_rgb(self.paths[index]), center, side, spec.size)
         image = torch.from_numpy(crop.normalize(pixels, spec)).permute(2, 0, 1).contiguous()  # (3, S, S)
         item = {"index": index, "img": image}
@@ -232,11 +241,14 @@ def predict(model, batch: dict, method: str, device: torch.device) -> Prediction
     return Predictions(rotmats=out.rotmats, betas=out.betas)
 
 
-def load_eval_bodies(method: str, device: torch.device, folder: Path | None = None) -> EvalBodies:
+def load_eval_bodies(method: str, device: torch.device, folder: Path | None = None, prefer: str = "smpl") -> EvalBodies:
     """Neutral SMPL (all), plus male and female SMPL for pw3d_test.npz, each with the H36M regressor, from the
-    body-model folder `folder` (default: core.paths.body_models_dir())."""
+    body-model folder `folder` (default: core.paths.body_models_dir()). prefer='open' (a model trained on data
+    rendered from the open body model, asked for with body_model=open) scores with the open model for every gender."""
+    from core.body_models.load import load_body_model
+
     genders = ("neutral",) if method == "hybrik" else ("neutral", "male", "female")
-    models = {gender: load_smpl(gender, folder).to(device) for gender in genders}
+    models = {gender: load_body_model(prefer, gender=gender, folder=folder).to(device) for gender in genders}
     for model in models.values():
         model.regressor(H36M_REGRESSOR)  # fails early, naming the missing J_regressor_h36m.npy
     return EvalBodies(**models)
@@ -289,12 +301,13 @@ def run_evaluation(
     workers: int = 2,
     progress: bool = True,
     data_root: Path | None = None,
+    img_res: int | None = None,
 ) -> EvalResult:
-    """Evaluate `model` on `data` (images under `data_root`/datasets/pw3d, default core.paths.data_root());
-    with torch.distributed initialised each rank takes a share."""
+    """Evaluate `model` on `data` (images under `data_root`/datasets/pw3d, default core.paths.data_root()), on
+    crops of `img_res` pixels (default the method's); with torch.distributed initialised each rank takes a share."""
     from tqdm import tqdm
 
-    dataset = EvalImages(data, method, limit, data_root)
+    dataset = EvalImages(data, method, limit, data_root, img_res)
     sampler = DistributedSampler(dataset, shuffle=False) if distributed.is_distributed() else None
     loader = DataLoader(
         dataset,

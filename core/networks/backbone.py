@@ -78,6 +78,21 @@ class ResNet(nn.Module):
             setattr(self, f"layer{index + 1}", nn.Sequential(*blocks))
         self.out_channels = in_channels
 
+    def init_weights(self) -> None:
+        """mmhuman3d's ResNet initialisation without pretrained weights (models/backbones/resnet.py, init_cfg
+        None): Kaiming-normal convolutions (fan-out, ReLU, bias 0), BatchNorm weight 1 / bias 0, and the
+        last BatchNorm of every residual block zeroed (zero_init_residual=True)."""
+        for layer in self.modules():
+            if isinstance(layer, nn.Conv2d):
+                nn.init.kaiming_normal_(layer.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(layer, nn.BatchNorm2d):
+                nn.init.constant_(layer.weight, 1)
+                nn.init.constant_(layer.bias, 0)
+        for block in self.modules():
+            last = getattr(block, "bn3", None) if isinstance(block, Bottleneck) else getattr(block, "bn2", None)
+            if isinstance(block, (Bottleneck, BasicBlock)):
+                nn.init.constant_(last.weight, 0)
+
     def forward(self, img):
         x = self.maxpool(self.relu(self.bn1(self.conv1(img))))
         return self.layer4(self.layer3(self.layer2(self.layer1(x))))

@@ -57,17 +57,19 @@ def load_model(checkpoint: str | Path, method: str | None = None, body_model=Non
 
     Without `method`, the checkpoint says which it is: meta['method'] (saved by train/), else its keys
     (core.networks.checkpoint.looks_like). Without `body_model`, the body model of its run config
-    (meta['config']['model']['body_model']), else 'auto' (the user's SMPL, else the open model).
+    (meta['config']['body_model']; older runs kept it under ['model']), else 'auto' (the user's SMPL, else the open
+    model).
     """
     state_dict, meta = read_checkpoint(checkpoint)
     method = method or meta.get("method") or looks_like(state_dict)
     if method is None:
         raise ValueError(f"{checkpoint}: cannot tell which method this checkpoint belongs to; pass method=")
-    run_model = meta.get("config", {}).get("model", {})
+    run_config = meta.get("config", {})
+    run_model = run_config.get("model", {})
     if body_model is None:
         from core.body_models.load import load_body_model
 
-        body_model = load_body_model(run_model.get("body_model", "auto"))
+        body_model = load_body_model(run_config.get("body_model") or run_model.get("body_model", "auto"))
     model = build_model(method, body_model, run_model.get("backbone_depth"))
     model.load_weights(state_dict, meta, source=str(checkpoint))
     return model.to(device).eval()

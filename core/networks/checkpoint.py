@@ -16,6 +16,7 @@ import os
 import pickle
 import tempfile
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -157,3 +158,66 @@ def save_checkpoint(
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
+
+
+@dataclass
+class LoadReport:
+    """What loading an initial checkpoint into a module did: key names relative to the module."""
+
+    source: str
+    what: str
+    loaded: list[str]
+    missing: list[str]
+    unexpected: list[str]
+    mismatched: list[tuple[str, tuple, tuple]]  # (key, shape in the file, shape in the model)
+
+    def summary(self) -> str:
+        lines = [
+            f"{self.what} from {self.source}: {len(self.loaded)} keys loaded, {len(self.missing)} missing, "
+            f"{len(self.unexpected)} unexpected, {len(self.mismatched)} shape-mismatched"
+        ]
+        if self.missing:
+            lines.append(f"  missing: {_first(self.missing)}")
+        if self.unexpected:
+            lines.append(f"  unexpected (ignored): {_first(self.unexpected)}")
+        for key, got, want in self.mismatched[:5]:
+            lines.append(f"  shape mismatch: {key} is {got} in the file, {want} in the model")
+        return "\n".join(lines)
+
+
+def _first(keys: list[str], count: int = 5) -> str:
+    return ", ".join(keys[:count]) + (f" … ({len(keys) - count} more)" if len(keys) > count else "")
+
+
+def load_initial_weights(
+    module: nn.Module,
+    state_dict: dict,
+    source: str,
+    what: str,
+    may_be_missing=lambda key: key.endswith("num_batches_tracked"),
+) -> LoadReport:
+    """Copy the tensors of `state_dict` that match `module`'s keys and shapes; refuse a file that does not cover
+    the module (every key except those `may_be_missing` accepts must be there with its shape).
+
+    Unlike mmcv's non-strict `load_checkpoint`, a file with missing or mis-shaped keys raises CheckpointError
+    naming them, before anything is copied; keys the module does not have are reported and ignored.
+    """
+    expected = module.state_dict()
+    loaded, mismatched = [], []
+    for key, value in expected.items():
+        if key in state_dict and tuple(state_dict[key].shape) != tuple(value.shape):
+            mismatched.append((key, tuple(state_dict[key].shape), tuple(value.shape)))
+        elif key in state_dict:
+            loaded.append(key)
+    missing = [k for k in expected if k not in state_dict]
+    report = LoadReport(source, what, loaded, missing, sorted(set(state_dict) - set(expected)), mismatched)
+    refused = mismatched or [k for k in missing if not may_be_missing(k)]
+    if refused:
+        raise CheckpointError(
+            f"{report.summary()}\n{source} does not fit {what} ({len(loaded)} of {len(expected)} "
+            f"keys match); refusing to start from it."
+        )
+    with torch.no_grad():
+        for key in loaded:
+            expected[key].copy_(state_dict[key])
+    return report

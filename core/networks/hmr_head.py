@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -44,6 +45,20 @@ class HMRHead(nn.Module):
         self.register_buffer("init_pose", torch.zeros(1, POSE_6D_DIM))
         self.register_buffer("init_shape", torch.zeros(1, NUM_BETAS))
         self.register_buffer("init_cam", torch.tensor([[1.0, 0.0, 0.0]]))
+
+    def init_weights(self, mean_params: dict[str, np.ndarray]) -> None:
+        """A fresh head as mmhuman3d's `HMRHead.__init__` makes it (models/heads/hmr_head.py).
+
+        mean_params: SPIN's smpl_mean_params.npz ('pose' (144,), 'shape' (10,), 'cam' (3,)) → the three
+        buffers; Xavier-uniform with gain 0.01 on the decpose / decshape / deccam weights. Their biases and
+        fc1 / fc2 keep PyTorch's default Linear initialisation, as there.
+        """
+        with torch.no_grad():
+            for name, key in (("init_pose", "pose"), ("init_shape", "shape"), ("init_cam", "cam")):
+                buffer = getattr(self, name)
+                buffer.copy_(torch.as_tensor(np.asarray(mean_params[key], np.float32)).reshape(buffer.shape))
+        for layer in (self.decpose, self.decshape, self.deccam):
+            nn.init.xavier_uniform_(layer.weight, gain=0.01)
 
     def forward(self, features: torch.Tensor) -> HMRHeadOutput:
         """features (B, C, H, W) from the backbone → SMPL rotations, betas and crop camera."""

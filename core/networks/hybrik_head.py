@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -57,6 +58,25 @@ class HybrIKHead(nn.Module):
         self.drop2 = nn.Dropout(p=0.5)
         self.decshape = nn.Linear(HIDDEN_DIM, NUM_BETAS)
         self.decphi = nn.Linear(HIDDEN_DIM, NUM_TWISTS * 2)
+
+    def init_weights(self, mean_beta: np.ndarray) -> None:
+        """A fresh head as mmhuman3d's `HybrIKHead.__init__` + `_initialize()` make it
+        (models/heads/hybrik_head.py; HybrIK_trainer calls `_initialize`).
+
+        mean_beta: h36m_mean_beta.npy (10,) → `init_shape`. The three deconvolutions and the final 1×1 conv
+        get normal weights with std 0.001, the final bias 0; BatchNorm weight 1, bias 0; fc1, fc2, decshape
+        and decphi keep PyTorch's default Linear initialisation.
+        """
+        with torch.no_grad():
+            self.init_shape.copy_(torch.as_tensor(np.asarray(mean_beta, np.float32)).reshape(NUM_BETAS))
+        for layer in self.deconv_layers:
+            if isinstance(layer, nn.ConvTranspose2d):
+                nn.init.normal_(layer.weight, std=0.001)
+            elif isinstance(layer, nn.BatchNorm2d):
+                nn.init.constant_(layer.weight, 1)
+                nn.init.constant_(layer.bias, 0)
+        nn.init.normal_(self.final_layer.weight, std=0.001)
+        nn.init.constant_(self.final_layer.bias, 0)
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         # `init_shape` follows the shape of the .npy it was read from: (10,) or (1, 10).

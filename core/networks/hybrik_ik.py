@@ -125,8 +125,15 @@ def inverse_kinematics(
     rest_joints: torch.Tensor,
     train: bool = False,
     reflection_fix: bool = False,
+    naive: bool = False,
 ) -> torch.Tensor:
-    """skeleton (B, 29, 3), phis (B, 23, 2) (normalised here), rest_joints (B, 29, 3) → (B, 24, 3, 3)."""
+    """skeleton (B, 29, 3), phis (B, 23, 2) (normalised here), rest_joints (B, 29, 3) → (B, 24, 3, 3).
+
+    naive (training mode only): mmhuman3d 0.11.0's training branch ("# Naive Hybrik" in
+    models/utils/inverse_kinematics.py: batch_inverse_kinematics_transform): joint i is swung from its own rest
+    bone (parent → i) onto its own predicted bone, and twisted about that rest bone, instead of being aimed at its
+    child. It does not invert forward kinematics, but the published HybrIK was trained with it.
+    """
     parents = torch.tensor(HYBRIK_PARENTS, device=skeleton.device)
     rel_rest = rest_joints.clone()
     rel_rest[:, 1:] -= rest_joints[:, parents[1:]].clone()
@@ -150,11 +157,14 @@ def inverse_kinematics(
         if child == -1:
             continue
         posed_rest[:, i] = posed_rest[:, parent] + torch.matmul(chain[parent], rel_rest[:, i])
-        child_target = target[:, child] - posed_rest[:, i]  # (B, 3, 1)
+        if train and naive:
+            bone, child_target = rel_rest[:, i], target[:, i] - target[:, parent]  # its own bone
+        else:
+            bone, child_target = rel_rest[:, child], target[:, child] - posed_rest[:, i]  # (B, 3, 1)
         if not train:
             child_target = _adaptive_target(child_target, rel_pred[:, child], rel_rest[:, child])
         child_target = torch.matmul(chain[parent].transpose(1, 2), child_target)
-        rot = torch.matmul(_swing(rel_rest[:, child], child_target), _twist(rel_rest[:, child], phis[:, i - 1]))
+        rot = torch.matmul(_swing(bone, child_target), _twist(bone, phis[:, i - 1]))
         chain.append(torch.matmul(chain[parent], rot))
         local.append(rot)
     return torch.stack(local, dim=1)

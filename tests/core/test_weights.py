@@ -307,10 +307,28 @@ def test_registry_urls_and_published_prefixes():
         checkpoint = weights.FILES[method.checkpoint]
         assert re.fullmatch(r"[0-9a-f]{8}", checkpoint.sha256_prefix), name
         assert all(n in weights.FILES for n in (*method.support, *method.training)), name
+    imagenet = set(weights.IMAGENET_BACKBONES.values())
     for file in weights.FILES.values():
-        if file.url:
+        if file.name in imagenet:  # torchvision's own files, named with their sha256 prefix
+            assert file.url == f"https://download.pytorch.org/models/{file.name}"
+            assert re.fullmatch(r"[0-9a-f]{8}", file.sha256_prefix), file.name
+        elif file.url:
             assert file.url.startswith("https://openmmlab-share.oss-cn-hangzhou.aliyuncs.com/mmhuman3d/")
             assert f"/{file.name}?versionId=" in file.url
+
+
+def test_imagenet_backbones_are_fetch_names_and_hash_checked(tmp_path, monkeypatch):
+    """`fetch imagenet_resnet50` names the torchvision file; one whose sha256 does not start with the prefix in
+    its name is reported as a mismatch, like a checkpoint."""
+    monkeypatch.setenv("HMRC_DATA", str(tmp_path))
+    assert weights._expand("imagenet_resnet50", False) == ["resnet50-0676ba61.pth"]
+    assert weights._expand("imagenet_resnet34", False) == ["resnet34-b627a593.pth"]
+    name, file = weights.imagenet_backbone(34)
+    assert name == "imagenet_resnet34" and file.path == tmp_path / "pretrained_models" / "resnet34-b627a593.pth"
+    assert file.path_in(tmp_path / "other") == tmp_path / "other" / "pretrained_models" / file.name
+    file.path.parent.mkdir(parents=True)
+    file.path.write_bytes(b"not the ImageNet weights")
+    assert weights.file_status(file).state == "hash mismatch"
 
 
 def test_module_runs_as_a_command(tmp_path):

@@ -8,6 +8,7 @@ Sources (mmhuman3d/data/datasets/pipelines): RandomChannelNoise, RandomHorizonta
 _flip_smpl_pose), GetRandomScaleRotation, MeshAffine (_rotate_joints_3d, _rotate_smpl_pose) in transforms.py;
 RandomDPG, RandomOcclusion in hybrik_transforms.py.
 """
+
 from __future__ import annotations
 
 import math
@@ -32,9 +33,13 @@ def flip_permutation(names: list[str]) -> np.ndarray:
 
 
 def channel_noise(image: np.ndarray, factor: float, rng: np.random.Generator) -> np.ndarray:
-    """Multiply each channel by U(1 − factor, 1 + factor), saturating uint8 (cv2.multiply as mmhuman3d)."""
-    scale = rng.uniform(1 - factor, 1 + factor, (1, 3))
-    return cv2.multiply(image, scale)
+    """Multiply each channel by U(1 − factor, 1 + factor), saturating uint8 (cv2.multiply as mmhuman3d).
+
+    mmhuman3d draws the three factors for its BGR image; `image` is RGB, so they are applied in reverse, and the
+    same draws give the same picture. A float32 image (HybrIK's crop, noised after HybrIKAffine made it float32) is
+    not saturated, as in mmhuman3d."""
+    scale = rng.uniform(1 - factor, 1 + factor, (1, 3))[:, ::-1]
+    return cv2.multiply(image, np.ascontiguousarray(scale))
 
 
 def random_scale_rotation(
@@ -99,9 +104,7 @@ def transform_points(points: np.ndarray, affine: np.ndarray) -> np.ndarray:
     return points @ affine[:, :2].T + affine[:, 2]
 
 
-def random_dpg(
-    box_xyxy: np.ndarray, image_size: tuple[int, int], rng: np.random.Generator
-) -> np.ndarray:
+def random_dpg(box_xyxy: np.ndarray, image_size: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
     """HybrIK RandomDPG: a random sub-patch (15 %) or a Gaussian jitter of each box edge (85 %). → new xyxy.
 
     image_size = (width, height). The jitter statistics are HybrIK's, measured from detector boxes.
@@ -142,5 +145,6 @@ def random_occlusion(image: np.ndarray, box_xyxy: np.ndarray, rng: np.random.Gen
         return image
     occ_x, occ_y, occ_w, occ_h = int(occ_x), int(occ_y), int(occ_w), int(occ_h)
     occluded = image.copy()
-    occluded[occ_y:occ_y + occ_h, occ_x:occ_x + occ_w] = (rng.random((occ_h, occ_w, 3)) * 255).astype(np.uint8)
+    noise = rng.random((occ_h, occ_w, 3))[..., ::-1]  # drawn in mmhuman3d's BGR channel order
+    occluded[occ_y : occ_y + occ_h, occ_x : occ_x + occ_w] = (noise * 255).astype(np.uint8)
     return occluded

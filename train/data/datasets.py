@@ -5,6 +5,7 @@ MixedDataset partitions); each item's augmentation uses its own generator seeded
 position), so it does not depend on the worker, the process or a resume. Items; datasets return dicts of numpy arrays
 that the default collate stacks. Images are decoded to RGB uint8 and cropped with `core.pipeline.crop`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,16 +15,36 @@ import cv2
 import numpy as np
 from torch.utils.data import Dataset
 
-from core.pipeline.crop import InputSpec, get_affine_transform, normalize, warp
-from train.data import augment
-from train.config import AugmentConfig, DataConfig
 from core.evaluation.human_data import HumanData, load_human_data
+from core.pipeline.crop import InputSpec, get_affine_transform, normalize, warp
+from train.config import AugmentConfig, DataConfig
+from train.data import augment
 from train.data.sampling import sample_rng
 
 SMPL_24 = (
-    "pelvis", "left_hip", "right_hip", "spine_1", "left_knee", "right_knee", "spine_2", "left_ankle",
-    "right_ankle", "spine_3", "left_foot", "right_foot", "neck", "left_collar", "right_collar", "head",
-    "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hand",
+    "pelvis",
+    "left_hip",
+    "right_hip",
+    "spine_1",
+    "left_knee",
+    "right_knee",
+    "spine_2",
+    "left_ankle",
+    "right_ankle",
+    "spine_3",
+    "left_foot",
+    "right_foot",
+    "neck",
+    "left_collar",
+    "right_collar",
+    "head",
+    "left_shoulder",
+    "right_shoulder",
+    "left_elbow",
+    "right_elbow",
+    "left_wrist",
+    "right_wrist",
+    "left_hand",
     "right_hand",
 )
 
@@ -122,8 +143,15 @@ class MeshDataset(_IndexedSources):
     with static fits also fit_pose (24, 3), fit_betas (10,), has_fit.
     """
 
-    def __init__(self, sources: list[Source], data: DataConfig, aug: AugmentConfig, joint_names: list[str],
-                 seed: int, fits: dict[str, np.ndarray] | None = None):
+    def __init__(
+        self,
+        sources: list[Source],
+        data: DataConfig,
+        aug: AugmentConfig,
+        joint_names: list[str],
+        seed: int,
+        fits: dict[str, np.ndarray] | None = None,
+    ):
         super().__init__(sources, seed, data.skip_bad_samples)
         self.data_config, self.aug = data, aug
         self.flip_perm = augment.flip_permutation(list(joint_names))
@@ -162,10 +190,16 @@ class MeshDataset(_IndexedSources):
         kp2d = np.where(kp2d_weight[:, None] > 0, augment.transform_points(kp2d, affine), kp2d)
         pose[0] = augment.rotate_global_orient(pose[0], rot)
         sample = dict(
-            img=to_chw(patch), keypoints2d=kp2d.astype(np.float32), keypoints2d_weight=kp2d_weight.astype(np.float32),
-            keypoints3d=augment.rotate_keypoints3d(kp3d, rot), keypoints3d_weight=kp3d_weight.astype(np.float32),
-            smpl_pose=pose.astype(np.float32), smpl_betas=betas.astype(np.float32), has_smpl=np.float32(has_smpl),
-            is_flipped=np.float32(flipped), rotation=np.float32(rot),
+            img=to_chw(patch),
+            keypoints2d=kp2d.astype(np.float32),
+            keypoints2d_weight=kp2d_weight.astype(np.float32),
+            keypoints3d=augment.rotate_keypoints3d(kp3d, rot),
+            keypoints3d_weight=kp3d_weight.astype(np.float32),
+            smpl_pose=pose.astype(np.float32),
+            smpl_betas=betas.astype(np.float32),
+            has_smpl=np.float32(has_smpl),
+            is_flipped=np.float32(flipped),
+            rotation=np.float32(rot),
         )
         if self.fits is not None:
             sample.update(self._fit_fields(fit, rot))
@@ -191,22 +225,29 @@ class MeshDataset(_IndexedSources):
         pose, betas = fit
         pose = pose.copy()
         pose[0] = augment.rotate_global_orient(pose[0], rot)
-        # SPIN replaces extreme fitted shapes by the mean shape.
-        betas = np.zeros_like(betas) if np.abs(betas).max() > 3 else betas
+        # Extreme fitted shapes are replaced by the mean shape in the trainer, for the betas loss only (as
+        # mmhuman3d's run_registration, which poses the fit's vertices before that replacement).
         return dict(fit_pose=pose.astype(np.float32), fit_betas=betas.astype(np.float32), has_fit=np.float32(1))
 
     def placeholder(self, message):
         k, res = self.num_joints, self.data_config.img_res
         sample = dict(
-            img=np.zeros((3, res, res), np.float32), keypoints2d=np.zeros((k, 2), np.float32),
-            keypoints2d_weight=np.zeros(k, np.float32), keypoints3d=np.zeros((k, 3), np.float32),
-            keypoints3d_weight=np.zeros(k, np.float32), smpl_pose=np.zeros((24, 3), np.float32),
-            smpl_betas=np.zeros(10, np.float32), has_smpl=np.float32(0), is_flipped=np.float32(0),
-            rotation=np.float32(0), valid=np.float32(0),
+            img=np.zeros((3, res, res), np.float32),
+            keypoints2d=np.zeros((k, 2), np.float32),
+            keypoints2d_weight=np.zeros(k, np.float32),
+            keypoints3d=np.zeros((k, 3), np.float32),
+            keypoints3d_weight=np.zeros(k, np.float32),
+            smpl_pose=np.zeros((24, 3), np.float32),
+            smpl_betas=np.zeros(10, np.float32),
+            has_smpl=np.float32(0),
+            is_flipped=np.float32(0),
+            rotation=np.float32(0),
+            valid=np.float32(0),
         )
         if self.fits is not None:
-            sample.update(fit_pose=np.zeros((24, 3), np.float32), fit_betas=np.zeros(10, np.float32),
-                          has_fit=np.float32(0))
+            sample.update(
+                fit_pose=np.zeros((24, 3), np.float32), fit_betas=np.zeros(10, np.float32), has_fit=np.float32(0)
+            )
         return sample
 
 
@@ -231,8 +272,10 @@ def load_static_fits(sources: list[Source], data_root: Path) -> dict[str, np.nda
     for source in sources:
         path = data_root / "static_fits" / f"{source.name}_fits.npy"
         if not path.is_file():
-            raise FileNotFoundError(f"static fits for '{source.name}' not found: {path}. Download "
-                                    f"{source.name}_fits.npy (`python -m core.weights fetch {source.name}_fits.npy`, docs/data.md) or set data.static_fits=false")
+            raise FileNotFoundError(
+                f"static fits for '{source.name}' not found: {path}. Fetch them with `python -m "
+                f"core.weights fetch {source.name}_fits.npy` (docs/data.md), or set data.static_fits=false"
+            )
         array = np.load(path, allow_pickle=False)
         if array.ndim != 2 or array.shape[1] != 82 or len(array) != len(source.data):
             raise ValueError(f"{path}: expected ({len(source.data)}, 82) pose+betas, got {array.shape}")
@@ -286,8 +329,15 @@ class HybrIKDataset(_IndexedSources):
     joint_root (3,); depth_factor.
     """
 
-    def __init__(self, sources: list[Source], data: DataConfig, aug: AugmentConfig, joint_names: list[str],
-                 seed: int, dpg_scale_mult: float = 1.0):
+    def __init__(
+        self,
+        sources: list[Source],
+        data: DataConfig,
+        aug: AugmentConfig,
+        joint_names: list[str],
+        seed: int,
+        dpg_scale_mult: float = 1.0,
+    ):
         super().__init__(sources, seed, data.skip_bad_samples)
         self.data_config, self.aug = data, aug
         self.flip_perm = augment.flip_permutation(list(joint_names))
@@ -316,15 +366,20 @@ class HybrIKDataset(_IndexedSources):
         patch, affine = crop(image, center, side, rot, res)
         uvd[:, :2] = np.where(vis[:, None] > 0, augment.transform_points(uvd[:, :2], affine), uvd[:, :2])
         pose[0] = augment.rotate_global_orient(pose[0], rot)
-        if aug.noise_after_crop and aug.noise_factor > 0:
-            patch = augment.channel_noise(patch, aug.noise_factor, rng)
-        depth_factor = float(np.asarray(data.fields.get("depth_factor", [self.data_config.depth_factor] * len(data))
-                                        )[index])
+        if aug.noise_after_crop and aug.noise_factor > 0:  # on the float32 crop, unsaturated (HybrIKAffine's output)
+            patch = augment.channel_noise(patch.astype(np.float32), aug.noise_factor, rng)
+        depth_factor = float(
+            np.asarray(data.fields.get("depth_factor", [self.data_config.depth_factor] * len(data)))[index]
+        )
         target_uvd, target_weight = _uvd_targets(uvd, vis, res, depth_factor)
         return dict(
-            img=to_chw(patch), target_uvd_29=target_uvd, target_weight_29=target_weight,
-            target_theta=_aa_to_quat(pose).astype(np.float32), target_beta=betas.astype(np.float32),
-            target_smpl_weight=np.float32(has_smpl), target_twist=twist.astype(np.float32),
+            img=to_chw(patch),
+            target_uvd_29=target_uvd,
+            target_weight_29=target_weight,
+            target_theta=_aa_to_quat(pose).astype(np.float32),
+            target_beta=betas.astype(np.float32),
+            target_smpl_weight=np.float32(has_smpl),
+            target_twist=twist.astype(np.float32),
             target_twist_weight=twist_weight.astype(np.float32),
             trans_inv=get_affine_transform(center, side, rot, (res, res), inv=True).astype(np.float32),
             intrinsic_param=np.asarray(data["cam_param"]["intrinsic"][index], np.float32).reshape(3, 3),
@@ -347,11 +402,19 @@ class HybrIKDataset(_IndexedSources):
         res = self.data_config.img_res
         zeros = lambda *shape: np.zeros(shape, np.float32)  # noqa: E731
         return dict(
-            img=zeros(3, res, res), target_uvd_29=zeros(29, 3), target_weight_29=zeros(29, 3),
-            target_theta=np.tile(np.float32([1, 0, 0, 0]), (24, 1)), target_beta=zeros(10),
-            target_smpl_weight=np.float32(0), target_twist=zeros(23, 2), target_twist_weight=zeros(23, 2),
-            trans_inv=zeros(2, 3), intrinsic_param=np.eye(3, dtype=np.float32), joint_root=np.float32([0, 0, 1]),
-            depth_factor=np.float32(self.data_config.depth_factor), valid=np.float32(0),
+            img=zeros(3, res, res),
+            target_uvd_29=zeros(29, 3),
+            target_weight_29=zeros(29, 3),
+            target_theta=np.tile(np.float32([1, 0, 0, 0]), (24, 1)),
+            target_beta=zeros(10),
+            target_smpl_weight=np.float32(0),
+            target_twist=zeros(23, 2),
+            target_twist_weight=zeros(23, 2),
+            trans_inv=zeros(2, 3),
+            intrinsic_param=np.eye(3, dtype=np.float32),
+            joint_root=np.float32([0, 0, 1]),
+            depth_factor=np.float32(self.data_config.depth_factor),
+            valid=np.float32(0),
         )
 
 
@@ -386,5 +449,5 @@ def _aa_to_quat(pose_aa: np.ndarray) -> np.ndarray:
     angle = np.linalg.norm(pose_aa, axis=-1, keepdims=True)
     small = angle < 1e-6
     safe = np.where(small, 1.0, angle)
-    sin_over = np.where(small, 0.5 - angle ** 2 / 48, np.sin(angle / 2) / safe)
+    sin_over = np.where(small, 0.5 - angle**2 / 48, np.sin(angle / 2) / safe)
     return np.concatenate([np.cos(angle / 2), pose_aa * sin_over], -1)

@@ -17,7 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
+from core.settings import data_folders
 from train.config import TrainConfig
+from train.data.files import NeededFile, is_present
+from train.data.files import needed_files as needed_files_of_run
 from train.prepare.catalog import OUTPUTS, how_to_get
 
 REQUIRED = {  # keys a file must hold, by what the config does with it
@@ -54,23 +57,15 @@ def needed_files(config: TrainConfig) -> list[Needed]:
     return files
 
 
-def other_files(config: TrainConfig, root: Path) -> list[tuple[str, Path, str]]:
-    """(what, path, command) for the non-HumanData files the config reads: SPIN's static fits, initial weights."""
-    rows = []
-    if config.data.static_fits:
-        for dataset in config.data.ann_files:
-            name = f"{dataset}_fits.npy"
-            rows.append(
-                (
-                    f"static fits of {dataset}",
-                    root / "static_fits" / name,
-                    f"HMRC_DATA={root} python -m core.weights fetch {name}",
-                )
-            )
-    if config.model.init_checkpoint:
-        path = root / config.model.init_checkpoint
-        rows.append(("initial weights", path, f"HMRC_DATA={root} python -m core.weights fetch {path.name}"))
-    return rows
+def other_files(config: TrainConfig, root: Path) -> list[NeededFile]:
+    """The files the config reads that are not HumanData files or image folders (static fits, initial weights,
+    mean parameters, body models, regressors), from train.data.files, the one list of what a run reads."""
+    skip = (root / "preprocessed_datasets", root / "datasets")
+    return [
+        f
+        for f in needed_files_of_run(config, data_folders(root))
+        if f.path.parent not in skip and f.path.parent.parent != skip[1]
+    ]
 
 
 def inspect(path: Path, kind: str) -> FileState:
@@ -149,30 +144,10 @@ def check_config(method: str, config: TrainConfig, root: Path) -> tuple[str, boo
             ok &= images.startswith("images found")
             detail += f"; {images}"
         lines.append(f"{label}: present, {detail}")
-    for what, path, command in other_files(config, root):
-        if path.is_file():
-            lines.append(f"  {path.name} ({what}): present")
+    for other in other_files(config, root):
+        if is_present(other.path):
+            lines.append(f"  {other.path.name} ({other.what}): present")
         else:
             ok = False
-            lines.append(f"  {path.name} ({what}): MISSING\n      download: {command}")
+            lines.append(f"  {other.path.name} ({other.what}): MISSING\n      {other.command}")
     return "\n".join(lines), ok
-
-
-def missing_message(method: str, config: TrainConfig, root: Path) -> str | None:
-    """One message naming every missing required file with the command that makes or fetches it; None if none."""
-    root = Path(root)
-    lines = []
-    for need in needed_files(config):
-        if need.required and not (root / "preprocessed_datasets" / need.name).is_file():
-            lines.append(f"  {need.name} ({need.role})\n      {how_to_get(need.name, root)}")
-    for what, path, command in other_files(config, root):
-        if not path.is_file():
-            lines.append(f"  {path.relative_to(root)} ({what})\n      download: {command}")
-    if not lines:
-        return None
-    return (
-        f"python -m train.run {method}: {len(lines)} file(s) the config reads are missing under {root}:\n"
-        + "\n".join(lines)
-        + f"\nThe raw downloads and their layout: docs/data.md. "
-        f"Check again with: python -m train.prepare --check {root} --config {method}"
-    )

@@ -58,4 +58,18 @@ def prepared(tmp_path_factory):
     made = {name: build(root / "datasets") for name, build in BUILDERS.items()}
     for args, _ in CONVERSIONS:
         assert run_prepare(args, root / "datasets", root / "preprocessed_datasets") == 0, args
+    _write_weights_and_body_models(root)
     return root, made
+
+
+def _write_weights_and_body_models(root):
+    """What a run reads besides HumanData files, so `--check` can find a complete root: stand-in SMPL files,
+    regressors and mean parameters, and placeholder ImageNet backbones (their presence is all --check reads)."""
+    from core.testing.smpl import write_standin_body_models_dir
+    from core.weights import imagenet_backbone
+
+    write_standin_body_models_dir(root / "body_models")
+    for depth in (50, 34):
+        path = imagenet_backbone(depth)[1].path_in(root)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"placeholder")
