@@ -22,7 +22,7 @@ VISIBLE = 0.5
 UPPER_ARMS = ((LEFT_SHOULDER, LEFT_ELBOW), (RIGHT_SHOULDER, RIGHT_ELBOW))
 THIGHS = ((LEFT_HIP, LEFT_KNEE), (RIGHT_HIP, RIGHT_KNEE))
 
-MIN_SHOULDER_WIDTH_M = 0.24  # narrower than a school-age child's shoulders (the model reads children near adult size)
+MIN_SHOULDER_WIDTH_M = 0.2  # narrower than any school-age child's shoulders
 TORSO_M = (0.33, 0.7)  # shoulder centre to hip centre, metres
 UPPER_ARM_TO_TORSO = (0.3, 0.8)  # shoulder-elbow over torso length, when both ends are visible
 THIGH_TO_TORSO = (0.45, 1.2)  # hip-knee over torso length

@@ -57,12 +57,14 @@ PAINT_THRESHOLD = 0.5  # mask value above which a found person is painted out
 PAINT_GRAY = 128
 MAX_ROUNDS = 3  # detect → read landmarks → paint out, at most this many times (coarsest windows)
 CONFIDENT_SCORE = 0.6  # weaker detections count only when another window finds the same body
+AGREE_FRACTION = 0.5  # a reading's shoulder centre this far (× detected torso) from the detection's: another body
 SAME_BODY_FRACTION = 0.5  # shoulder centres closer than this × the shoulder-hip distance: one body
 MOSTLY_PAINTED = 0.5  # finer windows whose area is this much painted out are not run
 PART_INSIDE = 0.8  # a reading whose box lies this much inside another person's box...
 PART_HEIGHT = 0.4  # ...and is less than this fraction of its height is a body part read as a person
 FACE = slice(0, 11)  # MediaPipe landmarks 0..10: nose, eyes, ears, mouth
 LEFT_SHOULDER, RIGHT_SHOULDER = 11, 12
+TORSO = (11, 12, 23, 24)  # shoulders and hips
 NO_PERSON_MESSAGE = (
     "No person found. Draw a box around the person (or pick a region) to read the pose there, "
     "or try a photo where the whole body is larger and less hidden."
@@ -434,11 +436,16 @@ def _fraction_inside(box: np.ndarray, other: np.ndarray) -> float:
 
 
 def _one_round(models, canvas: _Canvas, candidates, found, max_people) -> list[tuple[float, _Reading]]:
-    """Read every new candidate on the canvas, painting each accepted person out before reading the next."""
+    """Read every new candidate on the canvas, painting each accepted person out before reading the next.
+
+    A person half hidden behind another is often read as the one in front. When a reading lands on
+    another detected body instead of its own, it is taken as that body's, painted out, and the hidden
+    person's detection is read once more on the painted canvas.
+    """
     new: list[tuple[float, _Reading]] = []
-    for candidate in candidates:
-        if len(found) + len(new) >= max_people:
-            break
+    queue, retried = list(candidates), set()
+    while queue and len(found) + len(new) < max_people:
+        candidate = queue.pop(0)
         if _on_covered(candidate.keypoints[2], canvas.covered):
             continue
         if candidate.score < CONFIDENT_SCORE and candidate.support < 2:
@@ -446,11 +453,36 @@ def _one_round(models, canvas: _Canvas, candidates, found, max_people) -> list[t
         reading = _read_candidate(models, canvas.painted, candidate)
         if reading is None or not _plausible(reading):
             continue
+        if not _agrees(reading, candidate):
+            owner = next((other for other in candidates if other is not candidate and _agrees(reading, other)), None)
+            if owner is None or id(candidate) in retried:
+                continue  # a skeleton mixed from neighbours, or read twice in vain
+            retried.add(id(candidate))
+            queue.insert(0, candidate)
+            candidate = owner
+        if _on_found_people(reading, canvas.covered):
+            continue
         if any(_same_person(reading, other) for _, other in found + new):
             continue
         reading.painted_box = canvas.paint(reading.mask)
         new.append((candidate.score, reading))
     return new
+
+
+def _agrees(reading: _Reading, candidate: _Candidate) -> bool:
+    """Whether the landmarks sit on the detected body: shoulder centres within half the detected torso.
+
+    Where two small people stand close, the region around one can hold the other, and the landmark
+    model then mixes their bodies into one skeleton; such a reading has moved off the detection.
+    """
+    torso = np.linalg.norm(candidate.keypoints[2] - candidate.keypoints[0])
+    shoulders = reading.landmarks[[LEFT_SHOULDER, RIGHT_SHOULDER], :2].mean(0)
+    return bool(np.linalg.norm(shoulders - candidate.keypoints[2]) < AGREE_FRACTION * torso)
+
+
+def _on_found_people(reading: _Reading, covered: np.ndarray) -> bool:
+    """Whether most of the reading's torso (shoulders, hips) lies on people already found: a second reading of them."""
+    return sum(_on_covered(reading.landmarks[i, :2], covered) for i in TORSO) >= 3
 
 
 def _on_covered(point: np.ndarray, covered: np.ndarray) -> bool:
@@ -487,13 +519,16 @@ def _rgb_of(image: np.ndarray | LoadedImage) -> np.ndarray:
 
 
 def person_box(landmarks: np.ndarray, visibility: np.ndarray, shape) -> np.ndarray:
-    """(4,) box around the visible landmarks ((33, 2+) pixels) plus a margin, clipped to the image."""
-    seen = landmarks[visibility > VISIBLE, :2]
-    if len(seen) < 2:
-        seen = landmarks[:, :2]
+    """(4,) box around the visible landmarks ((33, 2+) pixels) plus a margin, clipped to the image.
+
+    The torso (shoulders, hips) counts even where the model calls it hidden: a portrait's hips below
+    the frame still mean the body fills the picture down to its edge.
+    """
+    height, width = shape[:2]
+    torso = np.clip(landmarks[list(TORSO), :2], 0, [width, height])
+    seen = np.concatenate([landmarks[visibility > VISIBLE, :2], torso])
     low, high = seen.min(0), seen.max(0)
     margin = BOX_MARGIN * (high - low)
-    height, width = shape[:2]
     low = np.clip(low - margin, 0, [width, height])
     high = np.clip(high + margin, 0, [width, height])
     return np.concatenate([low, high])

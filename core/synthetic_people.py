@@ -1,0 +1,161 @@
+"""People drawn from the bundled open body model, pasted over photos where their boxes are known exactly.
+
+Used for the detection benchmark's composites (crowds at several distances, people partly hidden
+behind others) and for the tracking benchmark's crossing clip. Each body is posed (standing,
+walking at a phase of its stride, waving), turned about the vertical, dressed by colouring its mesh
+by the joint that moves each vertex most (skin, hair, shirt, trousers, shoes), and drawn into the
+photo's camera. The true box of a person is the box of the pixels where that person is the nearest
+surface; `head_torso` says whether head, chest and pelvis can be seen.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from scipy.spatial.transform import Rotation
+
+from core.body_models import BodyModel
+from core.body_models.base import NUM_BETAS
+from core.render.overlay import blend_onto
+from core.render.renderer import get_renderer
+from core.render.scene import MeshToDraw
+
+BODY_HEIGHT_M = 1.7  # the open model at betas 0, near enough for placing people
+SKIN, HAIR, SHOES = (0.86, 0.66, 0.52), (0.16, 0.11, 0.07), (0.1, 0.1, 0.1)
+# SMPL joint indices
+PELVIS, SPINE1, SPINE2, SPINE3, NECK, HEAD = 0, 3, 6, 9, 12, 15
+L_HIP, R_HIP, L_KNEE, R_KNEE, L_SHOULDER, R_SHOULDER, L_ELBOW, R_ELBOW = 1, 2, 4, 5, 16, 17, 18, 19
+TROUSER_JOINTS = (0, 1, 2, 4, 5)
+SHOE_JOINTS = (7, 8, 10, 11)
+SKIN_JOINTS = (12, 15, 20, 21, 22, 23)
+HAIR_ABOVE_HEAD_M = 0.07  # head vertices this far above the head joint are hair
+VISIBLE_CORE = (HEAD, NECK, SPINE3, SPINE2, PELVIS)  # seen (nearest surface) → head and torso in view
+CORE_SEEN = 4  # of VISIBLE_CORE
+
+
+@dataclass
+class SyntheticPerson:
+    """One body to draw: where, how posed and dressed."""
+
+    depth: float  # metres from the camera
+    centre: tuple[float, float]  # pixel where the middle of the body lands
+    yaw_deg: float = 0.0  # turn about the vertical; 0 faces the camera
+    pose: str = "stand"  # 'stand', 'walk' or 'wave'
+    phase: float = 0.0  # walking: position in the stride, radians
+    shirt: tuple[float, float, float] = (0.2, 0.3, 0.7)
+    trousers: tuple[float, float, float] = (0.25, 0.25, 0.3)
+
+
+@dataclass
+class DrawnPerson:
+    box: np.ndarray | None  # (4,) visible box x0, y0, x1, y1 pixels; None when fully hidden
+    head_torso: bool
+    visible_share: float  # drawn pixels of this person that are the nearest surface
+    full_box: np.ndarray = field(default_factory=lambda: np.zeros(4))  # (4,) box as if nothing hid them
+
+
+def pose_rotations(pose: str, phase: float = 0.0) -> np.ndarray:
+    """(23, 3) axis-angle body pose (SMPL's joints 1..23) for a pose name."""
+    body = np.zeros((24, 3))
+    arms_down = 1.25
+    if pose == "walk":
+        swing = 0.45 * math.sin(phase)
+        body[L_HIP], body[R_HIP] = (-swing, 0, 0), (swing, 0, 0)
+        body[L_KNEE] = (0.5 * max(0.0, math.sin(phase + math.pi / 2)) + 0.1, 0, 0)
+        body[R_KNEE] = (0.5 * max(0.0, math.sin(phase - math.pi / 2)) + 0.1, 0, 0)
+        left = Rotation.from_rotvec([swing * 0.8, 0, 0]) * Rotation.from_rotvec([0, 0, -arms_down])
+        right = Rotation.from_rotvec([-swing * 0.8, 0, 0]) * Rotation.from_rotvec([0, 0, arms_down])
+        body[L_SHOULDER], body[R_SHOULDER] = left.as_rotvec(), right.as_rotvec()
+        body[L_ELBOW], body[R_ELBOW] = (0, -0.3, 0), (0, 0.3, 0)
+    elif pose == "wave":
+        body[L_SHOULDER], body[R_SHOULDER] = (0, 0, -arms_down), (0, 0, -0.4)
+        body[R_ELBOW] = (0, 0, -1.6)
+    elif pose == "stand":
+        body[L_SHOULDER], body[R_SHOULDER] = (0, 0, -arms_down), (0, 0, arms_down)
+        body[L_ELBOW], body[R_ELBOW] = (0, -0.2, 0), (0, 0.2, 0)
+    else:
+        raise ValueError(f"unknown pose {pose!r}; choose 'stand', 'walk' or 'wave'")
+    return body[1:]
+
+
+def person_meshes(body_model: BodyModel, person: SyntheticPerson,
+                  K: np.ndarray) -> tuple[list[MeshToDraw], np.ndarray]:
+    """The person's mesh split into coloured parts, and their joints (24, 3), in the camera frame of K (3, 3)."""
+    turn = Rotation.from_rotvec([0, math.radians(person.yaw_deg), 0]) * Rotation.from_rotvec([math.pi, 0, 0])
+    rotvecs = np.concatenate([turn.as_rotvec()[None], pose_rotations(person.pose, person.phase)])
+    rotmats = torch.as_tensor(Rotation.from_rotvec(rotvecs).as_matrix(), dtype=torch.float32)[None]
+    with torch.inference_mode():
+        output = body_model(torch.zeros(1, NUM_BETAS), rotmats[:, :1], rotmats[:, 1:])
+    vertices = output.vertices[0].numpy().astype(np.float64)
+    joints = output.joints[0].numpy().astype(np.float64)
+    ray = np.linalg.solve(K, np.array([person.centre[0], person.centre[1], 1.0]))
+    shift = ray * person.depth - (vertices.min(0) + vertices.max(0)) / 2
+    vertices, joints = vertices + shift, joints + shift
+    hair = vertices[:, 1] < joints[HEAD, 1] - HAIR_ABOVE_HEAD_M  # y points down after the turn
+    return _dressed(body_model, vertices, hair, person), joints
+
+
+def _dressed(body_model: BodyModel, vertices: np.ndarray, above_head: np.ndarray,
+             person: SyntheticPerson) -> list[MeshToDraw]:
+    """One mesh per colour: each triangle takes the part of the joint that moves its first vertex most."""
+    part = body_model.lbs_weights.argmax(1).numpy()
+    colour_of_vertex = np.full(len(vertices), 0)
+    colours = [person.shirt, person.trousers, SHOES, SKIN, HAIR]
+    colour_of_vertex[np.isin(part, TROUSER_JOINTS)] = 1
+    colour_of_vertex[np.isin(part, SHOE_JOINTS)] = 2
+    colour_of_vertex[np.isin(part, SKIN_JOINTS)] = 3
+    colour_of_vertex[(part == HEAD) & above_head] = 4
+    faces = np.asarray(body_model.faces)
+    face_colour = colour_of_vertex[faces[:, 0]]
+    return [MeshToDraw(vertices, faces[face_colour == c], colours[c], name=f"part{c}")
+            for c in range(len(colours)) if (face_colour == c).any()]
+
+
+def draw_people(background: np.ndarray, body_model: BodyModel, people: list[SyntheticPerson],
+                K: np.ndarray) -> tuple[np.ndarray, list[DrawnPerson]]:
+    """Draw every person over `background` (H, W, 3) uint8; returns the picture and each person's truth."""
+    height, width = background.shape[:2]
+    renderer = get_renderer()
+    posed = [person_meshes(body_model, person, K) for person in people]
+    everyone = renderer.render([m for parts, _ in posed for m in parts], K, height, width)
+    picture = blend_onto(everyone, background, 1.0)
+    truths = []
+    for parts, joints in posed:
+        alone = renderer.render(parts, K, height, width)
+        drawn = alone.alpha > 0.5
+        nearest = drawn & everyone.mask & (np.abs(alone.depth - everyone.depth) < 0.02)
+        seen = sum(_on(nearest, point) for point in _project(joints[list(VISIBLE_CORE)], K))
+        truths.append(DrawnPerson(
+            box=_box_of(nearest), head_torso=seen >= CORE_SEEN,
+            visible_share=float(nearest.sum() / max(drawn.sum(), 1)), full_box=_box_of(drawn)))
+    return picture, truths
+
+
+def _project(points: np.ndarray, K: np.ndarray) -> np.ndarray:
+    pixels = points @ K.T
+    return pixels[:, :2] / pixels[:, 2:3]
+
+
+def _on(mask: np.ndarray, point: np.ndarray) -> bool:
+    x, y = int(round(point[0])), int(round(point[1]))
+    return 0 <= y < mask.shape[0] and 0 <= x < mask.shape[1] and bool(mask[max(0, y - 1):y + 2, max(0, x - 1):x + 2].any())
+
+
+def _box_of(mask: np.ndarray) -> np.ndarray | None:
+    rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+    if not len(rows):
+        return None
+    return np.array([cols[0], rows[0], cols[-1] + 1, rows[-1] + 1], dtype=np.float64)
+
+
+def camera_for(height: int, width: int) -> np.ndarray:
+    """(3, 3) intrinsics with the focal length equal to the image diagonal (53° diagonal field of view)."""
+    focal = math.hypot(height, width)
+    return np.array([[focal, 0, width / 2], [0, focal, height / 2], [0, 0, 1.0]])
+
+
+def depth_for_height(fraction: float, height: int, K: np.ndarray) -> float:
+    """Distance at which a standing body spans `fraction` of the image height."""
+    return K[1, 1] * BODY_HEIGHT_M / (fraction * height)
