@@ -7,9 +7,9 @@ import numpy as np
 
 from bench.results import Results
 from bench.timing import time_call, timing_of
-from core.detect import detect_people
-from core.detection_score import SIZE_BUCKETS, Score
-from core.detection_set import (EMPTY_CLIP_FRAMES, composite_images, example_clip_frames, labelled_photos)
+from core.pipeline.detect import detect_people
+from core.evaluation.detection_score import SIZE_BUCKETS, Score
+from core.evaluation.detection_set import (EMPTY_CLIP_FRAMES, composite_images, example_clip_frames, labelled_photos)
 from core.paths import REPO_ROOT
 
 GROUP = "detection"

@@ -11,7 +11,7 @@ runner (`mediapipe.python.solution_base.SolutionBase`, which `mp.solutions.pose`
    circle around the upper body. One 224-pixel look at a wide group photo misses small or tightly
    packed people, so the detector also runs on overlapping square windows at several scales, down to
    windows where a person of `min_height_fraction` of the image height is a third of the window
-   (`core.detection_windows`); detections of one face in several windows are merged.
+   (`core.pipeline.detection_windows`); detections of one face in several windows are merged.
 2. Landmarks, subgraph `PoseLandmarkByRoiCpu` (`pose_landmark_full.tflite`): 33 landmarks in pixels with
    visibility, 33 metric world landmarks (hip-centred) and a segmentation mask, for one rotated square
    region. The region comes from the detection exactly as MediaPipe's `PoseDetectionToRoi` builds it
@@ -19,7 +19,7 @@ runner (`mediapipe.python.solution_base.SolutionBase`, which `mp.solutions.pose`
    presence flag says "no person" the region is retried upright. The region is then rebuilt from the
    model's two auxiliary landmarks and run once more, as MediaPipe's video tracking does between frames;
    if the model finds nobody in that region, or the skeleton is not a person's
-   (`core.person_check`: visibility, torso length, shoulder width, limb proportions in metres), the
+   (`core.pipeline.person_check`: visibility, torso length, shoulder width, limb proportions in metres), the
    detection was furniture or clutter and is dropped.
 3. Several people: candidates are taken best score first. Each accepted person is painted out
    (segmentation mask → gray) before the next ones are read and before detecting again, so
@@ -40,9 +40,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from core.detection_windows import merge_detections, window_levels, window_touches
+from core.pipeline.detection_windows import merge_detections, window_levels, window_touches
 from core.image_io import LoadedImage
-from core.person_check import check_person
+from core.pipeline.person_check import check_person
 
 if TYPE_CHECKING:  # MediaPipe is imported where it is used
     from mediapipe.framework.formats.rect_pb2 import NormalizedRect
@@ -493,7 +493,7 @@ def _on_covered(point: np.ndarray, covered: np.ndarray) -> bool:
 
 
 def _plausible(reading: _Reading) -> bool:
-    """Whether the skeleton is a person's (core.person_check), not furniture's or painted-out gray's."""
+    """Whether the skeleton is a person's (core.pipeline.person_check), not furniture's or painted-out gray's."""
     return check_person(reading.world_landmarks, reading.visibility, reading.landmarks).ok
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from core.image_io import load_image
-from core.detection_windows import detection_windows
+from core.pipeline.detection_windows import detection_windows
 from core.pipeline.detect import NO_PERSON_MESSAGE, detect_people, person_from_box, track_person
 from core.testing.examples import clip_frames, example_image
 
@@ -188,15 +188,15 @@ def test_followed_person_keeps_original_pixels_on_a_downscaled_frame():
 
 def test_the_example_clips_empty_room_frames_have_nobody():
     """The clip opens on a table and a wall; the table's cross-shaped foot once passed for a person."""
-    from core.detection_set import EMPTY_CLIP_FRAMES, example_clip_frames
+    from core.evaluation.detection_set import EMPTY_CLIP_FRAMES, example_clip_frames
 
     for number, frame in zip(EMPTY_CLIP_FRAMES, example_clip_frames(EMPTY_CLIP_FRAMES)):
         assert detect_people(frame).people == [], f"a person reported on empty frame {number}"
 
 
 def test_small_people_down_to_a_tenth_of_the_height_are_found():
-    from core.detection_score import match
-    from core.detection_set import labelled_photos
+    from core.evaluation.detection_score import match
+    from core.evaluation.detection_set import labelled_photos
 
     photos = {image.name: image for image in labelled_photos()}
     tarmac = photos["large_walking_3people_tarmac_whitehouse_pd_2048x1536.jpg"]
@@ -210,7 +210,7 @@ def test_small_people_down_to_a_tenth_of_the_height_are_found():
 
 
 def test_smaller_fraction_means_finer_windows_and_people_missed_without_them():
-    from core.detection_windows import window_levels
+    from core.pipeline.detection_windows import window_levels
 
     coarse = detect_people(load_image(example_image("large_walking_3people")).rgb, min_height_fraction=0.3)
     assert len(coarse.people) == 3  # the background walker needs the finer windows

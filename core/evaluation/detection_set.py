@@ -2,7 +2,7 @@
 
 Photos and their boxes: `assets/detection/labels.json` (sources and licences in
 `assets/detection/PROVENANCE.md` and `assets/examples/NOTICE.md`). Composites: bodies of the open
-body model (`core.synthetic_people`) drawn over photos without people (the median of OpenCV's
+body model (`core.testing.synthetic_people`) drawn over photos without people (the median of OpenCV's
 pedestrian video, the example clip's empty room, both at their size and enlarged), several per
 picture, at heights spread over the three size groups, some partly behind others; made the same way
 for the same seed.
@@ -16,7 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from core.detection_score import Truth
+from core.evaluation.detection_score import Truth
 from core.image_io import load_image
 from core.paths import REPO_ROOT
 
@@ -80,7 +80,7 @@ def example_clip_frames(indices) -> list[np.ndarray]:
 def composite_images(count: int = 16, seed: int = 0, body_model=None) -> list[LabelledImage]:
     """`count` pictures of 3 to 6 drawn people over the empty backgrounds, the same for the same seed."""
     from core.body_models.open_model import load_open_body_model
-    from core.synthetic_people import SyntheticPerson, camera_for, depth_for_height, draw_people
+    from core.testing.synthetic_people import SyntheticPerson, camera_for, depth_for_height, draw_people
 
     body_model = body_model or load_open_body_model()
     backgrounds = empty_backgrounds()

@@ -1,7 +1,7 @@
 """Matching detections to labelled people, and recall / precision by size."""
 import numpy as np
 
-from core.detection_score import Score, Truth, match, size_bucket
+from core.evaluation.detection_score import Score, Truth, match, size_bucket
 
 
 def test_matching_is_one_to_one_and_accepts_boxes_well_inside_a_label():

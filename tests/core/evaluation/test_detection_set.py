@@ -5,9 +5,9 @@ import json
 import numpy as np
 import pytest
 
-from core.detection_set import DETECTION_ASSETS, LABELS_FILE, composite_images, labelled_photos
+from core.evaluation.detection_set import DETECTION_ASSETS, LABELS_FILE, composite_images, labelled_photos
 from core.paths import REPO_ROOT
-from core.synthetic_people import SyntheticPerson, camera_for, depth_for_height, draw_people
+from core.testing.synthetic_people import SyntheticPerson, camera_for, depth_for_height, draw_people
 
 
 def test_every_example_photo_is_labelled_and_boxes_lie_in_their_pictures():
@@ -53,8 +53,8 @@ def open_body_model():
 
 @pytest.mark.slow
 def test_composites_are_the_same_for_a_seed_and_drawn_people_are_detected(open_body_model):
-    from core.detect import detect_people
-    from core.detection_score import Score
+    from core.pipeline.detect import detect_people
+    from core.evaluation.detection_score import Score
 
     first, again = composite_images(2, seed=3, body_model=open_body_model), composite_images(1, seed=3,
                                                                                           body_model=open_body_model)

@@ -1,10 +1,10 @@
 """The person check: real skeletons pass, furniture-like ones do not."""
 import numpy as np
 
-from core.detect import detect_people
+from core.pipeline.detect import detect_people
 from core.image_io import load_image
-from core.person_check import check_person
-from tests.paths import example_image
+from core.pipeline.person_check import check_person
+from core.testing.examples import example_image
 
 
 def _skier():

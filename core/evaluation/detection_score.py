@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.detection_windows import box_iou
+from core.pipeline.detection_windows import box_iou
 
 MATCH_IOU = 0.5
 INSIDE_SHARE, INSIDE_HEIGHT = 0.8, 0.5

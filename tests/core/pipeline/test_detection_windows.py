@@ -1,7 +1,7 @@
 """Detection windows at several scales and merging detections across them."""
 import numpy as np
 
-from core.detection_windows import detection_windows, merge_detections, window_levels, window_sides
+from core.pipeline.detection_windows import detection_windows, merge_detections, window_levels, window_sides
 
 
 def _inside(box, window):
