@@ -7,17 +7,20 @@ by the joint that moves each vertex most (skin, hair, shirt, trousers, shoes), a
 photo's camera. The true box of a person is the box of the pixels where that person is the nearest
 surface; `head_torso` says whether head, chest and pelvis can be seen.
 """
+
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 import torch
 from scipy.spatial.transform import Rotation
 
 from core.body_models import BodyModel
 from core.body_models.base import NUM_BETAS
+from core.evaluation.detection_set import EMPTY_BACKGROUND
 from core.render.overlay import blend_onto
 from core.render.renderer import get_renderer
 from core.render.scene import MeshToDraw
@@ -80,8 +83,7 @@ def pose_rotations(pose: str, phase: float = 0.0) -> np.ndarray:
     return body[1:]
 
 
-def person_meshes(body_model: BodyModel, person: SyntheticPerson,
-                  K: np.ndarray) -> tuple[list[MeshToDraw], np.ndarray]:
+def person_meshes(body_model: BodyModel, person: SyntheticPerson, K: np.ndarray) -> tuple[list[MeshToDraw], np.ndarray]:
     """The person's mesh split into coloured parts, and their joints (24, 3), in the camera frame of K (3, 3)."""
     turn = Rotation.from_rotvec([0, math.radians(person.yaw_deg), 0]) * Rotation.from_rotvec([math.pi, 0, 0])
     rotvecs = np.concatenate([turn.as_rotvec()[None], pose_rotations(person.pose, person.phase)])
@@ -97,8 +99,9 @@ def person_meshes(body_model: BodyModel, person: SyntheticPerson,
     return _dressed(body_model, vertices, hair, person), joints
 
 
-def _dressed(body_model: BodyModel, vertices: np.ndarray, above_head: np.ndarray,
-             person: SyntheticPerson) -> list[MeshToDraw]:
+def _dressed(
+    body_model: BodyModel, vertices: np.ndarray, above_head: np.ndarray, person: SyntheticPerson
+) -> list[MeshToDraw]:
     """One mesh per colour: each triangle takes the part of the joint that moves its first vertex most."""
     part = body_model.lbs_weights.argmax(1).numpy()
     colour_of_vertex = np.full(len(vertices), 0)
@@ -109,12 +112,16 @@ def _dressed(body_model: BodyModel, vertices: np.ndarray, above_head: np.ndarray
     colour_of_vertex[(part == HEAD) & above_head] = 4
     faces = np.asarray(body_model.faces)
     face_colour = colour_of_vertex[faces[:, 0]]
-    return [MeshToDraw(vertices, faces[face_colour == c], colours[c], name=f"part{c}")
-            for c in range(len(colours)) if (face_colour == c).any()]
+    return [
+        MeshToDraw(vertices, faces[face_colour == c], colours[c], name=f"part{c}")
+        for c in range(len(colours))
+        if (face_colour == c).any()
+    ]
 
 
-def draw_people(background: np.ndarray, body_model: BodyModel, people: list[SyntheticPerson],
-                K: np.ndarray) -> tuple[np.ndarray, list[DrawnPerson]]:
+def draw_people(
+    background: np.ndarray, body_model: BodyModel, people: list[SyntheticPerson], K: np.ndarray
+) -> tuple[np.ndarray, list[DrawnPerson]]:
     """Draw every person over `background` (H, W, 3) uint8; returns the picture and each person's truth."""
     height, width = background.shape[:2]
     renderer = get_renderer()
@@ -127,9 +134,14 @@ def draw_people(background: np.ndarray, body_model: BodyModel, people: list[Synt
         drawn = alone.alpha > 0.5
         nearest = drawn & everyone.mask & (np.abs(alone.depth - everyone.depth) < 0.02)
         seen = sum(_on(nearest, point) for point in _project(joints[list(VISIBLE_CORE)], K))
-        truths.append(DrawnPerson(
-            box=_box_of(nearest), head_torso=seen >= CORE_SEEN,
-            visible_share=float(nearest.sum() / max(drawn.sum(), 1)), full_box=_box_of(drawn)))
+        truths.append(
+            DrawnPerson(
+                box=_box_of(nearest),
+                head_torso=seen >= CORE_SEEN,
+                visible_share=float(nearest.sum() / max(drawn.sum(), 1)),
+                full_box=_box_of(drawn),
+            )
+        )
     return picture, truths
 
 
@@ -140,7 +152,11 @@ def _project(points: np.ndarray, K: np.ndarray) -> np.ndarray:
 
 def _on(mask: np.ndarray, point: np.ndarray) -> bool:
     x, y = int(round(point[0])), int(round(point[1]))
-    return 0 <= y < mask.shape[0] and 0 <= x < mask.shape[1] and bool(mask[max(0, y - 1):y + 2, max(0, x - 1):x + 2].any())
+    return (
+        0 <= y < mask.shape[0]
+        and 0 <= x < mask.shape[1]
+        and bool(mask[max(0, y - 1) : y + 2, max(0, x - 1) : x + 2].any())
+    )
 
 
 def _box_of(mask: np.ndarray) -> np.ndarray | None:
@@ -159,3 +175,86 @@ def camera_for(height: int, width: int) -> np.ndarray:
 def depth_for_height(fraction: float, height: int, K: np.ndarray) -> float:
     """Distance at which a standing body spans `fraction` of the image height."""
     return K[1, 1] * BODY_HEIGHT_M / (fraction * height)
+
+
+@dataclass
+class Walker:
+    """A person walking straight across the picture at a fixed distance."""
+
+    depth: float  # metres
+    start: tuple[float, float]  # pixel of the body's middle at the first frame
+    step: tuple[float, float]  # pixels per frame
+    yaw_deg: float  # facing direction (about the vertical)
+    shirt: tuple[float, float, float]
+    trousers: tuple[float, float, float] = (0.25, 0.25, 0.3)
+    stride: float = 0.6  # radians of the stride per frame
+
+
+def crossing_walkers(height: int, width: int, K: np.ndarray, frames: int = 48, people: int = 3) -> list[Walker]:
+    """Two people crossing in opposite directions, the farther one passing behind the nearer half way through,
+    and (people=3) a third walking slowly on the far side, entering from the right edge and passing behind the
+    first near the end."""
+    near, far, third = (depth_for_height(share, height, K) for share in (0.55, 0.42, 0.3))
+    speed = 0.86 * width / frames  # the crossing pair meet in the middle of the clip
+    walkers = [
+        Walker(near, (0.15 * width, 0.55 * height), (speed, 0.0), 60, (0.2, 0.3, 0.75)),
+        Walker(far, (0.85 * width, 0.5 * height), (-speed, 0.0), -60, (0.75, 0.2, 0.2), (0.15, 0.2, 0.4)),
+        Walker(third, (1.08 * width, 0.42 * height), (-0.45 * speed, 0.0), -60, (0.2, 0.6, 0.3), stride=0.4),
+    ]
+    return walkers[:people]
+
+
+def side_by_side_walkers(height: int, width: int, K: np.ndarray, frames: int = 12) -> list[Walker]:
+    """Two people walking the same way, far apart, the whole clip in view."""
+    depth = depth_for_height(0.5, height, K)
+    speed = 0.15 * width / frames
+    return [
+        Walker(depth, (0.2 * width, 0.52 * height), (speed, 0.0), 50, (0.2, 0.3, 0.75)),
+        Walker(depth * 1.1, (0.65 * width, 0.5 * height), (speed, 0.0), 50, (0.8, 0.5, 0.1), (0.15, 0.2, 0.4)),
+    ]
+
+
+def crossing_clip(
+    background: np.ndarray, body_model: BodyModel, frames: int = 48, walkers: list[Walker] | None = None
+) -> tuple[list[np.ndarray], list[list[DrawnPerson]]]:
+    """Frames (H, W, 3) uint8 of walkers over `background`, and per frame each walker's truth (same order)."""
+    height, width = background.shape[:2]
+    K = camera_for(height, width)
+    walkers = walkers or crossing_walkers(height, width, K, frames)
+    pictures, truths = [], []
+    for frame in range(frames):
+        people = [
+            SyntheticPerson(
+                w.depth,
+                (w.start[0] + frame * w.step[0], w.start[1] + frame * w.step[1]),
+                w.yaw_deg,
+                "walk",
+                frame * w.stride,
+                w.shirt,
+                w.trousers,
+            )
+            for w in walkers
+        ]
+        picture, drawn = draw_people(background, body_model, people, K)
+        pictures.append(picture)
+        truths.append(drawn)
+    return pictures, truths
+
+
+def write_clip(path, frames: list[np.ndarray], fps: float = 10.0):
+    """Frames (H, W, 3) uint8 RGB → a VP8 WebM video at `path`; returns the path."""
+    height, width = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"VP80"), fps, (width, height))
+    for frame in frames:
+        writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    writer.release()
+    return path
+
+
+def plaza(height: int = 480, width: int = 640) -> np.ndarray:
+    """The empty plaza of the detection set's background, resized to (height, width, 3) uint8 RGB."""
+    return cv2.resize(
+        cv2.cvtColor(cv2.imread(str(EMPTY_BACKGROUND)), cv2.COLOR_BGR2RGB),
+        (width, height),
+        interpolation=cv2.INTER_AREA,
+    )
