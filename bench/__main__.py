@@ -8,14 +8,14 @@ import time
 import traceback
 from pathlib import Path
 
-from bench import app, detection, memory, models, pipeline, training
+from bench import app, detection, memory, models, pipeline, tracking, training
 from bench.data import use_data, write_bench_data
 from bench.results import Results
 from bench.timing import machine
 
-GROUPS = ("models", "pipeline", "memory", "training", "app", "detection")
+GROUPS = ("models", "pipeline", "memory", "training", "app", "detection", "tracking")
 # Groups that draw meshes run on the open body model: the stand-in SMPL's random triangles cost far more to draw.
-OPEN_MODEL_GROUPS = ("pipeline", "memory", "app", "detection")
+OPEN_MODEL_GROUPS = ("pipeline", "memory", "app", "detection", "tracking")
 QUICK_SKIPS = {"app": "not in --quick (starting the web server alone takes most of its 2 minutes)"}
 # (label, row before, row after) for the before/after table.
 RATIOS = [
@@ -93,6 +93,8 @@ def _run(group: str, results: Results, quick: bool, work: Path) -> None:
         app.run(results, quick, work)
     elif group == "detection":
         detection.run(results, quick)
+    elif group == "tracking":
+        tracking.run(results, quick)
 
 
 if __name__ == "__main__":
