@@ -58,6 +58,7 @@ class DrawnPerson:
     head_torso: bool
     visible_share: float  # drawn pixels of this person that are the nearest surface
     full_box: np.ndarray = field(default_factory=lambda: np.zeros(4))  # (4,) box as if nothing hid them
+    joints: np.ndarray = field(default_factory=lambda: np.zeros((24, 3)))  # (24, 3) metres, camera frame
 
 
 def pose_rotations(pose: str, phase: float = 0.0) -> np.ndarray:
@@ -130,7 +131,7 @@ def draw_people(
     everyone = renderer.render([m for parts, _ in posed for m in parts], K, height, width)
     picture = blend_onto(everyone, background, 1.0)
     truths = []
-    for parts, _ in posed:
+    for parts, joints in posed:
         alone = renderer.render(parts, K, height, width)
         drawn = alone.alpha > 0.5
         nearest = drawn & everyone.mask & (np.abs(alone.depth - everyone.depth) < 0.02)
@@ -143,6 +144,7 @@ def draw_people(
                 head_torso=min(shares) >= MOSTLY_SEEN,
                 visible_share=float(nearest.sum() / max(drawn.sum(), 1)),
                 full_box=_box_of(drawn),
+                joints=joints,
             )
         )
     return picture, truths

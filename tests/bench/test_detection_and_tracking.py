@@ -19,6 +19,9 @@ def test_quick_detection_and_tracking_groups_write_their_rows(tmp_path):
     assert rows["group photo 1600×1064, detection"]["unit"] == "ms"
     switches = [row for name, row in rows.items() if name.startswith("identity switches")]
     assert len(switches) == 1 and switches[0]["value"] == 0
-    jitter = [row for name, row in rows.items() if name.startswith("joint jitter")]
-    assert len(jitter) == 3 and all(row["value"] > 0 for row in jitter)
+    raw = [row for name, row in rows.items() if name.startswith("joint jitter") and "unsmoothed" in name]
+    smoothed = [row for name, row in rows.items() if name.startswith("joint jitter") and "smoothed over" in name]
+    assert len(raw) == len(smoothed) == 3
+    assert all(0 < after["value"] < before["value"] for before, after in zip(raw, smoothed))
+    assert all("the drawn walk's own joint acceleration" in row["note"] for row in raw)
     assert "## detection" in (tmp_path / "results.md").read_text()
