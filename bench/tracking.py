@@ -12,7 +12,7 @@ from bench.timing import timing_of
 from core.body_models.open_model import load_open_body_model
 from core.evaluation.temporal import identity_score, joint_jitter_mm
 from core.pipeline.people_tracker import PeopleTracker
-from core.pipeline.tracking import process_people_video
+from core.outputs.motion import process_people_video
 from core.testing.examples import PERSON_IN_CLIP, example_image
 from core.testing.synthetic_people import crossing_clip, plaza, write_clip
 
