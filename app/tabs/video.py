@@ -97,19 +97,21 @@ def people_summary(method: str, smooth: int, people: list[TrackedPerson]) -> str
         f"{method_label(method)}: {len(people)} {'person' if len(people) == 1 else 'people'} followed, each "
         f"smoothed over {smooth} frame{'s' if smooth > 1 else ''} on their own. Pick who to export below.",
         "",
-        "| person | frames | frames seen | joint jitter, raw → smoothed (mm/frame²) |",
-        "|---|---|---:|---|",
+        "| person | frames | frames seen | lost and picked up again | joint jitter, raw → smoothed (mm/frame²) |",
+        "|---|---|---:|---:|---|",
     ]
     for person in people:
         first, last = person.frame_range
         lines.append(
-            f"| {person.identity} | {first}–{last} | {person.frames_seen} | "
+            f"| {person.identity} | {first}–{last} | {person.frames_seen} | {person.gaps} | "
             f"{_mm(person.jitter_raw_mm)} → {_mm(person.jitter_smoothed_mm)} |"
         )
     lines += [
         "",
-        "Jitter is the mean acceleration of the 24 joints from frame to frame; identities are kept through "
-        "short occlusions (a person lost behind another is picked up again where they were heading).",
+        "Jitter is the mean acceleration of the 24 joints from frame to frame. Identities are kept through "
+        "short occlusions: a person lost behind another is picked up again near where they were heading (check "
+        "those moments on the overlay). Identity switches can only be counted where the truth is known: "
+        "`python -m bench --only tracking` counts them on a drawn clip of people crossing.",
     ]
     return "\n".join(lines)
 

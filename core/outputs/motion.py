@@ -271,6 +271,7 @@ def process_people_video(
                         "first_frame": p.frame_range[0],
                         "last_frame": p.frame_range[1],
                         "frames_seen": p.frames_seen,
+                        "times_lost_and_found_again": p.gaps,
                         "jitter_raw_mm_per_frame2": _rounded(p.jitter_raw_mm),
                         "jitter_smoothed_mm_per_frame2": _rounded(p.jitter_smoothed_mm),
                         "bvh": f"person_{p.identity}.bvh",

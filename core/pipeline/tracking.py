@@ -198,6 +198,12 @@ class TrackedPerson:
     def frames_seen(self) -> int:
         return int(self.motion.found.sum())
 
+    @property
+    def gaps(self) -> int:
+        """Times the person was lost (hidden, or not read) between their first and last frame and picked up again."""
+        seen = np.flatnonzero(self.motion.found)
+        return int((np.diff(seen) > 1).sum())
+
 
 def track_people(
     path,

@@ -94,8 +94,10 @@ def test_everyone_from_the_command_line_gets_their_own_bvh_and_parameters(two_wa
     import json
 
     out = tmp_path / "out"
-    assert video.main([str(two_walkers), "--people", "all", "--out", str(out), "--smooth", "3",
-                       "--body-model", "open"]) == 0
+    assert (
+        video.main([str(two_walkers), "--people", "all", "--out", str(out), "--smooth", "3", "--body-model", "open"])
+        == 0
+    )
     summary = json.loads((out / "people.json").read_text())
     assert [p["identity"] for p in summary["people"]] == [1, 2]
     for person in summary["people"]:
@@ -119,3 +121,12 @@ def test_everyone_mode_on_a_clip_with_nobody_says_so(tmp_path):
     empty = write_clip(tmp_path / "empty.webm", [plaza(240, 320)] * 4)
     assert video.main([str(empty), "--people", "all", "--out", str(tmp_path / "out")]) == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_a_tracked_persons_frame_range_and_gaps_come_from_the_frames_they_were_found_in():
+    found = np.array([False, True, True, False, False, True, True, False, True, False])
+    motion = tracking.VideoMotion(
+        "fit", 10.0, 30, np.eye(3), found, np.tile(np.eye(3), (10, 24, 1, 1)), np.zeros((10, 3)), np.zeros(10)
+    )
+    person = tracking.TrackedPerson(2, motion)
+    assert person.frame_range == (31, 38) and person.frames_seen == 5 and person.gaps == 2
