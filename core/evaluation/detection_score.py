@@ -7,6 +7,7 @@ the frame's edge. Matching is one to one, best overlap first. Detections matchin
 `ignore` (people in a picture on the wall, slivers at the edge) count neither way. Sizes are the
 labelled box's height as a share of the image height; a false detection is sized by its own box.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -85,8 +86,11 @@ def matches(truth: np.ndarray, detected: np.ndarray) -> float:
     iou = box_iou(truth, detected)
     if iou >= MATCH_IOU:
         return iou
-    inside = box_iou(np.array([*np.maximum(truth[:2], detected[:2]), *np.minimum(truth[2:], detected[2:])]),
-                     detected) if _overlap(truth, detected) else 0.0
+    inside = (
+        box_iou(np.array([*np.maximum(truth[:2], detected[:2]), *np.minimum(truth[2:], detected[2:])]), detected)
+        if _overlap(truth, detected)
+        else 0.0
+    )
     tall_enough = (detected[3] - detected[1]) >= INSIDE_HEIGHT * (truth[3] - truth[1])
     return MATCH_IOU if inside >= INSIDE_SHARE and tall_enough else 0.0
 
@@ -98,8 +102,9 @@ def _overlap(a: np.ndarray, b: np.ndarray) -> bool:
 def match(truths: list[Truth], detected: list[np.ndarray]) -> tuple[list[int | None], list[str]]:
     """One-to-one matching, best fit first; returns per truth the detection index, per detection
     'correct', 'ignored' (matches a person marked ignore) or 'false'."""
-    pairs = sorted(((matches(t.box, d), i, j) for i, t in enumerate(truths) for j, d in enumerate(detected)),
-                   reverse=True)
+    pairs = sorted(
+        ((matches(t.box, d), i, j) for i, t in enumerate(truths) for j, d in enumerate(detected)), reverse=True
+    )
     matched: list[int | None] = [None] * len(truths)
     state = ["false"] * len(detected)
     for fit, i, j in pairs:

@@ -7,6 +7,7 @@ pedestrian video, the example clip's empty room, both at their size and enlarged
 picture, at heights spread over the three size groups, some partly behind others; made the same way
 for the same seed.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,16 @@ EMPTY_BACKGROUND = DETECTION_ASSETS / "photos" / "background_opencv_vtest_median
 EXAMPLE_CLIP = REPO_ROOT / "assets" / "examples" / "walking_person_clip18s_intel_ccby4_768x432.mp4"
 EMPTY_CLIP_FRAMES = range(0, 10)  # the example clip shows only a table in these frames
 HEIGHT_GROUPS = ((0.09, 0.145), (0.16, 0.28), (0.32, 0.6))  # drawn people's heights, share of the image
-SHIRTS = ((0.2, 0.3, 0.7), (0.7, 0.2, 0.2), (0.2, 0.6, 0.3), (0.8, 0.75, 0.2), (0.5, 0.3, 0.6), (0.9, 0.9, 0.9),
-          (0.1, 0.1, 0.1), (0.9, 0.5, 0.2))
+SHIRTS = (
+    (0.2, 0.3, 0.7),
+    (0.7, 0.2, 0.2),
+    (0.2, 0.6, 0.3),
+    (0.8, 0.75, 0.2),
+    (0.5, 0.3, 0.6),
+    (0.9, 0.9, 0.9),
+    (0.1, 0.1, 0.1),
+    (0.9, 0.5, 0.2),
+)
 TROUSERS = ((0.25, 0.25, 0.3), (0.15, 0.2, 0.4), (0.4, 0.35, 0.3), (0.1, 0.1, 0.1), (0.6, 0.6, 0.65))
 
 
@@ -46,8 +55,10 @@ def labelled_photos(labels_file: Path = LABELS_FILE) -> list[LabelledImage]:
     images = []
     for entry in data["images"]:
         rgb = load_image(REPO_ROOT / entry["file"], max_side=100_000).rgb
-        people = [Truth(np.array(p["box"], dtype=np.float64), p.get("head_torso", True), p.get("ignore", False))
-                  for p in entry["people"]]
+        people = [
+            Truth(np.array(p["box"], dtype=np.float64), p.get("head_torso", True), p.get("ignore", False))
+            for p in entry["people"]
+        ]
         images.append(LabelledImage(Path(entry["file"]).name, rgb, people))
     return images
 
@@ -57,8 +68,9 @@ def empty_backgrounds() -> list[tuple[str, np.ndarray]]:
     plaza = cv2.cvtColor(cv2.imread(str(EMPTY_BACKGROUND)), cv2.COLOR_BGR2RGB)
     room = example_clip_frames(EMPTY_CLIP_FRAMES[:1])[0]
     found = [("plaza", plaza), ("room", room)]
-    return found + [(f"{name}_2x", cv2.resize(rgb, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC))
-                    for name, rgb in found]
+    return found + [
+        (f"{name}_2x", cv2.resize(rgb, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)) for name, rgb in found
+    ]
 
 
 def example_clip_frames(indices) -> list[np.ndarray]:
@@ -99,14 +111,22 @@ def composite_images(count: int = 16, seed: int = 0, body_model=None) -> list[La
                 front = people[int(rng.integers(len(people)))]
                 front_share = K[1, 1] * 1.7 / front.depth / height
                 share = min(share, front_share * 0.9)
-                centre = (front.centre[0] + rng.choice([-1, 1]) * rng.uniform(0.15, 0.3) * front_share * height,
-                          front.centre[1] + rng.uniform(-0.1, 0.1) * front_share * height)
-            people.append(SyntheticPerson(
-                depth=depth_for_height(share, height, K), centre=centre, yaw_deg=float(rng.uniform(-60, 60)),
-                pose=str(rng.choice(["stand", "walk", "wave"])), phase=float(rng.uniform(0, 2 * np.pi)),
-                shirt=SHIRTS[int(rng.integers(len(SHIRTS)))], trousers=TROUSERS[int(rng.integers(len(TROUSERS)))]))
+                centre = (
+                    front.centre[0] + rng.choice([-1, 1]) * rng.uniform(0.15, 0.3) * front_share * height,
+                    front.centre[1] + rng.uniform(-0.1, 0.1) * front_share * height,
+                )
+            people.append(
+                SyntheticPerson(
+                    depth=depth_for_height(share, height, K),
+                    centre=centre,
+                    yaw_deg=float(rng.uniform(-60, 60)),
+                    pose=str(rng.choice(["stand", "walk", "wave"])),
+                    phase=float(rng.uniform(0, 2 * np.pi)),
+                    shirt=SHIRTS[int(rng.integers(len(SHIRTS)))],
+                    trousers=TROUSERS[int(rng.integers(len(TROUSERS)))],
+                )
+            )
         picture, drawn = draw_people(background, body_model, people, K)
-        truths = [Truth(d.box, d.head_torso, ignore=d.visible_share < 0.25)
-                  for d in drawn if d.box is not None]
+        truths = [Truth(d.box, d.head_torso, ignore=d.visible_share < 0.25) for d in drawn if d.box is not None]
         images.append(LabelledImage(f"composite{number:02d}_{name}", picture, truths, kind="composite"))
     return images

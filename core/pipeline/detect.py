@@ -40,8 +40,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from core.pipeline.detection_windows import merge_detections, window_levels, window_touches
 from core.image_io import LoadedImage
+from core.pipeline.detection_windows import merge_detections, window_levels, window_touches
 from core.pipeline.person_check import check_person
 
 if TYPE_CHECKING:  # MediaPipe is imported where it is used
@@ -173,7 +173,10 @@ def pose_models() -> _PoseModels:
 
 
 def detect_people(
-    image: np.ndarray | LoadedImage, max_people: int = 10, min_score: float = 0.5, with_masks: bool = False,
+    image: np.ndarray | LoadedImage,
+    max_people: int = 10,
+    min_score: float = 0.5,
+    with_masks: bool = False,
     min_height_fraction: float = MIN_HEIGHT_FRACTION,
 ) -> DetectionResult:
     """Every person in `image` ((H, W, 3) uint8 RGB, or a LoadedImage whose coordinates map back to the original).
@@ -378,8 +381,7 @@ class _Canvas:
         return float(self.covered[y0:y1, x0:x1].mean())
 
 
-def _find_people(models: _PoseModels, rgb: np.ndarray, levels: list[list[tuple]], max_people: int,
-                 min_score: float):
+def _find_people(models: _PoseModels, rgb: np.ndarray, levels: list[list[tuple]], max_people: int, min_score: float):
     """Detect, read, paint out the people found, and detect again, coarse windows to fine.
 
     The coarsest windows (whole image, squares of the short side) get up to MAX_ROUNDS rounds, each
@@ -391,8 +393,11 @@ def _find_people(models: _PoseModels, rgb: np.ndarray, levels: list[list[tuple]]
     for depth, windows in enumerate(levels):
         cache, changed = {}, None
         for _ in range(MAX_ROUNDS if depth == 0 else 1):
-            to_run = [w for w in windows if (w not in cache or window_touches(w, changed))
-                      and canvas.painted_share(w) < MOSTLY_PAINTED]
+            to_run = [
+                w
+                for w in windows
+                if (w not in cache or window_touches(w, changed)) and canvas.painted_share(w) < MOSTLY_PAINTED
+            ]
             candidates = _detect(models, canvas.painted, to_run, min_score, cache)
             new = _one_round(models, canvas, candidates, found, max_people)
             found += new

@@ -11,6 +11,7 @@ side so every person lies whole in at least one of them.
 The same person is then found in several windows and scales; `merge_detections` keeps the best
 scoring of each group of detections whose face boxes overlap (MediaPipe's detection box is the face).
 """
+
 from __future__ import annotations
 
 import math

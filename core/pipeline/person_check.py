@@ -9,6 +9,7 @@ reaching far into the picture (depth span several times its height), which peopl
 Bounds are wide (children to tall adults) and were set from the readings on the example photos and
 the empty frames of the example clip (see `docs/detection.md`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

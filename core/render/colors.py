@@ -52,8 +52,17 @@ def dark_text_on(color: tuple[float, float, float]) -> bool:
 
 
 # One colour per tracked person in videos (person 1, 2, ...), distinct from each other on photos.
-IDENTITY_COLORS = ((0.12, 0.47, 0.71), (1.0, 0.5, 0.05), (0.17, 0.63, 0.17), (0.84, 0.15, 0.16), (0.58, 0.4, 0.74),
-                   (0.55, 0.34, 0.29), (0.89, 0.47, 0.76), (0.74, 0.74, 0.13), (0.09, 0.75, 0.81))
+IDENTITY_COLORS = (
+    (0.12, 0.47, 0.71),
+    (1.0, 0.5, 0.05),
+    (0.17, 0.63, 0.17),
+    (0.84, 0.15, 0.16),
+    (0.58, 0.4, 0.74),
+    (0.55, 0.34, 0.29),
+    (0.89, 0.47, 0.76),
+    (0.74, 0.74, 0.13),
+    (0.09, 0.75, 0.81),
+)
 
 
 def identity_color(identity: int) -> tuple[float, float, float]:

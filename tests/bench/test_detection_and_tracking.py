@@ -1,4 +1,5 @@
 """`python -m bench --quick --only detection tracking` runs and writes the tables the docs quote."""
+
 import json
 
 import pytest

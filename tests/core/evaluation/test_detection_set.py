@@ -1,4 +1,5 @@
 """The labelled detection set: hand-labelled photos and composites of drawn people."""
+
 import hashlib
 import json
 
@@ -13,8 +14,11 @@ from core.testing.synthetic_people import SyntheticPerson, camera_for, depth_for
 def test_every_example_photo_is_labelled_and_boxes_lie_in_their_pictures():
     data = json.loads(LABELS_FILE.read_text())
     labelled = {entry["file"] for entry in data["images"]}
-    examples = {f"assets/examples/{p.name}" for p in (REPO_ROOT / "assets" / "examples").iterdir()
-                if p.suffix in (".jpg", ".png")}
+    examples = {
+        f"assets/examples/{p.name}"
+        for p in (REPO_ROOT / "assets" / "examples").iterdir()
+        if p.suffix in (".jpg", ".png")
+    }
     assert examples <= labelled
     for image in labelled_photos():
         height, width = image.rgb.shape[:2]
@@ -53,11 +57,13 @@ def open_body_model():
 
 @pytest.mark.slow
 def test_composites_are_the_same_for_a_seed_and_drawn_people_are_detected(open_body_model):
-    from core.pipeline.detect import detect_people
     from core.evaluation.detection_score import Score
+    from core.pipeline.detect import detect_people
 
-    first, again = composite_images(2, seed=3, body_model=open_body_model), composite_images(1, seed=3,
-                                                                                          body_model=open_body_model)
+    first, again = (
+        composite_images(2, seed=3, body_model=open_body_model),
+        composite_images(1, seed=3, body_model=open_body_model),
+    )
     np.testing.assert_array_equal(first[0].rgb, again[0].rgb)
     score = Score()
     for image in first:

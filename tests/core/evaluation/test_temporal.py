@@ -1,4 +1,5 @@
 """Joint jitter and identity switches."""
+
 import numpy as np
 
 from core.evaluation.temporal import identity_score, joint_jitter_mm

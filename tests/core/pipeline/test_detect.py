@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from core.image_io import load_image
-from core.pipeline.detection_windows import detection_windows
 from core.pipeline.detect import NO_PERSON_MESSAGE, detect_people, person_from_box, track_person
+from core.pipeline.detection_windows import detection_windows
 from core.testing.examples import clip_frames, example_image
 
 LEFT_SHOULDER, RIGHT_SHOULDER, LEFT_HIP, RIGHT_HIP, NOSE = 11, 12, 23, 24, 0

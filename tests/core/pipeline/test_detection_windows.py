@@ -1,4 +1,5 @@
 """Detection windows at several scales and merging detections across them."""
+
 import numpy as np
 
 from core.pipeline.detection_windows import detection_windows, merge_detections, window_levels, window_sides

@@ -1,4 +1,5 @@
 """Following several people: identities kept through a crossing, new people confirmed, one-frame ghosts dropped."""
+
 import numpy as np
 import pytest
 
@@ -24,8 +25,10 @@ def _person(box) -> Person:
 def _scene(frame: int) -> list[tuple[str, tuple, bool]]:
     """(name, box, in front) of everyone in view: A walks right, B walks left behind A (hidden in frames 8-11),
     C enters at frame 5; a ghost is detected on frame 3 only."""
-    people = [("A", (40 + 15 * frame, 60, 100 + 15 * frame, 220), True),
-              ("B", (300 - 15 * frame, 70, 352 - 15 * frame, 210), False)]
+    people = [
+        ("A", (40 + 15 * frame, 60, 100 + 15 * frame, 220), True),
+        ("B", (300 - 15 * frame, 70, 352 - 15 * frame, 210), False),
+    ]
     if frame >= 5:
         people.append(("C", (330, 20, 370, 120), True))
     if frame == 3:
@@ -37,8 +40,11 @@ def _visible(frame: int):
     """Everyone whose box is not mostly behind someone in front."""
     scene = _scene(frame)
     fronts = [box for _, box, front in scene if front]
-    return [(name, box) for name, box, front in scene
-            if front or all(box_iou(np.array(box, float), np.array(f, float)) < 0.2 for f in fronts)]
+    return [
+        (name, box)
+        for name, box, front in scene
+        if front or all(box_iou(np.array(box, float), np.array(f, float)) < 0.2 for f in fronts)
+    ]
 
 
 def _picture(frame: int) -> np.ndarray:
@@ -57,6 +63,7 @@ def scripted(monkeypatch):
     def detect(rgb, **kwargs):
         class Found:
             people = [_person(box) for _, box in _visible(state["frame"])]
+
         return Found()
 
     def follow(rgb, previous):

@@ -1,8 +1,7 @@
 """The person check: real skeletons pass, furniture-like ones do not."""
-import numpy as np
 
-from core.pipeline.detect import detect_people
 from core.image_io import load_image
+from core.pipeline.detect import detect_people
 from core.pipeline.person_check import check_person
 from core.testing.examples import example_image
 

@@ -1,5 +1,5 @@
 """Everyone in a video: identities on a drawn crossing clip, nobody on the example clip's empty frames."""
-import numpy as np
+
 import pytest
 
 from core.evaluation.detection_set import EMPTY_CLIP_FRAMES
@@ -11,7 +11,7 @@ from core.testing.examples import clip_frames
 def test_nobody_is_reported_on_the_example_clips_empty_frames_and_the_walker_is_person_1():
     tracker = PeopleTracker()
     reported = [[t.identity for t in tracker.update(index, frame)] for index, frame in enumerate(clip_frames(26, 0))]
-    assert all(not people for people in reported[:EMPTY_CLIP_FRAMES.stop])
+    assert all(not people for people in reported[: EMPTY_CLIP_FRAMES.stop])
     assert reported[-1] == [1] and [t.identity for t in tracker.people()] == [1]
 
 
