@@ -50,6 +50,7 @@ class Session:
     live_person: object | None = None  # live mode: core.pipeline.detect.Person of the last frame, followed in the next
     live_drawing: object | None = None  # live mode: Future of the last frame's (overlay, status), returned next call
     benchmark: object | None = None  # core.evaluation.benchmark.BenchmarkSet the Benchmark tab has open
+    video_people: dict[int, list[Path]] = field(default_factory=dict)  # Video tab: identity → its BVH and npz
 
     def new_file(self, name: str) -> Path:
         """A fresh path in the session's folder (unique, so the browser never shows a stale file)."""

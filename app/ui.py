@@ -241,14 +241,15 @@ def _live_tab(c: dict) -> None:
 
 def _video_tab(c: dict) -> None:
     gr.Markdown(
-        "One method on a video: the person is followed from frame to frame and the pose smoothed over "
-        "time. Watch the result, and download the motion as BVH (SMPL's skeleton, for Blender and other "
-        "animation tools) and the per-frame parameters."
+        "One method on a video: the person (or everyone, each with their own number) is followed from "
+        "frame to frame and the pose smoothed over time. Watch the result, and download the motion as BVH "
+        "(SMPL's skeleton, for Blender and other animation tools) and the per-frame parameters."
     )
     with gr.Row():
         with gr.Column(scale=1, min_width=320):
             c["video_input"] = gr.Video(label="Video", sources=["upload"], elem_id="video-input")
             c["video_method"] = gr.Radio(compare.METHOD_CHOICES, value=FIT, label="Method")
+            c["video_people"] = gr.Radio(video.PEOPLE_CHOICES, value=video.ONE, label="People", elem_id="video-people")
             c["video_smooth"] = gr.Slider(1, 15, value=5, step=2, label="Smoothing window (frames; 1 = none)")
             c["video_max_frames"] = gr.Slider(
                 10, 600, value=video.DEFAULT_MAX_FRAMES, step=10, label="Frames to process, from the start"
@@ -260,6 +261,15 @@ def _video_tab(c: dict) -> None:
                 label="Motion (BVH) and parameters (npz)", file_count="multiple", interactive=False
             )
             c["video_status"] = gr.Markdown(elem_id="video-status")
+            c["video_pick"] = gr.CheckboxGroup([], label="People to export", visible=False, elem_id="video-pick")
+            c["video_export"] = gr.Button("Export the chosen people", elem_id="video-export")
+            c["video_export_files"] = gr.File(
+                label="Chosen people: BVH and parameters",
+                file_count="multiple",
+                interactive=False,
+                elem_id="video-export-files",
+            )
+            c["video_export_status"] = gr.Markdown(elem_id="video-export-status")
 
 
 def _setup_tab(c: dict) -> None:
@@ -445,11 +455,19 @@ def _wire_video(c: dict) -> None:
         c,
         c["video_button"].click,
         video.run_video,
-        ("video_input", "video_method", "video_smooth", "video_max_frames", "session"),
-        ("video_output", "video_files", "video_status", "session"),
+        ("video_input", "video_method", "video_smooth", "video_max_frames", "video_people", "session"),
+        ("video_output", "video_files", "video_status", "video_pick", "session"),
         api_name="video",
         concurrency_limit=1,
     )  # a clip holds the CPU for minutes: one at a time
+    _wire(
+        c,
+        c["video_export"].click,
+        video.export_people,
+        ("video_pick", "session"),
+        ("video_export_files", "video_export_status", "session"),
+        api_name="video_export",
+    )
 
 
 def _wire_setup(demo: gr.Blocks, c: dict) -> None:

@@ -8,14 +8,14 @@ import time
 import traceback
 from pathlib import Path
 
-from bench import app, learning, memory, models, pipeline, prepare, training
+from bench import app, detection, learning, memory, models, pipeline, prepare, tracking, training
 from bench.data import use_data, write_bench_data
 from bench.results import Results
 from bench.timing import machine
 
-GROUPS = ("models", "pipeline", "memory", "training", "prepare", "learning", "app")
+GROUPS = ("models", "pipeline", "memory", "training", "prepare", "learning", "app", "detection", "tracking")
 # Groups that draw meshes run on the open body model: the stand-in SMPL's random triangles cost far more to draw.
-OPEN_MODEL_GROUPS = ("pipeline", "memory", "app")
+OPEN_MODEL_GROUPS = ("pipeline", "memory", "app", "detection", "tracking")
 QUICK_SKIPS = {
     "app": "not in --quick (starting the web server alone takes most of its 2 minutes)",
     "learning": "not in --quick (training HMR until the held-out error halves takes tens of minutes)",
@@ -98,6 +98,10 @@ def _run(group: str, results: Results, quick: bool, work: Path) -> None:
         learning.run(results, quick, work)
     elif group == "app":
         app.run(results, quick, work)
+    elif group == "detection":
+        detection.run(results, quick)
+    elif group == "tracking":
+        tracking.run(results, quick)
 
 
 if __name__ == "__main__":

@@ -117,9 +117,9 @@ def markdown(data: dict) -> str:
             f"- Load average at start: {m['load_average_at_start']} (each row has its own; the benchmark's own "
             f"{m['torch_threads']} threads account for about {m['torch_threads']}, more means other jobs shared the "
             "machine: compare medians and ratios)",
-            "- Body model: models and training use a stand-in SMPL (SMPL's sizes, random values); pipeline, memory and "
-            "app use the bundled open body model, whose real body shape makes drawing cost what it costs on a photo "
-            "(bench/data.py)",
+            "- Body model: models and training use a stand-in SMPL (SMPL's sizes, random values); pipeline, memory, "
+            "app, detection and tracking use the bundled open body model, whose real body shape makes drawing cost what "
+            "it costs on a photo (bench/data.py)",
         ]
         + ([f"- {data['note']}"] if data.get("note") else [])
         + [""]

@@ -24,7 +24,7 @@ from core.evaluation.metrics import KeypointErrors2D, keypoint_errors_2d, method
 from core.geometry import DEFAULT_FOV_DEG, image_intrinsics, project
 from core.image_io import LoadedImage, load_image
 from core.methods import FIT, METHOD_IDS, NETWORK_METHODS
-from core.pipeline.detect import Person, detect_people, person_from_box, track_person
+from core.pipeline.detect import NO_PERSON_MESSAGE, Person, detect_people, person_from_box, track_person
 from core.pipeline.estimate import MeshPrediction
 from core.pipeline.fit import FitConfig, FitInit, fit_person
 from core.pipeline.inference import MissingCheckpointError, default_body_model, predict
@@ -39,6 +39,7 @@ class PipelineOptions:
     refine_with_keypoints: bool = False  # also refine each network's output with the keypoint fit
     boxes: list | None = None  # user boxes (x0, y0, x1, y1, processing pixels): replace detection
     follow: Person | None = None  # video: the previous frame's person, read again where they were (no detection)
+    found: list[Person] | None = None  # video: people already found and followed in this frame (no detection)
     people: list[int] | None = None  # which detected people to reconstruct (indices, left to right); None = all
     max_people: int = 10
     min_score: float = 0.5
@@ -149,6 +150,8 @@ def _people(rgb: np.ndarray, options: PipelineOptions) -> tuple[list[Person], st
         return found, (
             f"No body found inside {missing} of the drawn boxes: draw them around a whole person." if missing else ""
         )
+    if options.found is not None:
+        return list(options.found), "" if options.found else NO_PERSON_MESSAGE
     if options.follow is not None:
         followed = track_person(rgb, options.follow)
         if followed is not None:

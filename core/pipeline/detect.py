@@ -9,17 +9,23 @@ runner (`mediapipe.python.solution_base.SolutionBase`, which `mp.solutions.pose`
    2254 SSD anchors, weighted non-maximum suppression. Each detection has a score, a box and four
    keypoints: hip centre, a point on the circle around the whole body, shoulder centre, a point on the
    circle around the upper body. One 224-pixel look at a wide group photo misses small or tightly
-   packed people, so the detector also runs on half-overlapping square windows along the long side.
+   packed people, so the detector also runs on overlapping square windows at several scales, down to
+   windows where a person of `min_height_fraction` of the image height is a third of the window
+   (`core.pipeline.detection_windows`); detections of one face in several windows are merged.
 2. Landmarks, subgraph `PoseLandmarkByRoiCpu` (`pose_landmark_full.tflite`): 33 landmarks in pixels with
    visibility, 33 metric world landmarks (hip-centred) and a segmentation mask, for one rotated square
    region. The region comes from the detection exactly as MediaPipe's `PoseDetectionToRoi` builds it
    (centre = hip centre, side = 2 × radius × 1.25, rotated so the body points up); if the model's own
    presence flag says "no person" the region is retried upright. The region is then rebuilt from the
-   model's two auxiliary landmarks and run once more, as MediaPipe's video tracking does between frames.
+   model's two auxiliary landmarks and run once more, as MediaPipe's video tracking does between frames;
+   if the model finds nobody in that region, or the skeleton is not a person's
+   (`core.pipeline.person_check`: visibility, torso length, shoulder width, limb proportions in metres), the
+   detection was furniture or clutter and is dropped.
 3. Several people: candidates are taken best score first. Each accepted person is painted out
    (segmentation mask → gray) before the next ones are read and before detecting again, so
-   neighbours hidden by suppression or pulled onto another body get their own turn. Two results whose
-   faces land at the same place are one person.
+   neighbours hidden by suppression or pulled onto another body get their own turn; windows that no
+   painting touched keep their detections from the round before. Two results whose faces land at the
+   same place are one person.
 
 `person_from_box` skips stage 1: the app's drawn box becomes the region for stage 2.
 Models load once per process and every call holds one lock, so a Gradio server can share them.
@@ -35,24 +41,30 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from core.image_io import LoadedImage
+from core.pipeline.detection_windows import merge_detections, window_levels, window_touches
+from core.pipeline.person_check import check_person
 
 if TYPE_CHECKING:  # MediaPipe is imported where it is used
     from mediapipe.framework.formats.rect_pb2 import NormalizedRect
 
 NUM_LANDMARKS = 33
 ROI_SCALE = 1.25  # MediaPipe's PoseDetectionToRoi / PoseLandmarksToRoi enlarge the body circle by this
-WINDOW_OVERLAP = 0.5  # detection windows step by half their side
+MIN_HEIGHT_FRACTION = 0.08  # photos: people down to this share of the image height are looked for
 SAME_FACE_FRACTION = 0.5  # faces closer than this × shoulder width belong to one person
 BOX_MARGIN = 0.1  # person box = visible landmarks + this fraction of their extent on each side
 VISIBLE = 0.5  # landmark visibility above which a landmark counts as seen
-MIN_SHOULDER_WIDTH_M = 0.2  # world-landmark shoulders narrower than any school-age child's: a misread, not a person
 PAINT_THRESHOLD = 0.5  # mask value above which a found person is painted out
 PAINT_GRAY = 128
-MAX_ROUNDS = 3  # detect → read landmarks → paint out, at most this many times
+MAX_ROUNDS = 3  # detect → read landmarks → paint out, at most this many times (coarsest windows)
+CONFIDENT_SCORE = 0.6  # weaker detections count only when another window finds the same body
+AGREE_FRACTION = 0.5  # a reading's shoulder centre this far (× detected torso) from the detection's: another body
+SAME_BODY_FRACTION = 0.5  # shoulder centres closer than this × the shoulder-hip distance: one body
+MOSTLY_PAINTED = 0.5  # finer windows whose area is this much painted out are not run
 PART_INSIDE = 0.8  # a reading whose box lies this much inside another person's box...
 PART_HEIGHT = 0.4  # ...and is less than this fraction of its height is a body part read as a person
 FACE = slice(0, 11)  # MediaPipe landmarks 0..10: nose, eyes, ears, mouth
 LEFT_SHOULDER, RIGHT_SHOULDER = 11, 12
+TORSO = (11, 12, 23, 24)  # shoulders and hips
 NO_PERSON_MESSAGE = (
     "No person found. Draw a box around the person (or pick a region) to read the pose there, "
     "or try a photo where the whole body is larger and less hidden."
@@ -118,6 +130,7 @@ class _Candidate:
     score: float
     box: np.ndarray  # (4,) detector box, pixels
     keypoints: np.ndarray  # (4, 2) hip centre, body-circle point, shoulder centre, upper-body-circle point
+    support: int = 1  # detections of this body over all windows of its scale, itself included
 
 
 @dataclass
@@ -129,6 +142,7 @@ class _Reading:
     world_landmarks: np.ndarray  # (33, 3)
     auxiliary: np.ndarray  # (2, 2) hip centre and body-circle point, for the next region
     mask: np.ndarray  # (H, W) float32
+    painted_box: np.ndarray | None = None  # (4,) what painting this person out changed, once accepted
 
 
 class _PoseModels:
@@ -159,13 +173,22 @@ def pose_models() -> _PoseModels:
 
 
 def detect_people(
-    image: np.ndarray | LoadedImage, max_people: int = 10, min_score: float = 0.5, with_masks: bool = False
+    image: np.ndarray | LoadedImage,
+    max_people: int = 10,
+    min_score: float = 0.5,
+    with_masks: bool = False,
+    min_height_fraction: float = MIN_HEIGHT_FRACTION,
 ) -> DetectionResult:
-    """Every person in `image` ((H, W, 3) uint8 RGB, or a LoadedImage whose coordinates map back to the original)."""
+    """Every person in `image` ((H, W, 3) uint8 RGB, or a LoadedImage whose coordinates map back to the original).
+
+    People smaller than `min_height_fraction` of the image height may be missed; a larger fraction
+    means fewer detection windows (faster), e.g. for video frames.
+    """
     rgb = _rgb_of(image)
+    levels = window_levels(*rgb.shape[:2], min_height_fraction)
     models = pose_models()
     with models.lock:
-        found = _find_people(models, rgb, max_people, min_score)
+        found = _find_people(models, rgb, levels, max_people, min_score)
     people = sorted((_to_person(reading, score, rgb.shape, with_masks) for score, reading in found), key=_centre_x)
     return _result(image, people)
 
@@ -188,7 +211,7 @@ def person_from_box(image: np.ndarray | LoadedImage, box, with_mask: bool = Fals
     with models.lock:
         reading = _read(models, isolated, _region(np.array([(x0 + x1) / 2, (y0 + y1) / 2]), side, 0.0, rgb.shape))
         if reading is not None:
-            reading = _refine(models, isolated, reading)
+            reading = _refine(models, isolated, reading) or reading  # the user says someone is there
     if reading is None:
         return None
     person = _to_person(reading, 1.0, rgb.shape, with_mask, source="box")
@@ -232,32 +255,27 @@ def _keep_only(rgb: np.ndarray, box: np.ndarray) -> np.ndarray:
 # ---- detection stage ----------------------------------------------------------------------------
 
 
-def detection_windows(height: int, width: int) -> list[tuple[int, int, int, int]]:
-    """The whole image, then squares of the short side stepping by half along the long side (x0, y0, x1, y1)."""
-    side = min(height, width)
-    step = max(1, int(side * (1 - WINDOW_OVERLAP)))
-    windows = [(0, 0, width, height)]
-    if max(height, width) <= side * 1.1:
-        return windows
-    starts = list(range(0, max(height, width) - side + 1, step))
-    if starts[-1] != max(height, width) - side:
-        starts.append(max(height, width) - side)
-    for start in starts:
-        windows.append((start, 0, start + side, side) if width > height else (0, start, side, start + side))
-    return windows
+def _detect(models: _PoseModels, rgb: np.ndarray, windows, min_score: float, cache: dict) -> list[_Candidate]:
+    """Pose detections in `windows` and those cached from earlier rounds, in pixels of `rgb`, merged, best first.
+
+    `cache` maps each window run so far to its detections; the windows given are (re)run into it.
+    """
+    for window in windows:
+        x0, y0, x1, y1 = window
+        crop = np.ascontiguousarray(rgb[y0:y1, x0:x1])
+        detections = models.detector.process({"image": crop}).detections or []
+        cache[window] = [_candidate_from(d, (x0, y0), crop.shape) for d in detections]
+    candidates = [c for found in cache.values() for c in found if c.score >= min_score]
+    keep = [candidates[i] for i in merge_detections([c.box for c in candidates], [c.score for c in candidates])]
+    for candidate in keep:
+        candidate.support = sum(_same_body(candidate, other) for other in candidates)
+    return keep
 
 
-def _detect(models: _PoseModels, rgb: np.ndarray, min_score: float) -> list[_Candidate]:
-    """Pose detections over all windows, in pixels of `rgb`, best score first."""
-    candidates = []
-    for x0, y0, x1, y1 in detection_windows(*rgb.shape[:2]):
-        window = np.ascontiguousarray(rgb[y0:y1, x0:x1])
-        detections = models.detector.process({"image": window}).detections or []
-        for detection in detections:
-            candidate = _candidate_from(detection, (x0, y0), window.shape)
-            if candidate.score >= min_score:
-                candidates.append(candidate)
-    return sorted(candidates, key=lambda c: -c.score)
+def _same_body(a: _Candidate, b: _Candidate) -> bool:
+    """Two detections (from different windows) whose shoulder centres fall together, relative to the torso."""
+    torso = np.linalg.norm(a.keypoints[2] - a.keypoints[0])
+    return bool(np.linalg.norm(a.keypoints[2] - b.keypoints[2]) < SAME_BODY_FRACTION * torso)
 
 
 def _candidate_from(detection, offset: tuple[int, int], window_shape) -> _Candidate:
@@ -316,10 +334,14 @@ def _read(models: _PoseModels, rgb: np.ndarray, roi) -> _Reading | None:
     )
 
 
-def _refine(models: _PoseModels, rgb: np.ndarray, reading: _Reading) -> _Reading:
-    """Read again in the region the first reading implies (MediaPipe's PoseLandmarksToRoi)."""
+def _refine(models: _PoseModels, rgb: np.ndarray, reading: _Reading) -> _Reading | None:
+    """Read again in the region the first reading implies (MediaPipe's PoseLandmarksToRoi); None if nobody is there.
+
+    A first reading on a detection of furniture often passes the model's presence threshold once, and
+    fails it in the region its own landmarks imply.
+    """
     roi = _region_from_points(reading.auxiliary[0], reading.auxiliary[1], rgb.shape)
-    return _read(models, rgb, roi) or reading
+    return _read(models, rgb, roi)
 
 
 def _read_candidate(models: _PoseModels, rgb: np.ndarray, candidate: _Candidate) -> _Reading | None:
@@ -335,19 +357,64 @@ def _read_candidate(models: _PoseModels, rgb: np.ndarray, candidate: _Candidate)
 # ---- several people -----------------------------------------------------------------------------
 
 
-def _find_people(models: _PoseModels, rgb: np.ndarray, max_people: int, min_score: float):
-    """Detect, read, paint out the people found, and detect again until nobody new appears."""
+class _Canvas:
+    """The image with every person found so far painted out in gray, and what the last paint changed."""
+
+    def __init__(self, rgb: np.ndarray):
+        self.rgb = rgb
+        self.covered = np.zeros(rgb.shape[:2], dtype=bool)
+        self.painted = rgb
+
+    def paint(self, mask: np.ndarray) -> np.ndarray | None:
+        """Paint out a person's mask (H, W); returns the box x0, y0, x1, y1 it changed (None: nothing)."""
+        new = (mask > PAINT_THRESHOLD) & ~self.covered
+        rows, cols = np.flatnonzero(new.any(1)), np.flatnonzero(new.any(0))
+        if not len(rows):
+            return None
+        self.covered |= new
+        self.painted = self.painted.copy()
+        self.painted[new] = PAINT_GRAY
+        return np.array([cols[0], rows[0], cols[-1] + 1, rows[-1] + 1])
+
+    def painted_share(self, window: tuple[int, int, int, int]) -> float:
+        x0, y0, x1, y1 = window
+        return float(self.covered[y0:y1, x0:x1].mean())
+
+
+def _find_people(models: _PoseModels, rgb: np.ndarray, levels: list[list[tuple]], max_people: int, min_score: float):
+    """Detect, read, paint out the people found, and detect again, coarse windows to fine.
+
+    The coarsest windows (whole image, squares of the short side) get up to MAX_ROUNDS rounds, each
+    re-running only the windows the last round's painting touched; each finer scale then runs once on
+    the painted image, skipping windows that are already mostly painted out.
+    """
     found: list[tuple[float, _Reading]] = []
-    painted = rgb
-    for _ in range(MAX_ROUNDS):
-        new = _one_round(models, painted, found, max_people, min_score)
-        if not new:
-            break
-        found += new
-        painted = _paint_out(rgb, [reading.mask for _, reading in found])
+    canvas = _Canvas(rgb)
+    for depth, windows in enumerate(levels):
+        cache, changed = {}, None
+        for _ in range(MAX_ROUNDS if depth == 0 else 1):
+            to_run = [
+                w
+                for w in windows
+                if (w not in cache or window_touches(w, changed)) and canvas.painted_share(w) < MOSTLY_PAINTED
+            ]
+            candidates = _detect(models, canvas.painted, to_run, min_score, cache)
+            new = _one_round(models, canvas, candidates, found, max_people)
+            found += new
+            if not new or len(found) >= max_people:
+                break
+            changed = _union_box([reading.painted_box for _, reading in new])
         if len(found) >= max_people:
             break
     return _without_parts(found, rgb.shape)
+
+
+def _union_box(boxes: list[np.ndarray | None]) -> np.ndarray | None:
+    boxes = [box for box in boxes if box is not None]
+    if not boxes:
+        return None
+    stacked = np.stack(boxes)
+    return np.concatenate([stacked[:, :2].min(0), stacked[:, 2:].max(0)])
 
 
 def _without_parts(found: list[tuple[float, "_Reading"]], shape) -> list[tuple[float, "_Reading"]]:
@@ -373,50 +440,66 @@ def _fraction_inside(box: np.ndarray, other: np.ndarray) -> float:
     return float(width * height / area)
 
 
-def _one_round(models, rgb, found, max_people, min_score) -> list[tuple[float, _Reading]]:
-    """Read every new candidate in `rgb`, painting each accepted person out before reading the next."""
+def _one_round(models, canvas: _Canvas, candidates, found, max_people) -> list[tuple[float, _Reading]]:
+    """Read every new candidate on the canvas, painting each accepted person out before reading the next.
+
+    A person half hidden behind another is often read as the one in front. When a reading lands on
+    another detected body instead of its own, it is taken as that body's, painted out, and the hidden
+    person's detection is read once more on the painted canvas.
+    """
     new: list[tuple[float, _Reading]] = []
-    masks = [reading.mask for _, reading in found]
-    image = rgb
-    for candidate in _detect(models, rgb, min_score):
-        if len(found) + len(new) >= max_people:
-            break
-        if _inside_masks(candidate.keypoints[2], masks):
+    queue, retried = list(candidates), set()
+    while queue and len(found) + len(new) < max_people:
+        candidate = queue.pop(0)
+        if _on_covered(candidate.keypoints[2], canvas.covered):
             continue
-        reading = _read_candidate(models, image, candidate)
+        if candidate.score < CONFIDENT_SCORE and candidate.support < 2:
+            continue  # a weak detection that no overlapping window repeats
+        reading = _read_candidate(models, canvas.painted, candidate)
         if reading is None or not _plausible(reading):
+            continue
+        if not _agrees(reading, candidate):
+            owner = next((other for other in candidates if other is not candidate and _agrees(reading, other)), None)
+            if owner is None or id(candidate) in retried:
+                continue  # a skeleton mixed from neighbours, or read twice in vain
+            retried.add(id(candidate))
+            queue.insert(0, candidate)
+            candidate = owner
+        if _on_found_people(reading, canvas.covered):
             continue
         if any(_same_person(reading, other) for _, other in found + new):
             continue
+        reading.painted_box = canvas.paint(reading.mask)
         new.append((candidate.score, reading))
-        masks.append(reading.mask)
-        image = _paint_out(rgb, masks)
     return new
 
 
-def _inside_masks(point: np.ndarray, masks: list[np.ndarray]) -> bool:
+def _agrees(reading: _Reading, candidate: _Candidate) -> bool:
+    """Whether the landmarks sit on the detected body: shoulder centres within half the detected torso.
+
+    Where two small people stand close, the region around one can hold the other, and the landmark
+    model then mixes their bodies into one skeleton; such a reading has moved off the detection.
+    """
+    torso = np.linalg.norm(candidate.keypoints[2] - candidate.keypoints[0])
+    shoulders = reading.landmarks[[LEFT_SHOULDER, RIGHT_SHOULDER], :2].mean(0)
+    return bool(np.linalg.norm(shoulders - candidate.keypoints[2]) < AGREE_FRACTION * torso)
+
+
+def _on_found_people(reading: _Reading, covered: np.ndarray) -> bool:
+    """Whether most of the reading's torso (shoulders, hips) lies on people already found: a second reading of them."""
+    return sum(_on_covered(reading.landmarks[i, :2], covered) for i in TORSO) >= 3
+
+
+def _on_covered(point: np.ndarray, covered: np.ndarray) -> bool:
     """Whether `point` (2,) pixels lies on a person already found (so the detection is about them)."""
-    if not masks:
-        return False
-    height, width = masks[0].shape
+    height, width = covered.shape
     x, y = int(np.clip(point[0], 0, width - 1)), int(np.clip(point[1], 0, height - 1))
-    return any(mask[y, x] > PAINT_THRESHOLD for mask in masks)
-
-
-def _paint_out(rgb: np.ndarray, masks: list[np.ndarray]) -> np.ndarray:
-    """Copy of `rgb` with every masked person replaced by flat gray, so the models look elsewhere."""
-    covered = np.zeros(rgb.shape[:2], dtype=bool)
-    for mask in masks:
-        covered |= mask > PAINT_THRESHOLD
-    painted = rgb.copy()
-    painted[covered] = PAINT_GRAY
-    return painted
+    return bool(covered[y, x])
 
 
 def _plausible(reading: _Reading) -> bool:
-    """Painted-out gray and clutter sometimes yield a shrunken skeleton; real shoulders are wider."""
-    world = reading.world_landmarks
-    return float(np.linalg.norm(world[LEFT_SHOULDER] - world[RIGHT_SHOULDER])) >= MIN_SHOULDER_WIDTH_M
+    """Whether the skeleton is a person's (core.pipeline.person_check), not furniture's or painted-out gray's."""
+    return check_person(reading.world_landmarks, reading.visibility, reading.landmarks).ok
 
 
 def _same_person(a: _Reading, b: _Reading) -> bool:
@@ -441,13 +524,16 @@ def _rgb_of(image: np.ndarray | LoadedImage) -> np.ndarray:
 
 
 def person_box(landmarks: np.ndarray, visibility: np.ndarray, shape) -> np.ndarray:
-    """(4,) box around the visible landmarks ((33, 2+) pixels) plus a margin, clipped to the image."""
-    seen = landmarks[visibility > VISIBLE, :2]
-    if len(seen) < 2:
-        seen = landmarks[:, :2]
+    """(4,) box around the visible landmarks ((33, 2+) pixels) plus a margin, clipped to the image.
+
+    The torso (shoulders, hips) counts even where the model calls it hidden: a portrait's hips below
+    the frame still mean the body fills the picture down to its edge.
+    """
+    height, width = shape[:2]
+    torso = np.clip(landmarks[list(TORSO), :2], 0, [width, height])
+    seen = np.concatenate([landmarks[visibility > VISIBLE, :2], torso])
     low, high = seen.min(0), seen.max(0)
     margin = BOX_MARGIN * (high - low)
-    height, width = shape[:2]
     low = np.clip(low - margin, 0, [width, height])
     high = np.clip(high + margin, 0, [width, height])
     return np.concatenate([low, high])

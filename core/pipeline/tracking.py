@@ -5,11 +5,16 @@ first frame where someone is found, then followed as MediaPipe's video mode does
 person was, detection again when they are lost). Single-frame estimates jitter, so the pose is smoothed over
 a centred window of frames (rotations averaged as sign-aligned quaternions, translations as means; frames
 without the person are left out), and the person's shape is the mean of their betas over the video.
-Writing the results is core.outputs.motion; `python -m core.video` is the command line.
+Several people (`track_people`, `--people all`): `core.pipeline.people_tracker` follows everyone with a
+stable identity (landmarks read where each person was, detection every few frames and whenever someone is
+lost, lost people picked up again near where they were heading, new people confirmed after a few frames);
+then each frame's people are reconstructed together, and each person gets their own motion, smoothed on its
+own. Writing the results is core.outputs.motion; `python -m core.video` is the command line.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -21,6 +26,7 @@ from tqdm import tqdm
 from core.body_models import BodyModel
 from core.methods import METHOD_IDS
 from core.pipeline.analyse import PipelineOptions, analyse
+from core.pipeline.people_tracker import PeopleTracker
 
 DEFAULT_SMOOTHING = 5  # frames in the centred window; 1 = no smoothing
 
@@ -168,3 +174,112 @@ def _found_windows(found: np.ndarray, window: int):
     half = window // 2
     for t in np.flatnonzero(found):
         yield t, [k for k in range(max(0, t - half), min(len(found), t + half + 1)) if found[k]]
+
+
+# ---- several people ------------------------------------------------------------------------------
+
+
+@dataclass
+class TrackedPerson:
+    """One identity's motion through the processed frames, and its jitter before and after smoothing."""
+
+    identity: int  # 1, 2, ... in the order people were confirmed
+    motion: VideoMotion
+    jitter_raw_mm: float = math.nan  # mean acceleration of the 24 joints, mm/frame², unsmoothed
+    jitter_smoothed_mm: float = math.nan
+
+    @property
+    def frame_range(self) -> tuple[int, int]:
+        """Video frame indices of the first and last frame with the person."""
+        seen = np.flatnonzero(self.motion.found)
+        return int(self.motion.first_frame + seen[0]), int(self.motion.first_frame + seen[-1])
+
+    @property
+    def frames_seen(self) -> int:
+        return int(self.motion.found.sum())
+
+    @property
+    def gaps(self) -> int:
+        """Times the person was lost (hidden, or not read) between their first and last frame and picked up again."""
+        seen = np.flatnonzero(self.motion.found)
+        return int((np.diff(seen) > 1).sum())
+
+
+def track_people(
+    path,
+    method: str,
+    start: int = 0,
+    max_frames: int | None = None,
+    fov_deg: float | None = None,
+    body_model: str = "auto",
+    tracker: PeopleTracker | None = None,
+) -> tuple[list[TrackedPerson], BodyModel]:
+    """Follow everyone (first pass, landmarks only), then run `method` on each frame's people (second pass).
+
+    Returns each confirmed person's raw (unsmoothed) motion, by identity, and the body model.
+    """
+    if method not in METHOD_IDS:
+        raise VideoError(f"Unknown method {method!r}; choose from {', '.join(METHOD_IDS)}.")
+    fps, count = video_info(path)
+    total = max(0, min(count - start, max_frames or count)) or None
+    tracker = tracker or PeopleTracker()
+    frames = 0
+    for index, frame in enumerate(
+        tqdm(
+            read_frames(path, start, max_frames),
+            total=total,
+            desc=f"following people in {Path(path).name}",
+            unit="frame",
+        )
+    ):
+        tracker.update(index, frame)
+        frames += 1
+    if not frames:
+        raise VideoError(f"No frames could be read from {path} (from frame {start} on).")
+    tracks = tracker.people()
+    if not tracks:
+        raise VideoError(f"Nobody was found in {path}: the method needs people in view.")
+    rotmats = {t.identity: np.tile(np.eye(3), (frames, 24, 1, 1)) for t in tracks}
+    cam_t = {t.identity: np.zeros((frames, 3)) for t in tracks}
+    found = {t.identity: np.zeros(frames, bool) for t in tracks}
+    betas: dict[int, list] = {t.identity: [] for t in tracks}
+    K, model = None, None
+    for index, frame in enumerate(
+        tqdm(read_frames(path, start, frames), total=frames, desc=f"{method} on everyone", unit="frame")
+    ):
+        here = [(t.identity, t.seen[index]) for t in tracks if index in t.seen]
+        if not here:
+            continue
+        result = analyse(
+            frame,
+            PipelineOptions(methods=(method,), found=[p for _, p in here], fov_deg=fov_deg, body_model=body_model),
+        )
+        if result.unavailable:
+            raise VideoError(result.unavailable[method])
+        K, model = result.K, result.body_model
+        for (identity, _), person in zip(here, result.people):
+            prediction = person.predictions.get(method)
+            if prediction is not None:
+                rotmats[identity][index], cam_t[identity][index] = prediction.rotmats, prediction.cam_t
+                found[identity][index] = True
+                betas[identity].append(prediction.betas)
+    people = [
+        TrackedPerson(
+            t.identity,
+            VideoMotion(
+                method,
+                fps,
+                start,
+                K,
+                found[t.identity],
+                rotmats[t.identity].astype(np.float64),
+                cam_t[t.identity],
+                np.mean(betas[t.identity], axis=0),
+            ),
+        )
+        for t in tracks
+        if betas[t.identity]
+    ]
+    if not people:
+        raise VideoError(f"{method} reconstructed nobody in {path}.")
+    return people, model

@@ -49,3 +49,22 @@ def method_hex(method: str) -> str:
 def dark_text_on(color: tuple[float, float, float]) -> bool:
     """Whether text on a tag of `color` should be dark (light tags) rather than white."""
     return sum(to_uint8(color)) > 1.5 * 255
+
+
+# One colour per tracked person in videos (person 1, 2, ...), distinct from each other on photos.
+IDENTITY_COLORS = (
+    (0.12, 0.47, 0.71),
+    (1.0, 0.5, 0.05),
+    (0.17, 0.63, 0.17),
+    (0.84, 0.15, 0.16),
+    (0.58, 0.4, 0.74),
+    (0.55, 0.34, 0.29),
+    (0.89, 0.47, 0.76),
+    (0.74, 0.74, 0.13),
+    (0.09, 0.75, 0.81),
+)
+
+
+def identity_color(identity: int) -> tuple[float, float, float]:
+    """RGB in [0, 1] of tracked person `identity` (1, 2, ...); colours repeat after nine people."""
+    return IDENTITY_COLORS[(identity - 1) % len(IDENTITY_COLORS)]

@@ -113,3 +113,37 @@ def test_video_tab_runs_a_clip(page, tmp_path):
     expect(page.locator("#video-status")).to_contain_text("reconstructed in 4 frames", timeout=RESULT_TIMEOUT_MS)
     expect(page.locator("#video-output video")).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "app_6_video.png"), full_page=True)
+
+
+def test_video_tab_follows_everyone_and_downloads_a_chosen_persons_bvh(page, tmp_path):
+    from playwright.sync_api import expect
+
+    from core.body_models.open_model import load_open_body_model
+    from core.testing.bvh import parse_bvh
+    from core.testing.synthetic_people import camera_for, crossing_clip, plaza, side_by_side_walkers, write_clip
+
+    walkers = side_by_side_walkers(240, 320, camera_for(240, 320), frames=8)
+    frames, _ = crossing_clip(plaza(240, 320), load_open_body_model(), frames=8, walkers=walkers)
+    clip = write_clip(tmp_path / "two_walkers.webm", frames)
+    page.reload(wait_until="load")  # an empty Video tab, whatever ran before
+    page.get_by_role("tab", name="Video").click()
+    page.locator("#video-input input[type=file]").set_input_files(str(clip))
+    page.wait_for_timeout(1000)
+    page.locator("#video-people").get_by_text("Everyone").click()
+    page.locator("#video-button").click()
+    expect(page.locator("#video-status")).to_contain_text("2 people followed", timeout=RESULT_TIMEOUT_MS)
+    expect(page.locator("#video-output video")).to_be_visible()
+    picker = page.locator("#video-pick")
+    expect(picker.get_by_text("Person 2 (frames 0–7)")).to_be_visible()
+    picker.get_by_text("Person 1 (frames 0–7)").click()  # untick person 1: export person 2 only
+    page.locator("#video-export").click()
+    expect(page.locator("#video-export-status")).to_contain_text("Exported person 2", timeout=RESULT_TIMEOUT_MS)
+    page.screenshot(path=str(ARTIFACTS / "app_7_video_everyone.png"), full_page=True)
+    link = page.locator("#video-export-files a[download$='_person_2.bvh']")
+    with page.expect_download() as download:
+        link.click()
+    saved = tmp_path / "downloaded.bvh"
+    download.value.save_as(saved)
+    names, _, _, _, values, _ = parse_bvh(saved.read_text())
+    assert len(names) == 24 and len(values) >= 6
+    expect(page.locator("#video-export-files a[download$='_person_1.bvh']")).to_have_count(0)

@@ -234,16 +234,42 @@ def test_a_video_gives_an_overlay_a_bvh_and_parameters_in_the_session_folder(tmp
     from app.tabs import video
 
     clip = write_test_clip(tmp_path / "walking.webm")
-    out = video.run_video(str(clip), "fit", 3, 10, None)
+    out = video.run_video(str(clip), "fit", 3, 10, video.ONE, None)
     overlay, files, status, session = out["video_output"], out["video_files"], out["video_status"], out["session"]
     assert Path(overlay).parent == session.folder and Path(overlay).name.endswith("overlay.webm")
     assert all(isinstance(f, str) for f in [overlay, *files])  # what Gradio's File and Video accept
     assert sorted(Path(f).suffix for f in files) == [".bvh", ".npz"]
     assert "reconstructed in 4 frames" in status and not list(session.folder.glob("tmp*"))  # scratch removed
-    assert "Upload a video" in video.run_video(None, "fit", 3, 10, session)["video_status"]
+    assert out["video_pick"]["visible"] is False
+    assert "Upload a video" in video.run_video(None, "fit", 3, 10, video.ONE, session)["video_status"]
     broken = tmp_path / "broken.mp4"
     broken.write_bytes(b"\x00" * 64)
-    assert "cannot be read as a video" in video.run_video(str(broken), "fit", 3, 10, session)["video_status"]
+    assert (
+        "cannot be read as a video"
+        in video.run_video(str(broken), "fit", 3, 10, video.EVERYONE, session)["video_status"]
+    )
+    assert "Run on a video" in video.export_people([1], session)["video_export_status"]
+
+
+@pytest.mark.slow
+def test_everyone_in_a_video_is_listed_with_jitter_and_the_chosen_ones_exported(tmp_path):
+    from app.tabs import video
+    from core.body_models.open_model import load_open_body_model
+    from core.testing.synthetic_people import camera_for, crossing_clip, plaza, side_by_side_walkers, write_clip
+
+    walkers = side_by_side_walkers(240, 320, camera_for(240, 320), frames=8)
+    frames, _ = crossing_clip(plaza(240, 320), load_open_body_model(), frames=8, walkers=walkers)
+    clip = write_clip(tmp_path / "two.webm", frames)
+    out = video.run_video(str(clip), "fit", 3, 8, video.EVERYONE, None)
+    assert Path(out["video_output"]).name.endswith("overlay.webm")
+    assert Path(out["video_files"][0]).name.endswith("people.json")
+    assert out["video_pick"]["choices"] == [("Person 1 (frames 0–7)", 1), ("Person 2 (frames 0–7)", 2)]
+    status = out["video_status"]
+    assert "2 people followed" in status and "mm/frame²" in status and status.count("| 0–7 |") == 2
+    exported = video.export_people([2], out["session"])
+    assert [Path(f).name.split("_", 1)[1] for f in exported["video_export_files"]] == ["person_2.bvh", "person_2.npz"]
+    assert "person 2" in exported["video_export_status"]
+    assert "Tick at least one" in video.export_people([], out["session"])["video_export_status"]
 
 
 def _live(frame, session, method="fit"):

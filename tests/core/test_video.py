@@ -75,3 +75,58 @@ def test_unreadable_videos_and_missing_methods_are_explained(tmp_path, capsys):
         tracking.track_video(CLIP, "hmr", start=PERSON_IN_CLIP, max_frames=1, body_model="open")
     assert video.main([str(tmp_path / "missing.mp4"), "--out", str(tmp_path / "out")]) == 1
     assert video.main([str(CLIP), "--out", str(tmp_path / "out"), "--smooth", "0"]) == 2
+
+
+@pytest.fixture(scope="module")
+def two_walkers(tmp_path_factory):
+    """A 10-frame WebM of two drawn people walking apart from each other."""
+    from core.body_models.open_model import load_open_body_model
+    from core.testing.synthetic_people import camera_for, crossing_clip, plaza, side_by_side_walkers, write_clip
+
+    background = plaza(240, 320)
+    walkers = side_by_side_walkers(240, 320, camera_for(240, 320), frames=10)
+    frames, _ = crossing_clip(background, load_open_body_model(), frames=10, walkers=walkers)
+    return write_clip(tmp_path_factory.mktemp("clip") / "two_walkers.webm", frames)
+
+
+@pytest.mark.slow
+def test_everyone_from_the_command_line_gets_their_own_bvh_and_parameters(two_walkers, tmp_path):
+    import json
+
+    out = tmp_path / "out"
+    assert (
+        video.main([str(two_walkers), "--people", "all", "--out", str(out), "--smooth", "3", "--body-model", "open"])
+        == 0
+    )
+    summary = json.loads((out / "people.json").read_text())
+    assert [p["identity"] for p in summary["people"]] == [1, 2]
+    for person in summary["people"]:
+        assert 0 <= person["first_frame"] <= 3 and person["last_frame"] == 9 and person["frames_seen"] >= 7
+        assert person["jitter_smoothed_mm_per_frame2"] < person["jitter_raw_mm_per_frame2"]
+        names, _, _, _, values, _ = parse_bvh((out / person["bvh"]).read_text())
+        assert len(names) == 24 and len(values) == person["last_frame"] - person["first_frame"] + 1
+        parameters = np.load(out / person["parameters"])
+        assert int(parameters["identity"]) == person["identity"] and parameters["found"].sum() == person["frames_seen"]
+    first, second = (np.load(out / f"person_{n}.npz") for n in (1, 2))
+    both = first["found"] & second["found"]
+    assert np.all(second["transl"][both, 0] > first["transl"][both, 0])  # person 1 is the one on the left
+    capture = cv2.VideoCapture(str(out / "overlay.webm"))
+    assert int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) in (0, 10) and capture.read()[0]
+    capture.release()
+
+
+def test_everyone_mode_on_a_clip_with_nobody_says_so(tmp_path):
+    from core.testing.synthetic_people import plaza, write_clip
+
+    empty = write_clip(tmp_path / "empty.webm", [plaza(240, 320)] * 4)
+    assert video.main([str(empty), "--people", "all", "--out", str(tmp_path / "out")]) == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_tracked_persons_frame_range_and_gaps_come_from_the_frames_they_were_found_in():
+    found = np.array([False, True, True, False, False, True, True, False, True, False])
+    motion = tracking.VideoMotion(
+        "fit", 10.0, 30, np.eye(3), found, np.tile(np.eye(3), (10, 24, 1, 1)), np.zeros((10, 3)), np.zeros(10)
+    )
+    person = tracking.TrackedPerson(2, motion)
+    assert person.frame_range == (31, 38) and person.frames_seen == 5 and person.gaps == 2

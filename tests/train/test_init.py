@@ -166,6 +166,10 @@ def test_train_run_with_no_data_prints_the_message_not_a_traceback(tmp_path, cap
     with pytest.raises(SystemExit) as exit_info:
         run.main(["hmr", "--data-root", str(tmp_path), "--run-dir", str(tmp_path / "run")])
     message = str(exit_info.value)
-    assert "file(s) the config reads are missing" in message and "h36m_mosh_train.npz" in message and "Traceback" not in message
+    assert (
+        "file(s) the config reads are missing" in message
+        and "h36m_mosh_train.npz" in message
+        and "Traceback" not in message
+    )
     with pytest.raises(SystemExit, match="use_discriminator needs mocap"):
         run.main(["hmr", "--data-root", str(tmp_path), "--set", "data.adv_ann_file=''"])

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from core.image_io import load_image
-from core.pipeline.detect import NO_PERSON_MESSAGE, detect_people, detection_windows, person_from_box, track_person
+from core.pipeline.detect import NO_PERSON_MESSAGE, detect_people, person_from_box, track_person
+from core.pipeline.detection_windows import detection_windows
 from core.testing.examples import clip_frames, example_image
 
 LEFT_SHOULDER, RIGHT_SHOULDER, LEFT_HIP, RIGHT_HIP, NOSE = 11, 12, 23, 24, 0
@@ -183,3 +184,34 @@ def test_followed_person_keeps_original_pixels_on_a_downscaled_frame():
     tolerance = 0.05 * (fresh.box[3] - fresh.box[1])
     assert np.abs(followed.box - fresh.box).max() < tolerance  # both in original pixels
     assert np.abs(followed.auxiliary - fresh.auxiliary).max() < tolerance
+
+
+def test_the_example_clips_empty_room_frames_have_nobody():
+    """The clip opens on a table and a wall; the table's cross-shaped foot once passed for a person."""
+    from core.evaluation.detection_set import EMPTY_CLIP_FRAMES, example_clip_frames
+
+    for number, frame in zip(EMPTY_CLIP_FRAMES, example_clip_frames(EMPTY_CLIP_FRAMES)):
+        assert detect_people(frame).people == [], f"a person reported on empty frame {number}"
+
+
+def test_small_people_down_to_a_tenth_of_the_height_are_found():
+    from core.evaluation.detection_score import match
+    from core.evaluation.detection_set import labelled_photos
+
+    photos = {image.name: image for image in labelled_photos()}
+    tarmac = photos["large_walking_3people_tarmac_whitehouse_pd_2048x1536.jpg"]
+    found = [p.box for p in detect_people(tarmac.rgb).people]
+    matched, states = match(tarmac.people, found)
+    assert all(index is not None for index in matched), "the man walking in the background (10 %) is found too"
+    assert states.count("false") == 0
+    plaza = photos["pedestrians_opencv_vtest_frame0600_768x576.jpg"]  # six walkers, 12-25 % of the height
+    matched, states = match(plaza.people, [p.box for p in detect_people(plaza.rgb).people])
+    assert sum(index is not None for index in matched) >= 5 and states.count("false") == 0
+
+
+def test_smaller_fraction_means_finer_windows_and_people_missed_without_them():
+    from core.pipeline.detection_windows import window_levels
+
+    coarse = detect_people(load_image(example_image("large_walking_3people")).rgb, min_height_fraction=0.3)
+    assert len(coarse.people) == 3  # the background walker needs the finer windows
+    assert len(window_levels(1536, 2048, 0.3)) == 1 and len(window_levels(1536, 2048, 0.08)) == 3
