@@ -21,33 +21,6 @@ from train.config import AugmentConfig, DataConfig
 from train.data import augment
 from train.data.sampling import sample_rng
 
-SMPL_24 = (
-    "pelvis",
-    "left_hip",
-    "right_hip",
-    "spine_1",
-    "left_knee",
-    "right_knee",
-    "spine_2",
-    "left_ankle",
-    "right_ankle",
-    "spine_3",
-    "left_foot",
-    "right_foot",
-    "neck",
-    "left_collar",
-    "right_collar",
-    "head",
-    "left_shoulder",
-    "right_shoulder",
-    "left_elbow",
-    "right_elbow",
-    "left_wrist",
-    "right_wrist",
-    "left_hand",
-    "right_hand",
-)
-
 
 class BadSampleError(RuntimeError):
     """A sample cannot be read; the message names the file and the sample index."""

@@ -225,6 +225,31 @@ def human_data_keypoints(keypoints: np.ndarray, convention: str) -> tuple[np.nda
     return compressed.astype(np.float64, copy=False), mask
 
 
+def hybrik_keypoint_fields(joints17: dict, joints29: dict) -> dict:
+    """HybrIK's 3D keypoint keys as mmhuman3d's HybrIK converters store them: `keypoints3d17{,_cam,_relative}`
+    (h36m_17) and `keypoints3d{,_cam,_relative}` (hybrik_29) in the human_data layout, each with its mask.
+
+    joints17 / joints29: {'img' | 'cam' | 'relative': Column of (N, J, 4) keypoints}.
+    """
+    kp17 = {name: human_data_keypoints(column.array(), "h36m_17") for name, column in joints17.items()}
+    kp29 = {name: human_data_keypoints(column.array(), "hybrik_29") for name, column in joints29.items()}
+    mask17, mask29 = kp17["img"][1], kp29["img"][1]
+    return {
+        "keypoints3d17_mask": mask17,
+        "keypoints3d_mask": mask29,
+        "keypoints3d17_cam_mask": mask17,
+        "keypoints3d_cam_mask": mask29,
+        "keypoints3d17_relative_mask": mask17,
+        "keypoints3d_relative_mask": mask29,
+        "keypoints3d17_cam": kp17["cam"][0],
+        "keypoints3d17": kp17["img"][0],
+        "keypoints3d17_relative": kp17["relative"][0],
+        "keypoints3d_relative": kp29["relative"][0],
+        "keypoints3d_cam": kp29["cam"][0],
+        "keypoints3d": kp29["img"][0],
+    }
+
+
 class Column:
     """Per-sample rows of one array, stored in fixed-size numpy chunks as they arrive.
 

@@ -38,6 +38,7 @@ from train.prepare.common import (
     camera_parameter,
     human_data_keypoints,
     hybrik_box,
+    hybrik_keypoint_fields,
     intrinsic_matrix,
     json_items,
     load_pickle,
@@ -453,9 +454,6 @@ class _HybrIKRows:
 
     def fields(self) -> dict:
         bbox = self.bbox.array()
-        kp17 = {name: human_data_keypoints(column.array(), "h36m_17") for name, column in self.joints17.items()}
-        kp29 = {name: human_data_keypoints(column.array(), "hybrik_29") for name, column in self.joints29.items()}
-        mask17, mask29 = kp17["img"][1], kp29["img"][1]
         fields = {
             "image_path": self.image_path,
             "image_height": self.height,
@@ -470,18 +468,7 @@ class _HybrIKRows:
             {
                 "root_cam": self.root_cam.array(),
                 "depth_factor": [2000.0] * len(self.image_path),
-                "keypoints3d17_mask": mask17,
-                "keypoints3d_mask": mask29,
-                "keypoints3d17_cam_mask": mask17,
-                "keypoints3d_cam_mask": mask29,
-                "keypoints3d17_relative_mask": mask17,
-                "keypoints3d_relative_mask": mask29,
-                "keypoints3d17_cam": kp17["cam"][0],
-                "keypoints3d17": kp17["img"][0],
-                "keypoints3d17_relative": kp17["relative"][0],
-                "keypoints3d_relative": kp29["relative"][0],
-                "keypoints3d_cam": kp29["cam"][0],
-                "keypoints3d": kp29["img"][0],
+                **hybrik_keypoint_fields(self.joints17, self.joints29),
                 "config": "h36m",
             }
         )

@@ -26,8 +26,8 @@ from train.prepare.common import (
     RawDataError,
     cam_to_pixel,
     camera_parameter,
-    human_data_keypoints,
     hybrik_box,
+    hybrik_keypoint_fields,
     image_size,
     intrinsic_matrix,
     json_items,
@@ -192,9 +192,6 @@ class _HybrIKRows:
 
     def fields(self) -> dict:
         bbox = self.bbox.array()
-        kp17 = {name: human_data_keypoints(column.array(), "h36m_17") for name, column in self.joints17.items()}
-        kp29 = {name: human_data_keypoints(column.array(), "hybrik_29") for name, column in self.joints29.items()}
-        mask17, mask29 = kp17["img"][1], kp29["img"][1]
         return {
             "image_path": self.image_path,
             "image_height": self.height,
@@ -204,17 +201,6 @@ class _HybrIKRows:
             "cam_param": {"f": self.f.array(), "c": self.c.array(), "intrinsic": self.intrinsic.array()},
             "root_cam": self.root_cam.array(),
             "depth_factor": [2.0] * len(self.image_path),
-            "keypoints3d17_mask": mask17,
-            "keypoints3d_mask": mask29,
-            "keypoints3d17_cam_mask": mask17,
-            "keypoints3d_cam_mask": mask29,
-            "keypoints3d17_relative_mask": mask17,
-            "keypoints3d_relative_mask": mask29,
-            "keypoints3d17_cam": kp17["cam"][0],
-            "keypoints3d17": kp17["img"][0],
-            "keypoints3d17_relative": kp17["relative"][0],
-            "keypoints3d_relative": kp29["relative"][0],
-            "keypoints3d_cam": kp29["cam"][0],
-            "keypoints3d": kp29["img"][0],
+            **hybrik_keypoint_fields(self.joints17, self.joints29),
             "config": "pw3d",
         }
