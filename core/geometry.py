@@ -35,6 +35,22 @@ def aa_to_rotmat(pose_aa: torch.Tensor) -> torch.Tensor:
     return batch_rodrigues(flat).reshape(*pose_aa.shape[:-1], 3, 3)
 
 
+def aa_to_rotmat_exact(pose_aa: torch.Tensor) -> torch.Tensor:
+    """Axis-angle (..., 3) → rotation matrices (..., 3, 3) by |θ| about θ/|θ|, with no offset (roma; as pytorch3d's
+    `axis_angle_to_matrix`, which mmhuman3d.utils.transforms.aa_to_rotmat calls). `aa_to_rotmat` (smplx) takes
+    |θ + 1e-8| and differs from it by ~1e-8."""
+    return roma.rotvec_to_rotmat(pose_aa)
+
+
+def aa_to_rotmat_via_quaternion(pose_aa: torch.Tensor) -> torch.Tensor:
+    """Axis-angle (..., 3) → rotation matrices (..., 3, 3) by SPIN's `batch_rodrigues` (mmhuman3d/utils/geometry.py),
+    which mmhuman3d's SMPL pose loss and discriminator use: angle = |θ + 1e-8|, the half-angle quaternion,
+    normalised. The 1e-8 makes it differ from `aa_to_rotmat` by ~1e-8 (visible only in float64)."""
+    angle = torch.norm(pose_aa + 1e-8, dim=-1, keepdim=True)
+    quat = torch.cat([torch.cos(angle / 2), torch.sin(angle / 2) * pose_aa / angle], dim=-1)
+    return quat_to_rotmat(quat)
+
+
 def rotmat_to_aa(rotmat: torch.Tensor) -> torch.Tensor:
     """Rotation matrices (..., 3, 3) → axis-angle (..., 3), radians in [0, π]."""
     return roma.rotmat_to_rotvec(rotmat)

@@ -11,14 +11,18 @@ config's dicts (stand-in SMPL files, fresh `init_weights()`), its state_dict is 
 project's trainer, both get the same post-pipeline batch, and before each step both set the same torch seed so
 dropout draws the same masks. Compared: every loss term (relative 1e-5), every gradient (relative 1e-4, per
 tensor: max |difference| / max |mmhuman3d's|), and every parameter after 1 and after 3 optimiser steps (relative
-1e-5 per tensor). Then the training data pipelines: mmhuman3d's transforms and this project's datasets on the same
+1e-5 per tensor). Each step comparison runs in float32 and again in float64 on both sides (same weights, same
+batch): float64 separates differences in the computation from float32 rounding, which Adam amplifies where a
+gradient is ~0. Then the training data pipelines: mmhuman3d's transforms and this project's datasets on the same
 synthetic HumanData files (train.synth) with every random draw scripted to the same values.
 
 Shims beyond those of compare_with_mmhuman3d.py: `torch.Tensor.cuda` returns the tensor (HybrIK_trainer moves
 labels with `.cuda()`); `pytorch3d.transforms.matrix_to_quaternion` (pytorch3d is not installed) is transcribed and
 standardised to w ≥ 0, the convention core.geometry.rotmat_to_quat uses (pytorch3d releases that return the
 unstandardised candidate give a different loss_theta for rotations whose largest quaternion component is not w);
-HMR's SyncBN is plain BN (one process: identical). Exit status 1 if any row exceeds its target.
+HMR's SyncBN is plain BN (one process: identical); in float64, while mmhuman3d's train_step runs, `.float()` means
+float64 and the default dtype is float64 (its loss code casts with `.float()`). Exit status 1 if any row exceeds its
+target, except float32 parameter rows whose float64 row meets it ("float32 rounding, see float64 row").
 """
 
 from __future__ import annotations
@@ -45,6 +49,8 @@ LOSS_TOLERANCE = 1e-5
 GRAD_TOLERANCE = 1e-4
 PARAM_TOLERANCE = 1e-5
 SEED = 0
+DTYPES = (torch.float32, torch.float64)  # every step comparison runs in both, from the same weights and batch
+DTYPE_NAMES = {torch.float32: "float32", torch.float64: "float64"}
 
 
 @dataclass
@@ -54,16 +60,22 @@ class Row:
     value: float
     tolerance: float | None = None
     note: str = ""
+    float64_row: Row | None = None  # for a float32 parameter row: the same quantity computed in float64
 
     @property
     def verdict(self) -> str:
         if self.tolerance is None:
             return ""
-        return "ok" if self.value <= self.tolerance else "EXCEEDS"
+        if self.value <= self.tolerance:
+            return "ok"
+        if self.float64_row is not None and self.float64_row.verdict == "ok":
+            return "float32 rounding, see float64 row"
+        return "EXCEEDS"
 
 
 def relative(ours, theirs) -> float:
-    ours, theirs = torch.as_tensor(ours).double(), torch.as_tensor(theirs).double()
+    # dtype given: torch.as_tensor would round Python floats (loss values) to float32 first
+    ours, theirs = torch.as_tensor(ours, dtype=torch.float64), torch.as_tensor(theirs, dtype=torch.float64)
     if ours.shape != theirs.shape:
         raise ValueError(f"shape mismatch {tuple(ours.shape)} vs {tuple(theirs.shape)}")
     scale = float(theirs.abs().max()) if theirs.numel() else 0.0
@@ -198,7 +210,7 @@ def body_model_cfg(smplx_folder: Path, core_folder: Path, dst: str) -> dict:
     )
 
 
-def mmh_mesh_model(mmh, method: str, core_folder: Path, smplx_folder: Path):
+def mmh_mesh_model(mmh, method: str, core_folder: Path, smplx_folder: Path, dtype: torch.dtype):
     """configs/hmr/resnet50_hmr_pw3d.py or configs/gta_human/spin/resnet50_spin_gta_ft.py, minus init_cfg files."""
     spin = method == "spin_gta"
     dst = "smpl_49" if spin else "smpl_54"
@@ -225,7 +237,7 @@ def mmh_mesh_model(mmh, method: str, core_folder: Path, smplx_folder: Path):
     if spin:
         static_registration(model)
     model.init_weights()
-    return model.float().train()
+    return in_dtype(model, dtype)
 
 
 class _EveryFitValid:
@@ -248,7 +260,7 @@ def static_registration(model) -> None:
     model.registrant = _EveryFitValid()
 
 
-def mmh_hybrik_model(mmh, core_folder: Path, smplx_folder: Path):
+def mmh_hybrik_model(mmh, core_folder: Path, smplx_folder: Path, dtype: torch.dtype):
     """configs/hybrik/resnet34_hybrik_mixed.py, minus the backbone's init_cfg file."""
     cfg = dict(
         type="HybrIK_trainer",
@@ -266,7 +278,42 @@ def mmh_hybrik_model(mmh, core_folder: Path, smplx_folder: Path):
     )
     model = mmh.build_architecture(cfg)
     model.init_weights()
-    return model.float().train()
+    return in_dtype(model, dtype)
+
+
+def in_dtype(model, dtype: torch.dtype):
+    """Parameters and buffers in `dtype`, and the dtypes mmhuman3d's modules keep as attributes
+    (HybrIKHead.smpl_dtype, HybrIKSMPL.dtype, smplx's dtype), in train mode."""
+    model = model.to(dtype)
+    for module in model.modules():
+        for name in ("dtype", "smpl_dtype"):
+            if isinstance(module.__dict__.get(name), torch.dtype):
+                setattr(module, name, dtype)
+    return model.train()
+
+
+@contextmanager
+def mmhuman3d_in(dtype: torch.dtype):
+    """While mmhuman3d's train_step runs in float64: its loss code casts with `.float()` (mesh_estimator.py:
+    compute_keypoints3d_loss, compute_vertex_loss, ...; the discriminator's inputs) and makes tensors in the
+    default dtype (utils/geometry.py: project_points' camera matrix), so for that call only `.float()` means
+    float64 and the default dtype is float64. In float32 nothing changes."""
+    if dtype == torch.float32:
+        yield
+        return
+    to_float32, default = torch.Tensor.float, torch.get_default_dtype()
+    torch.Tensor.float = lambda self, *args, **kwargs: self.to(dtype)
+    torch.set_default_dtype(dtype)
+    try:
+        yield
+    finally:
+        torch.Tensor.float = to_float32
+        torch.set_default_dtype(default)
+
+
+def batch_in(batch: dict, dtype: torch.dtype) -> dict:
+    """Floating tensors of a collated batch in `dtype` (integer flags and metadata unchanged)."""
+    return {k: v.to(dtype) if torch.is_tensor(v) and v.is_floating_point() else v for k, v in batch.items()}
 
 
 def mmh_optimizers(model, method: str):
@@ -290,7 +337,7 @@ def mmh_optimizers(model, method: str):
 # This project's trainers, holding the same state_dict
 
 
-def our_trainer(method: str, state: dict, core_folder: Path, run_dir: Path):
+def our_trainer(method: str, state: dict, core_folder: Path, run_dir: Path, dtype: torch.dtype):
     from core import joints
     from core.body_models.smpl import load_smpl
     from core.settings import DataFolders
@@ -327,6 +374,12 @@ def our_trainer(method: str, state: dict, core_folder: Path, run_dir: Path):
             pelvis=pelvis,
             keypoint_fn=lambda model, output: joints.keypoints(model, output, convention),
         )
+    parameters = [id(p) for group in trainer.optimizers.values() for g in group.param_groups for p in g["params"]]
+    for module in (trainer.generator, trainer.disc, trainer.body_model):
+        if module is not None:
+            module.to(dtype)  # in place: the optimisers keep the same Parameter objects
+    moved = [id(p) for group in trainer.optimizers.values() for g in group.param_groups for p in g["params"]]
+    assert moved == parameters and trainer.dtype == dtype
     load_state_into(trainer.generator, trainer.disc, state, strict=True)
     trainer.set_train_mode()
     return trainer
@@ -471,7 +524,7 @@ def record_gradients(optimizer, into: dict, names: dict) -> None:
     optimizer.step = step_and_record
 
 
-def mmh_step(model, optimizers, batch: dict, method: str, seed: int) -> tuple[dict, dict]:
+def mmh_step(model, optimizers, batch: dict, method: str, seed: int, dtype: torch.dtype) -> tuple[dict, dict]:
     grads, names, losses = {}, {id(p): n for n, p in model.named_parameters()}, {}
     for optimizer in optimizers.values() if isinstance(optimizers, dict) else [optimizers]:
         record_gradients(optimizer, grads, names)
@@ -484,13 +537,14 @@ def mmh_step(model, optimizers, batch: dict, method: str, seed: int) -> tuple[di
 
     model._parse_losses = parse_and_keep
     torch.manual_seed(seed)
-    if method == "hybrik":  # BaseArchitecture.train_step; mmcv's OptimizerHook then zeroes, backprops, steps
-        outputs = model.train_step(batch, optimizers)
-        optimizers.zero_grad()
-        outputs["loss"].backward()
-        optimizers.step()
-    else:
-        model.train_step(batch, optimizers)
+    with mmhuman3d_in(dtype):
+        if method == "hybrik":  # BaseArchitecture.train_step; mmcv's OptimizerHook then zeroes, backprops, steps
+            outputs = model.train_step(batch, optimizers)
+            optimizers.zero_grad()
+            outputs["loss"].backward()
+            optimizers.step()
+        else:
+            model.train_step(batch, optimizers)
     model._parse_losses = parse
     for optimizer in optimizers.values() if isinstance(optimizers, dict) else [optimizers]:
         optimizer.step = type(optimizer).step.__get__(optimizer)
@@ -525,24 +579,49 @@ HYBRIK_TERMS = [("loss_uvd", "uvd"), ("loss_beta", "beta"), ("loss_theta", "thet
 
 
 def compare_method(mmh, method: str, folders, generator) -> list[Row]:
+    """The same initial weights and batch, stepped in float32 and then in float64 on both sides; each float32
+    parameter row is linked to its float64 row (float32 rows beyond target are explained when that one is ok)."""
     core_folder, smplx_folder, fits = folders
     section = {"hmr": "HMR", "spin_gta": "SPIN-GTA", "hybrik": "HybrIK"}[method]
     if method == "hybrik":
-        theirs = mmh_hybrik_model(mmh, core_folder, smplx_folder)
+        build = lambda dtype: mmh_hybrik_model(mmh, core_folder, smplx_folder, dtype)  # noqa: E731
         batch = hybrik_batch(generator)
-        ours_batch = our_hybrik_batch(batch)
         terms = HYBRIK_TERMS
     else:
-        theirs = mmh_mesh_model(mmh, method, core_folder, smplx_folder)
+        build = lambda dtype: mmh_mesh_model(mmh, method, core_folder, smplx_folder, dtype)  # noqa: E731
         batch = mesh_batch(method, generator, 49 if method == "spin_gta" else 54)
-        ours_batch = our_mesh_batch(batch, fits if method == "spin_gta" else None)
         terms = MESH_TERMS
+    initial = None
+    rows_by_dtype = {}
+    for dtype in DTYPES:
+        theirs = build(dtype)
+        if initial is None:
+            initial = {k: v.clone() for k, v in theirs.state_dict().items()}
+        theirs.load_state_dict({k: v.to(dtype) if v.is_floating_point() else v for k, v in initial.items()})
+        their_batch = batch_in(batch, dtype)
+        if method == "hybrik":
+            ours_batch = our_hybrik_batch(their_batch)
+        else:
+            ours_batch = our_mesh_batch(their_batch, fits if method == "spin_gta" else None)
+        rows_by_dtype[dtype] = step_both(
+            f"{section} ({DTYPE_NAMES[dtype]})", method, theirs, their_batch, ours_batch, terms, core_folder, dtype
+        )
+        del theirs
+    for row in rows_by_dtype[torch.float32]:
+        if row.quantity.startswith("parameters"):
+            row.float64_row = next(r for r in rows_by_dtype[torch.float64] if r.quantity == row.quantity)
+    return rows_by_dtype[torch.float32] + rows_by_dtype[torch.float64]
+
+
+def step_both(section, method, theirs, batch, ours_batch, terms, core_folder, dtype) -> list[Row]:
+    """STEPS optimiser steps on each side from the same state: loss and gradient rows of step 1, parameter rows
+    after step 1 and step STEPS."""
     optimizers = mmh_optimizers(theirs, method)
     with tempfile.TemporaryDirectory() as run_dir:
-        ours = our_trainer(method, theirs.state_dict(), core_folder, Path(run_dir))
+        ours = our_trainer(method, theirs.state_dict(), core_folder, Path(run_dir), dtype)
         rows = []
         for step in range(1, STEPS + 1):
-            their_losses, their_grads = mmh_step(theirs, optimizers, batch, method, SEED + step)
+            their_losses, their_grads = mmh_step(theirs, optimizers, batch, method, SEED + step, dtype)
             our_values, our_grads = our_step(ours, ours_batch, SEED + step)
             if step == 1:
                 first_grads = their_grads
@@ -1071,7 +1150,8 @@ def main() -> None:
                 rows += compare_pipelines(Path(tmp))
     header = [
         f"mmhuman3d {mmh.version}, mmcv {mmh.mmcv_version}, torch {torch.__version__}, numpy {np.__version__}; "
-        f"float32, CPU, batch {BATCH}",
+        f"CPU, batch {BATCH}; each step comparison in float32 and in float64 (both sides), from the same weights "
+        "and batch",
         "",
     ]
     text = markdown(rows, header)

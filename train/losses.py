@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from core.geometry import HMR_FOCAL_LENGTH, aa_to_rotmat, weak_cam_to_translation
+from core.geometry import HMR_FOCAL_LENGTH, aa_to_rotmat_via_quaternion, weak_cam_to_translation
 
 
 def project_points(points: torch.Tensor, cam: torch.Tensor, img_res: int, focal_length: float = HMR_FOCAL_LENGTH):
@@ -58,20 +58,20 @@ def _mean_over_smpl_samples(per_sample: torch.Tensor, has_smpl: torch.Tensor) ->
     valid = has_smpl > 0
     if not bool(valid.any()):
         return per_sample.sum() * 0
-    return torch.mean(per_sample[valid] * has_smpl[valid].float())
+    return torch.mean(per_sample[valid] * has_smpl[valid].to(per_sample.dtype))
 
 
 def vertex_loss(pred_vertices: torch.Tensor, gt_vertices: torch.Tensor, has_smpl: torch.Tensor):
     """L1 averaged over the vertices of samples with SMPL; (B, V, 3) each, has_smpl (B,)."""
-    per_vertex = F.l1_loss(pred_vertices, gt_vertices.float(), reduction="none")
-    weight = has_smpl.float()[:, None].expand(per_vertex.shape[:2])
+    per_vertex = F.l1_loss(pred_vertices, gt_vertices.to(pred_vertices.dtype), reduction="none")
+    weight = has_smpl.to(pred_vertices.dtype)[:, None].expand(per_vertex.shape[:2])
     return confidence_mean(per_vertex, weight)
 
 
 def smpl_pose_loss(pred_rotmats: torch.Tensor, gt_pose_aa: torch.Tensor, has_smpl: torch.Tensor):
     """MSE between rotation matrices, averaged per sample, then over samples with SMPL.
-    pred_rotmats (B, 24, 3, 3); gt_pose_aa (B, 24, 3) radians."""
-    gt_rotmats = aa_to_rotmat(gt_pose_aa.reshape(-1, 24, 3))
+    pred_rotmats (B, 24, 3, 3); gt_pose_aa (B, 24, 3) radians (to matrices by SPIN's batch_rodrigues, as mmhuman3d)."""
+    gt_rotmats = aa_to_rotmat_via_quaternion(gt_pose_aa.reshape(-1, 24, 3))
     per_sample = F.mse_loss(pred_rotmats, gt_rotmats, reduction="none").flatten(1).mean(1)
     return _mean_over_smpl_samples(per_sample, has_smpl)
 

@@ -182,6 +182,12 @@ class BaseTrainer:
     def is_main(self) -> bool:
         return self.rank == 0
 
+    @property
+    def dtype(self) -> torch.dtype:
+        """The parameters' dtype, in which the losses are computed (float32 also under bf16/fp16 autocast;
+        float64 when the networks are .double()'d, as scripts/compare_training_with_mmhuman3d.py does)."""
+        return next(self.unwrap(self.generator).parameters()).dtype
+
     def initialise_weights(self) -> None:
         """mmhuman3d's fresh model (train.init.initialise), then the whole-model initial checkpoint (SPIN-GTA:
         spin_official.pth) or the ImageNet backbone, each loaded with a printed report."""
@@ -292,7 +298,14 @@ class BaseTrainer:
                 self.save_checkpoint()
 
     def to_device(self, batch: dict) -> dict:
-        return {k: v.to(self.device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
+        """Tensors to the device; floating ones in the parameters' dtype."""
+        dtype = self.dtype
+        moved = {}
+        for key, value in batch.items():
+            if torch.is_tensor(value):
+                value = value.to(self.device, dtype if value.is_floating_point() else None, non_blocking=True)
+            moved[key] = value
+        return moved
 
     def autocast(self):
         precision = self.config.runtime.precision

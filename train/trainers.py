@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from core.geometry import aa_to_rotmat, rotmat_to_quat_largest_component
+from core.geometry import aa_to_rotmat_via_quaternion, rotmat_to_quat_largest_component
 from core.networks.hybrik_head import root_relative_skeleton
 from core.networks.hybrik_ik import inverse_kinematics, rest_skeleton
 from train import losses
@@ -27,7 +27,7 @@ class MeshTrainer(BaseTrainer):
         assert self.body_model is not None, "HMR/SPIN training needs a body model"
         self.keypoint_fn, self.pelvis = keypoint_fn, pelvis
         # (K,) 1 for joints that enter the keypoint losses; mmhuman3d leaves out smpl_49's 25 OpenPose joints.
-        self.loss_joints = None if loss_joints is None else loss_joints.float().to(self.device)
+        self.loss_joints = None if loss_joints is None else loss_joints.to(self.device, self.dtype)
 
     def forward_step(self, batch):
         return self.generator(batch["img"])
@@ -39,9 +39,9 @@ class MeshTrainer(BaseTrainer):
 
     def discriminator_step(self, prediction, batch) -> float:
         """LSGAN: mocap bodies → 1, detached predictions → 0 (the discriminator loss carries no weight)."""
-        real_rotmats = aa_to_rotmat(batch["adv_pose"].float())
-        real = self.disc(real_rotmats, batch["adv_betas"].float())
-        fake = self.disc(prediction.rotmats.detach().float(), prediction.betas.detach().float())
+        real_rotmats = aa_to_rotmat_via_quaternion(batch["adv_pose"].to(self.dtype))  # as SMPLDiscriminator.forward
+        real = self.disc(real_rotmats, batch["adv_betas"].to(self.dtype))
+        fake = self.disc(prediction.rotmats.detach().to(self.dtype), prediction.betas.detach().to(self.dtype))
         loss = losses.lsgan_loss(real, True) + losses.lsgan_loss(fake, False)
         self.optimizers["disc"].zero_grad(set_to_none=True)
         loss.backward()
@@ -50,7 +50,11 @@ class MeshTrainer(BaseTrainer):
 
     def compute_loss(self, prediction, batch):
         cfg, res = self.config.loss, self.config.data.img_res
-        rotmats, betas, cam = prediction.rotmats.float(), prediction.betas.float(), prediction.cam_weak.float()
+        rotmats, betas, cam = (
+            prediction.rotmats.to(self.dtype),
+            prediction.betas.to(self.dtype),
+            prediction.cam_weak.to(self.dtype),
+        )
         output = self.body_model(betas, rotmats[:, :1], rotmats[:, 1:])
         pred_kp = self.keypoint_fn(self.body_model, output)
         gt_pose, gt_betas, has_smpl = self.smpl_targets(batch)
@@ -76,13 +80,13 @@ class MeshTrainer(BaseTrainer):
 
     def smpl_targets(self, batch):
         """GT SMPL where the sample has it, else the static fit (SPIN); has_smpl becomes 'GT or fit'."""
-        pose, betas, has_smpl = batch["smpl_pose"].float(), batch["smpl_betas"].float(), batch["has_smpl"].float()
+        pose, betas, has_smpl = (batch[key].to(self.dtype) for key in ("smpl_pose", "smpl_betas", "has_smpl"))
         if "has_fit" not in batch:
             return pose, betas, has_smpl
         use_gt = has_smpl > 0
-        pose = torch.where(use_gt[:, None, None], pose, batch["fit_pose"].float())
-        betas = torch.where(use_gt[:, None], betas, batch["fit_betas"].float())
-        return pose, betas, torch.maximum(has_smpl, batch["has_fit"].float())
+        pose = torch.where(use_gt[:, None, None], pose, batch["fit_pose"].to(self.dtype))
+        betas = torch.where(use_gt[:, None], betas, batch["fit_betas"].to(self.dtype))
+        return pose, betas, torch.maximum(has_smpl, batch["has_fit"].to(self.dtype))
 
     @staticmethod
     def betas_target(batch, betas):
@@ -112,8 +116,12 @@ class HybrIKTrainer(BaseTrainer):
 
     def compute_loss(self, prediction, batch):
         cfg = self.config.loss
-        smpl_weight = batch["target_smpl_weight"].float()[:, None]
-        uvd, betas, phis = prediction.uvd.float(), prediction.betas.float(), prediction.phis.float()
+        smpl_weight = batch["target_smpl_weight"].to(self.dtype)[:, None]
+        uvd, betas, phis = (
+            prediction.uvd.to(self.dtype),
+            prediction.betas.to(self.dtype),
+            prediction.phis.to(self.dtype),
+        )
         terms = {
             "uvd": losses.uvd_loss(uvd, batch["target_uvd_29"], batch["target_weight_29"]),
             "beta": losses.masked_mse(betas, batch["target_beta"], smpl_weight),
@@ -128,10 +136,9 @@ class HybrIKTrainer(BaseTrainer):
     def predicted_quaternions(self, uvd, betas, phis, batch):
         """Back-project uvd with the sample's crop, K⁻¹ and root, solve the IK (training mode) → (B, 24, 4)."""
         assert self.body_model is not None, "HybrIK's theta loss needs a body model"
-        depth_factor = batch["depth_factor"].float()[:, None]
-        skeleton = root_relative_skeleton(
-            uvd, batch["trans_inv"].float(), batch["intrinsic_param"].float(), batch["joint_root"].float(), depth_factor
-        )  # (B, 29, 3) metres
+        camera = (batch[key].to(self.dtype) for key in ("trans_inv", "intrinsic_param", "joint_root"))
+        depth_factor = batch["depth_factor"].to(self.dtype)[:, None]
+        skeleton = root_relative_skeleton(uvd, *camera, depth_factor)  # (B, 29, 3) metres
         rest = rest_skeleton(self.body_model, betas)
         rotmats = inverse_kinematics(skeleton, phis, rest, train=True, naive=self.config.loss.theta_ik == "naive")
         return rotmat_to_quat_largest_component(rotmats)

@@ -148,10 +148,11 @@ def root_relative_skeleton(
     joint_root: torch.Tensor,
     depth_factor: torch.Tensor,
 ) -> torch.Tensor:
-    """(B, 29, 3) float32 joints in metres relative to the pelvis, as HybrIK's IK takes them: `uvd_to_camera`,
-    re-centred on joint 0, times SKELETON_TO_METRES (mmhuman3d HybrIKHead.forward: `pred_xyz_jts_29 * 2`)."""
+    """(B, 29, 3) joints in metres relative to the pelvis, as HybrIK's IK takes them: `uvd_to_camera`,
+    re-centred on joint 0, times SKELETON_TO_METRES (mmhuman3d HybrIKHead.forward: `pred_xyz_jts_29 * 2`), in
+    uvd's dtype but at least float32 (mmhuman3d casts to float32; float64 uvd stays float64)."""
     xyz = uvd_to_camera(uvd, trans_inv, K_inv, joint_root, depth_factor)
-    return (xyz - xyz[:, :1]).type(torch.float32) * SKELETON_TO_METRES
+    return (xyz - xyz[:, :1]).to(torch.promote_types(uvd.dtype, torch.float32)) * SKELETON_TO_METRES
 
 
 def crop_uv_to_image(uvd: torch.Tensor, trans_inv: torch.Tensor) -> torch.Tensor:

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from core.body_models.base import BodyModel, BodyModelOutput
-from core.geometry import aa_to_rotmat
+from core.geometry import aa_to_rotmat_exact
 
 HYBRIK_JOINT_NAMES = (
     "pelvis",
@@ -250,7 +250,7 @@ def _pelvis_swing_twist(rel_pred: torch.Tensor, rel_rest: torch.Tensor) -> torch
     axis = torch.cross(spine_rest, spine_target, dim=1)
     axis = axis / (torch.norm(axis, dim=1, keepdim=True) + EPS)
     angle = torch.arccos(torch.sum(spine_rest * spine_target, dim=1, keepdim=True) / (rest_norm * target_norm + EPS))
-    rot_spine = aa_to_rotmat((angle * axis)[..., 0])  # (B, 3, 3)
+    rot_spine = aa_to_rotmat_exact((angle * axis)[..., 0])  # (B, 3, 3), as batch_get_pelvis_orient
 
     center_target = sum(rel_pred[:, c] for c in hips) / len(hips)
     center_rest = torch.matmul(rot_spine, sum(rel_rest[:, c] for c in hips) / len(hips))

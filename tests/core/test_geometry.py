@@ -45,6 +45,26 @@ def test_axis_angle_and_quaternion_round_trips():
     assert torch.allclose(geometry.quat_to_rotmat(quat), R, atol=1e-6)
 
 
+def test_the_three_axis_angle_recipes_differ_only_by_their_1e_8_offsets():
+    """smplx's Rodrigues (|θ + 1e-8|), SPIN's quaternion one (|θ + 1e-8|, normalised) and the exact one (pytorch3d's):
+    the same rotations to ~1e-8, which only float64 shows; the exact one is exact at angle 0 and for a known turn."""
+    aa = torch.randn(1000, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    smplx, spin, exact = (
+        geometry.aa_to_rotmat(aa),
+        geometry.aa_to_rotmat_via_quaternion(aa),
+        geometry.aa_to_rotmat_exact(aa),
+    )
+    for recipe in (smplx, spin):
+        difference = float((recipe - exact).abs().max())
+        assert 1e-11 < difference < 1e-7, difference
+    assert float((smplx - spin).abs().max()) > 1e-11  # not the same recipe either
+    eye = torch.eye(3, dtype=torch.float64)
+    assert torch.equal(geometry.aa_to_rotmat_exact(torch.zeros(1, 3, dtype=torch.float64))[0], eye)
+    quarter = geometry.aa_to_rotmat_exact(torch.tensor([0.0, 0.0, math.pi / 2], dtype=torch.float64))
+    assert torch.allclose(quarter, torch.tensor([[0.0, -1, 0], [1, 0, 0], [0, 0, 1]], dtype=torch.float64), atol=1e-15)
+    assert torch.allclose(spin @ spin.transpose(1, 2), eye.expand(1000, 3, 3), atol=1e-14)  # orthonormal
+
+
 def test_similarity_transform_recovers_scale_rotation_translation():
     rng = np.random.default_rng(0)
     source = rng.normal(size=(14, 3))

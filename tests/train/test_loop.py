@@ -118,6 +118,30 @@ def test_hmr_training_lowers_the_loss_and_overfits_a_tiny_set(tmp_path):
     assert (tmp_path / "epoch_2.pth").is_file() and list((tmp_path / "tensorboard").iterdir())
 
 
+def test_training_maths_follow_the_parameters_dtype(tmp_path):
+    """Nothing in the losses is hard-wired to float32: with the networks and body model in float64 a step computes
+    every loss term, gradient and update in float64 (scripts/compare_training_with_mmhuman3d.py relies on it)."""
+    trainer = make_trainer(tmp_path)
+    for module in (trainer.generator, trainer.disc, trainer.body_model):
+        module.double()
+    assert trainer.dtype == torch.float64
+    items = [trainer.train_set[(0, 0, i)] for i in range(4)]
+    batch = trainer.to_device({k: torch.stack([item[k] for item in items]) for k in items[0]})  # from float32 items
+    assert batch["img"].dtype == torch.float64 and batch["valid"].dtype == torch.float64
+    seen = []
+    for optimizer in trainer.optimizers.values():
+        step = optimizer.step
+        optimizer.step = lambda *a, _step=step, _o=optimizer, **k: (
+            seen.extend(p.grad.dtype for g in _o.param_groups for p in g["params"] if p.grad is not None),
+            _step(*a, **k),
+        )[1]
+    terms, total = trainer.compute_loss(trainer.forward_step(batch), batch)
+    assert total.dtype == torch.float64 and all(t.dtype == torch.float64 for t in terms.values()), terms
+    trainer.training_step(batch)
+    assert seen and set(seen) == {torch.float64}
+    assert all(p.dtype == torch.float64 for p in trainer.generator.parameters())
+
+
 class _Crash(Exception):
     pass
 
