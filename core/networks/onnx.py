@@ -123,29 +123,6 @@ class _HMRNetwork(nn.Module):
         return out.rotmats, out.betas, out.cam_weak, out.pose_6d
 
 
-class _HybrIKNetwork(nn.Module):
-    """HybrIK's backbone + head → (heatmap logits (B, 29·64, 64, 64), betas, twists), for the exporter.
-
-    The head's soft-argmax stays in PyTorch (`soft_argmax_3d` on the logits): on near-flat heatmaps its
-    float32 sums over 64³ bins come out up to 6e-5 different in ONNX Runtime, against < 1e-6 for the rest.
-    The logits are caught with a hook on the head's final layer, so the head's own forward is what is
-    exported; its unused uvd output is dropped from the graph.
-    """
-
-    def __init__(self, model: nn.Module):
-        super().__init__()
-        self.model = model
-
-    def forward(self, images):
-        caught = []
-        hook = self.model.head.final_layer.register_forward_hook(lambda _module, _inputs, output: caught.append(output))
-        try:
-            out = self.model.network(images)
-        finally:
-            hook.remove()
-        return caught[0], out.betas, out.phis
-
-
 def _hmr_output(arrays):
     from core.networks.hmr_head import HMRHeadOutput
 
@@ -153,18 +130,17 @@ def _hmr_output(arrays):
 
 
 def _hybrik_output(arrays):
-    from core.networks.hybrik_head import NUM_JOINTS_29, HybrIKHeadOutput, soft_argmax_3d
+    from core.networks.hybrik_head import HybrIKHeadOutput
 
-    heatmaps, betas, phis = arrays
-    return HybrIKHeadOutput(
-        uvd=soft_argmax_3d(heatmaps.reshape(len(heatmaps), NUM_JOINTS_29, -1)), betas=betas, phis=phis
-    )
+    return HybrIKHeadOutput(*arrays)
 
 
 def _exported_network(model: nn.Module):
     """(module to export, its output names, tuple of outputs → head output) for `model`'s method."""
     if model.method == "hybrik":
-        return _HybrIKNetwork(model).eval(), ["heatmaps", "betas", "phis"], _hybrik_output
+        from core.networks.hybrik_fused import FusedHybrIKNetwork
+
+        return FusedHybrIKNetwork(model).eval(), ["uvd", "betas", "phis"], _hybrik_output
     return _HMRNetwork(model).eval(), ["rotmats", "betas", "cam_weak", "pose_6d"], _hmr_output
 
 

@@ -10,6 +10,7 @@ Checkpoints are read where `core.methods.checkpoint_path` puts them.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Iterable
 
@@ -22,6 +23,7 @@ from core.methods import NETWORK_METHODS, checkpoint_path
 from core.networks import onnx
 from core.networks.build import load_model
 from core.pipeline.estimate import MeshPrediction
+from core.threads import single_threaded
 
 PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 _MODELS: dict[tuple, torch.nn.Module] = {}
@@ -96,5 +98,8 @@ def predict(
     with torch.inference_mode():
         for method in methods:
             model = get_model(method, body_model, device)
-            results[method] = model.predict(image_rgb, boxes, fov_deg=fov_deg, autocast_dtype=PRECISIONS[precision])
+            # With the network in ONNX Runtime (its own threads), what is left is small tensor work: one thread.
+            threads = single_threaded() if model.fast_network is not None else nullcontext()
+            with threads:
+                results[method] = model.predict(image_rgb, boxes, fov_deg=fov_deg, autocast_dtype=PRECISIONS[precision])
     return results
