@@ -120,6 +120,30 @@ def analyse(image, options: PipelineOptions = PipelineOptions()) -> ImageResult:
     )
 
 
+def warm_up(methods: tuple[str, ...] = METHOD_IDS, body_model: str = "auto") -> dict[str, float]:
+    """Load what a first request needs before it comes (the app does this in the background at start-up): the
+    body model, the landmark models, and each network whose checkpoint is present (its ONNX graph read from
+    beside the checkpoint), run once. Missing checkpoints are skipped: the request says how to get them.
+    Returns seconds per part."""
+    from core.pipeline.detect import pose_models
+    from core.pipeline.inference import get_model
+
+    seconds: dict[str, float] = {}
+    model = _timed(seconds, "body model", default_body_model, body_model)
+    _timed(seconds, "detection", pose_models)
+    for method in (m for m in NETWORK_METHODS if m in methods):
+        try:
+            network = _timed(seconds, method, get_model, method, model)
+        except MissingCheckpointError:
+            continue
+        size = network.input_spec.size
+        with torch.inference_mode():
+            _timed(
+                seconds, method, network.predict, np.zeros((size, size, 3), np.uint8), np.array([[0, 0, size, size]])
+            )
+    return seconds
+
+
 def camera_fov(image: LoadedImage, fov_deg: float | None) -> tuple[float, str]:
     """(diagonal field of view in degrees, its source): the one given, else the photo's EXIF, else the default."""
     if fov_deg is not None:
