@@ -37,7 +37,7 @@ def project(points: np.ndarray, K: np.ndarray) -> np.ndarray:
 
 def opencv_to_opengl(points: np.ndarray) -> np.ndarray:
     """(N, 3) points in the OpenCV camera frame → the OpenGL / glTF camera frame (y up, looking down -z)."""
-    return np.asarray(points, dtype=np.float64) @ OPENCV_TO_OPENGL[:3, :3].T
+    return np.asarray(points, dtype=np.float64) * np.diag(OPENCV_TO_OPENGL)[:3]  # a diagonal: no matrix product
 
 
 def opengl_intrinsics(K: np.ndarray) -> tuple[float, float, float, float]:

@@ -137,7 +137,7 @@ def render_turned_view(
         return canvas
     focal = focal or 1.5 * max(height, width)  # long lens: little perspective distortion
     centre = _bounding_box_centre(np.concatenate([mesh.vertices for mesh in meshes]))
-    turned = [_moved(mesh, (mesh.vertices - centre) @ rotation.T) for mesh in meshes]
+    turned = [_moved(mesh, np.einsum("vc,dc->vd", mesh.vertices - centre, rotation)) for mesh in meshes]  # no BLAS
     K, shift = frame_camera(np.concatenate([mesh.vertices for mesh in turned]), height, width, focal)
     framed = [_moved(mesh, mesh.vertices + shift) for mesh in turned]
     window = drawn_window(framed, K, height, width)
