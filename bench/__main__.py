@@ -8,44 +8,75 @@ import time
 import traceback
 from pathlib import Path
 
-from bench import app, detection, learning, memory, models, pipeline, prepare, tracking, training
+from bench import app, detection, learning, memory, mmhuman3d, models, pipeline, prepare, profile, tracking, training
 from bench.data import use_data, write_bench_data
 from bench.results import Results
 from bench.timing import machine
 
-GROUPS = ("models", "pipeline", "memory", "training", "prepare", "learning", "app", "detection", "tracking")
+GROUPS = (
+    "models",
+    "pipeline",
+    "memory",
+    "training",
+    "prepare",
+    "learning",
+    "app",
+    "detection",
+    "tracking",
+    "mmhuman3d",
+    "profile",
+)
 # Groups that draw meshes run on the open body model: the stand-in SMPL's random triangles cost far more to draw.
-OPEN_MODEL_GROUPS = ("pipeline", "memory", "app", "detection", "tracking")
+OPEN_MODEL_GROUPS = ("pipeline", "memory", "app", "detection", "tracking", "profile")
 QUICK_SKIPS = {
     "app": "not in --quick (starting the web server alone takes most of its 2 minutes)",
     "learning": "not in --quick (training HMR until the held-out error halves takes tens of minutes)",
 }
 # (label, row before, row after) for the before/after table.
-RATIOS = [
-    (
-        "HMR network, batch 1: eager → ONNX Runtime",
-        "HMR network, batch 1 (eager PyTorch)",
-        "HMR network, batch 1 (ONNX Runtime)",
-    ),
-    (
-        "HMR network, batch 1: eager → TorchScript frozen",
-        "HMR network, batch 1 (eager PyTorch)",
-        "HMR network, batch 1 (TorchScript frozen, BN folded)",
-    ),
-    (
-        "HMR network, batch 1: eager → torch.compile",
-        "HMR network, batch 1 (eager PyTorch)",
-        "HMR network, batch 1 (torch.compile, inductor + freezing)",
-    ),
-] + [
-    (
-        f"{label} predict, batch {batch}: PyTorch → ONNX Runtime",
-        f"{label} predict, batch {batch} (PyTorch)",
-        f"{label} predict, batch {batch} (ONNX Runtime)",
-    )
-    for label in ("HMR", "SPIN-GTA", "HybrIK")
-    for batch in (1, 4, 16)
-]
+RATIOS = (
+    [
+        (
+            "HMR network, batch 1: eager → ONNX Runtime",
+            "HMR network, batch 1 (eager PyTorch)",
+            "HMR network, batch 1 (ONNX Runtime)",
+        ),
+        (
+            "HMR network, batch 1: eager → TorchScript frozen",
+            "HMR network, batch 1 (eager PyTorch)",
+            "HMR network, batch 1 (TorchScript frozen, BN folded)",
+        ),
+        (
+            "HMR network, batch 1: eager → torch.compile",
+            "HMR network, batch 1 (eager PyTorch)",
+            "HMR network, batch 1 (torch.compile, inductor + freezing)",
+        ),
+    ]
+    + [
+        (
+            f"{label} predict, batch {batch}: PyTorch → ONNX Runtime",
+            f"{label} predict, batch {batch} (PyTorch)",
+            f"{label} predict, batch {batch} (ONNX Runtime)",
+        )
+        for label in ("HMR", "SPIN-GTA", "HybrIK")
+        for batch in (1, 4, 16)
+    ]
+    + [
+        (
+            f"{label} network + body model, batch {batch}: mmhuman3d 0.11.0's modules → core",
+            f"{label} network + body model, batch {batch} (mmhuman3d 0.11.0)",
+            f"{label} network + body model, batch {batch} (core)",
+        )
+        for label in ("HMR", "SPIN-GTA", "HybrIK")
+        for batch in (1, 16)
+    ]
+    + [
+        (
+            "keypoint fit, group photo's 6 people: one by one → together",
+            "keypoint fit, group photo's 6 people, one by one",
+            "keypoint fit, group photo's 6 people, together",
+        )
+    ]
+)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -54,6 +85,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=Path("docs/bench"), help="folder for results.json and results.md")
     parser.add_argument("--only", nargs="*", choices=GROUPS, default=None, help="run only these groups")
     parser.add_argument("--work", type=Path, default=None, help="scratch folder (default: a new temporary folder)")
+    parser.add_argument(
+        "--mmhuman3d-python",
+        default=None,
+        help="python of an environment with mmhuman3d 0.11.0 (scripts/compare_with_mmhuman3d.py): runs group mmhuman3d",
+    )
     return parser.parse_args(argv)
 
 
@@ -65,12 +101,17 @@ def main(argv=None) -> Results:
     results.skipped["GPU"] = "no GPU on this machine" if results.machine["gpu"] is None else ""
     chosen = args.only or [g for g in GROUPS if not (args.quick and g in QUICK_SKIPS)]
     results.skipped.update({g: why for g, why in QUICK_SKIPS.items() if g not in chosen and args.quick})
+    if "mmhuman3d" in chosen and args.mmhuman3d_python is None:
+        chosen.remove("mmhuman3d")
+        results.skipped["mmhuman3d"] = (
+            "needs --mmhuman3d-python: an environment with mmhuman3d 0.11.0 (scripts/compare_with_mmhuman3d.py)"
+        )
     for group in chosen:
         print(f"[{group}]", flush=True)
         start = time.perf_counter()
         try:
             with use_data(data, "open" if group in OPEN_MODEL_GROUPS else "smpl"):
-                _run(group, results, args.quick, work)
+                _run(group, results, args, work)
         except Exception as error:  # one broken group must not lose the others' figures
             traceback.print_exc()
             results.skipped[group] = f"failed: {type(error).__name__}: {error}"
@@ -83,7 +124,8 @@ def main(argv=None) -> Results:
     return results
 
 
-def _run(group: str, results: Results, quick: bool, work: Path) -> None:
+def _run(group: str, results: Results, args: argparse.Namespace, work: Path) -> None:
+    quick = args.quick
     if group == "models":
         models.run(results, quick)
     elif group == "pipeline":
@@ -102,6 +144,10 @@ def _run(group: str, results: Results, quick: bool, work: Path) -> None:
         detection.run(results, quick)
     elif group == "tracking":
         tracking.run(results, quick)
+    elif group == "mmhuman3d":
+        mmhuman3d.run(results, quick, args.mmhuman3d_python)
+    elif group == "profile":
+        profile.run(results, quick, work, args.out)
 
 
 if __name__ == "__main__":
