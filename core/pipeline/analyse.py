@@ -45,6 +45,7 @@ class PipelineOptions:
     max_people: int = 10
     min_score: float = 0.5
     body_model: str = "auto"  # 'auto' (SMPL if present, else the open model), 'smpl' or 'open'
+    errors_2d: bool = True  # measure each method against MediaPipe's landmarks (the live view shows none)
     fit: FitConfig = field(default_factory=FitConfig)
 
 
@@ -111,7 +112,8 @@ def analyse(image, options: PipelineOptions = PipelineOptions()) -> ImageResult:
             _timed(timings, "keypoint fit", _run_fit, people, body_model, K, options.fit)
         if options.refine_with_keypoints:
             _timed(timings, "refinement", _refine, people, body_model, K, options.fit)
-        _timed(timings, "errors", _measure, people, body_model)
+        if options.errors_2d:
+            _timed(timings, "errors", _measure, people, body_model)
     elif detected:
         message = "No person selected: pick at least one of the detected people."
     methods = _methods_that_ran(options, people)

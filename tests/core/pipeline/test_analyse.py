@@ -107,3 +107,12 @@ def test_warm_up_loads_what_is_present_and_skips_what_is_missing(tmp_path, monke
         assert loaded == {"hmr"}
     finally:
         inference.clear_cache()
+
+
+def test_errors_against_mediapipe_can_be_left_out(standin_body_models_dir):
+    photo = example_image("sport_skier_fullbody")
+    measured = analyse(photo, PipelineOptions(methods=("fit",)))
+    skipped = analyse(photo, PipelineOptions(methods=("fit",), errors_2d=False))
+    assert set(measured.people[0].errors_2d) == {"fit"} and "errors" in measured.timings
+    assert skipped.people[0].errors_2d == {} and "errors" not in skipped.timings
+    assert np.allclose(skipped.people[0].predictions["fit"].vertices, measured.people[0].predictions["fit"].vertices)
