@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bench import app, detection, learning, memory, mmhuman3d, models, pipeline, prepare, profile, tracking, training
 from bench.data import use_data, write_bench_data
-from bench.results import Results
+from bench.results import Results, Target
 from bench.timing import machine
 
 GROUPS = (
@@ -79,6 +79,81 @@ RATIOS = (
 )
 
 
+# Issue 16's targets. "before": the last full run before it (docs/bench/history.md, 2026-12-02, load ≈ 1.2–2.8)
+# or, where that run had no such row, the figure issue 16 quotes (measured on a busy machine).
+GROUP_ROW = "group photo, Compare tab's first page (1600×1064, 6 people, 4 methods)"
+COLD_ROW = "cold start: `python app.py` to the first four-method Compare (graphs cached)"
+LIVE_ROW = "live webcam mode, HMR, person followed between frames (768×432 frames)"
+TARGETS = (
+    [
+        Target(
+            "group photo (1600×1064, 6 people, 4 methods), what the Compare tab shows first ≤ 3.0 s",
+            GROUP_ROW,
+            3000,
+            "ms",
+            "8.9 s (analyse + ten views)",
+        ),
+        Target(
+            "HybrIK predict, batch 16 ≤ 50 ms per person",
+            "HybrIK predict, batch 16 (ONNX Runtime)",
+            50,
+            "ms",
+            "148.5 ms",
+            per=16,
+        ),
+        Target("HybrIK predict, batch 1 ≤ 60 ms", "HybrIK predict, batch 1 (ONNX Runtime)", 60, "ms", "88.8 ms"),
+    ]
+    + [
+        Target(
+            f"{label} batch {batch}: ≥ ×{goal} mmhuman3d 0.11.0's modules",
+            f"{label} network + body model, batch {batch} (core)",
+            goal,
+            "×",
+            before,
+            higher_is_better=True,
+            ratio_of=f"{label} network + body model, batch {batch} (mmhuman3d 0.11.0)",
+        )
+        for label, batch, goal, before in (
+            ("HMR", 1, 2.5, "×1.5"),
+            ("HMR", 16, 3.0, "×2"),
+            ("SPIN-GTA", 1, 2.5, "×1.5"),
+            ("SPIN-GTA", 16, 3.0, "×2"),
+            ("HybrIK", 1, 2.0, "×1.3"),
+            ("HybrIK", 16, 2.0, "×1.3"),
+        )
+    ]
+    + [
+        Target(
+            "cold start: `python app.py` to the first four-method Compare ≤ 6 s",
+            COLD_ROW,
+            6000,
+            "ms",
+            "13.7 s (first request after start-up)",
+        ),
+        Target(
+            "16 clients × 3 requests: throughput ≥ 1 request/s",
+            "throughput, 16 concurrent clients",
+            1.0,
+            "requests/s",
+            "0.38 requests/s (keypoint fit only, busy machine)",
+            higher_is_better=True,
+        ),
+        Target(
+            "16 clients × 3 requests: p95 latency ≤ 20 s",
+            "p95 latency, 16 concurrent clients",
+            20000,
+            "ms",
+            "44 s (keypoint fit only, busy machine)",
+        ),
+        Target("16 clients × 3 requests: no errors", "errors, 16 concurrent clients", 0, "errors", "0"),
+        Target("app peak RSS ≤ 3 GB", "app peak RSS, all models loaded (VmHWM)", 3072, "MB", "2605.8 MB (4 clients)"),
+        Target(
+            "live webcam, one method ≥ 15 frames/s", LIVE_ROW, 15.0, "frames/s", "10.1 frames/s", higher_is_better=True
+        ),
+    ]
+)
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a reduced run (under 2 minutes), e.g. for CI")
@@ -119,7 +194,7 @@ def main(argv=None) -> Results:
     results.skipped = {k: v for k, v in results.skipped.items() if v}
     if args.only:
         results.keep_previous(args.out / "results.json", set(chosen))
-    json_path, md_path = results.write(args.out, RATIOS)
+    json_path, md_path = results.write(args.out, RATIOS, TARGETS)
     print(f"wrote {json_path} and {md_path}")
     return results
 

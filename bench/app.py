@@ -122,6 +122,9 @@ def concurrent(results: Results, url: str, clients: int, requests_per_client: in
         note=f"{len(errors)} errors of {clients * requests_per_client} requests"
         + (f" (first: {errors[0][:120]})" if errors else ""),
     )
+    results.add_value(
+        GROUP, f"errors, {clients} concurrent clients", len(errors), "errors", runs=clients * requests_per_client
+    )
     if not latencies:
         return
     results.add_time(
