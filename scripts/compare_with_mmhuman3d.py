@@ -267,6 +267,16 @@ def input_batch(crops: torch.Tensor, generator: torch.Generator) -> torch.Tensor
 # 2. HMR / SPIN-GTA
 
 
+def hmr_smpl(mmh, core_folder: Path, smplx_folder: Path) -> torch.nn.Module:
+    """SMPL as HMR's test path builds it: neutral, H36M keypoints from J_regressor_h36m.npy (eval mode)."""
+    return mmh.SMPL(
+        model_path=str(smplx_folder),
+        keypoint_src="h36m",
+        keypoint_dst="h36m",
+        joints_regressor=str(core_folder / "J_regressor_h36m.npy"),
+    ).eval()
+
+
 def compare_hmr(mmh, core_folder: Path, smplx_folder: Path, images: torch.Tensor, generator) -> list[Row]:
     from core.body_models.smpl import load_smpl
     from core.pipeline.estimate import HMR
@@ -275,12 +285,7 @@ def compare_hmr(mmh, core_folder: Path, smplx_folder: Path, images: torch.Tensor
     body_model = load_smpl("neutral", core_folder)
     ours = HMR(body_model).eval()
     ours.load_weights(theirs.state_dict())  # the same dict, strictly, through core's checkpoint path
-    smpl_test = mmh.SMPL(
-        model_path=str(smplx_folder),
-        keypoint_src="h36m",
-        keypoint_dst="h36m",
-        joints_regressor=str(core_folder / "J_regressor_h36m.npy"),
-    ).eval()
+    smpl_test = hmr_smpl(mmh, core_folder, smplx_folder)
     with torch.no_grad():
         feat_theirs = theirs.backbone(images)[-1]
         head_theirs = theirs.head(feat_theirs)
@@ -505,12 +510,7 @@ def speed_pairs(mmh, core_folder: Path, smplx_folder: Path, generator, batches: 
         onnx.accelerate(ours, "onnxruntime")
         size = 224 if depth == 50 else 256
         if depth == 50:
-            smpl_layer = mmh.SMPL(
-                model_path=str(smplx_folder),
-                keypoint_src="h36m",
-                keypoint_dst="h36m",
-                joints_regressor=str(core_folder / "J_regressor_h36m.npy"),
-            ).eval()
+            smpl_layer = hmr_smpl(mmh, core_folder, smplx_folder)
         else:
             smpl_layer = hybrik_smpl(mmh, core_folder, smplx_folder).eval()
         for batch in batches:
