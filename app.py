@@ -6,6 +6,7 @@ On a Hugging Face Space (env SPACE_ID) it binds 0.0.0.0 and fetches the weights 
 import logging
 
 from app.settings import settings_from_env
+from app.startup import warm_up_in_background
 from app.ui import build_demo, launch_options, queue_options
 
 if __name__ == "__main__":
@@ -15,4 +16,5 @@ if __name__ == "__main__":
         from app.space import prepare_space
 
         prepare_space()
+    warm_up_in_background()  # models load while the server starts; the first request waits only for what is left
     build_demo(settings).queue(**queue_options(settings)).launch(**launch_options(settings))

@@ -23,6 +23,32 @@ class Row:
     load_average: list[float] = field(default_factory=load_average)
 
 
+@dataclass(frozen=True)
+class Target:
+    """A goal for one measured row, with the figure measured before the change (text, with its source)."""
+
+    label: str  # e.g. 'HybrIK, batch 1 ≤ 60 ms'
+    row: str  # the row measured now
+    goal: float  # in `unit`
+    unit: str
+    before: str
+    higher_is_better: bool = False
+    per: int = 1  # the row's value divided by this (e.g. per person of a batch of 16)
+    ratio_of: str | None = None  # the value is this row's value / `row`'s (a speed-up over it)
+
+    def measured(self, find) -> float | None:
+        row = find(self.row)
+        if row is None:
+            return None
+        if self.ratio_of is None:
+            return row.value / self.per
+        reference = find(self.ratio_of)
+        return None if reference is None or row.value <= 0 else reference.value / row.value
+
+    def met(self, value: float) -> bool:
+        return value >= self.goal if self.higher_is_better else value <= self.goal
+
+
 @dataclass
 class Results:
     machine: dict
@@ -71,7 +97,27 @@ class Results:
     def find(self, name: str) -> Row | None:
         return next((row for row in self.rows if row.name == name), None)
 
-    def write(self, folder: Path, ratios: list[tuple[str, str, str]] = ()) -> tuple[Path, Path]:
+    def targets(self, targets: list[Target]) -> list[dict]:
+        """Each target with what was measured before, what is measured now and whether it is met."""
+        found = []
+        for target in targets:
+            value = target.measured(self.find)
+            row = self.find(target.row)
+            found.append(
+                {
+                    "target": target.label,
+                    "before": target.before,
+                    "after": None if value is None else round(value, 3),
+                    "unit": target.unit,
+                    "met": None if value is None else target.met(value),
+                    "load": None if row is None else row.load_average[0],
+                }
+            )
+        return found
+
+    def write(
+        self, folder: Path, ratios: list[tuple[str, str, str]] = (), targets: list[Target] = ()
+    ) -> tuple[Path, Path]:
         folder.mkdir(parents=True, exist_ok=True)
         data = {
             "machine": self.machine,
@@ -80,6 +126,7 @@ class Results:
             "skipped": self.skipped,
             "rows": [row.__dict__ for row in self.rows],
             "ratios": self.ratios(ratios),
+            "targets": self.targets(list(targets)),
             "note": self.note,
         }
         json_path, md_path = folder / "results.json", folder / "results.md"
@@ -124,6 +171,18 @@ def markdown(data: dict) -> str:
         + ([f"- {data['note']}"] if data.get("note") else [])
         + [""]
     )
+    if data.get("targets"):
+        lines += [
+            "## Targets",
+            "",
+            "| target | before | after | load | |",
+            "|---|---:|---:|---:|---|",
+        ]
+        for t in data["targets"]:
+            after = "not measured" if t["after"] is None else _figure(t["after"], t["unit"])
+            verdict = "" if t["met"] is None else ("met" if t["met"] else "**not met**")
+            lines.append(f"| {t['target']} | {t['before']} | {after} | {t['load'] or ''} | {verdict} |")
+        lines.append("")
     if data["ratios"]:
         lines += ["## Before / after", "", "| what | before | after | speed-up |", "|---|---:|---:|---:|"]
         lines += [
@@ -148,3 +207,11 @@ def markdown(data: dict) -> str:
     if data["skipped"]:
         lines += ["## Not measured", ""] + [f"- {group}: {why}" for group, why in data["skipped"].items()] + [""]
     return "\n".join(lines)
+
+
+def _figure(value: float, unit: str) -> str:
+    if unit == "×":
+        return f"×{value:.2f}"
+    if unit == "ms" and value >= 1000:
+        return f"{value / 1000:.2f} s"
+    return f"{value:.0f} {unit}" if value >= 100 else f"{value:.3g} {unit}"

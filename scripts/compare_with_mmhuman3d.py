@@ -8,12 +8,20 @@ Runs in a separate environment that has mmhuman3d (never the project's .venv):
     MMCV_WITH_OPS=0 /tmp/mmh/bin/pip install --no-build-isolation mmcv==1.7.2
     /tmp/mmh/bin/pip install mmhuman3d==0.11.0 --no-deps
     PYTHONPATH=. /tmp/mmh/bin/python scripts/compare_with_mmhuman3d.py [--write docs/mmhuman3d_equivalence.md]   (from the repository root)
+    /tmp/mmh/bin/pip install onnxruntime==1.20.1 onnx==1.17.0   # only for --speed
+    PYTHONPATH=. /tmp/mmh/bin/python scripts/compare_with_mmhuman3d.py --speed [--json speed.json]
 
 What it does, with no licensed file: writes a stand-in SMPL folder (core/testing/smpl.py: official shapes,
 random values), builds mmhuman3d's ResNet + HMRHead / HybrIKHead with random weights (BN running
 statistics randomised too), loads the same state_dict strictly into core's models, and compares crops,
 backbone features, head outputs, SMPL vertices and HybrIK's IK (on the network's skeleton and on skeletons
 posed from known rotations). Prints a table of max abs differences (optionally written as Markdown).
+
+--speed times mmhuman3d's own modules against core's inference path on the same weights, in this one process,
+runs interleaved (mmhuman3d, core, mmhuman3d, ...): backbone + head + SMPL with H36M keypoints for HMR and
+SPIN-GTA; backbone + head + IK + SMPL for HybrIK (3DPW-like camera and root), at batch 1 and 16. core runs as
+the app runs it: the network in ONNX Runtime, the rest on one thread (core.threads). `python -m bench --only
+mmhuman3d --mmhuman3d-python /tmp/mmh/bin/python` runs this and writes the rows into docs/bench.
 
 Shims needed to import mmhuman3d 0.11.0 on a CPU-only machine (only what its imports touch):
 - `torchvision`: an empty module (mmcv.runner.checkpoint imports it; only model-zoo loading uses it);
@@ -27,11 +35,12 @@ Shims needed to import mmhuman3d 0.11.0 on a CPU-only machine (only what its imp
 from __future__ import annotations
 
 import argparse
+import json
 import pickle
 import sys
 import tempfile
 import types
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import cv2
@@ -258,6 +267,16 @@ def input_batch(crops: torch.Tensor, generator: torch.Generator) -> torch.Tensor
 # 2. HMR / SPIN-GTA
 
 
+def hmr_smpl(mmh, core_folder: Path, smplx_folder: Path) -> torch.nn.Module:
+    """SMPL as HMR's test path builds it: neutral, H36M keypoints from J_regressor_h36m.npy (eval mode)."""
+    return mmh.SMPL(
+        model_path=str(smplx_folder),
+        keypoint_src="h36m",
+        keypoint_dst="h36m",
+        joints_regressor=str(core_folder / "J_regressor_h36m.npy"),
+    ).eval()
+
+
 def compare_hmr(mmh, core_folder: Path, smplx_folder: Path, images: torch.Tensor, generator) -> list[Row]:
     from core.body_models.smpl import load_smpl
     from core.pipeline.estimate import HMR
@@ -266,12 +285,7 @@ def compare_hmr(mmh, core_folder: Path, smplx_folder: Path, images: torch.Tensor
     body_model = load_smpl("neutral", core_folder)
     ours = HMR(body_model).eval()
     ours.load_weights(theirs.state_dict())  # the same dict, strictly, through core's checkpoint path
-    smpl_test = mmh.SMPL(
-        model_path=str(smplx_folder),
-        keypoint_src="h36m",
-        keypoint_dst="h36m",
-        joints_regressor=str(core_folder / "J_regressor_h36m.npy"),
-    ).eval()
+    smpl_test = hmr_smpl(mmh, core_folder, smplx_folder)
     with torch.no_grad():
         feat_theirs = theirs.backbone(images)[-1]
         head_theirs = theirs.head(feat_theirs)
@@ -459,12 +473,127 @@ def markdown(rows: list[Row], mmh, lines_before: list[str]) -> str:
     return "\n".join(out) + "\n"
 
 
+# ----------------------------------------------------------------------------------------------
+# --speed: time mmhuman3d's modules and core's inference path on the same weights, interleaved
+
+
+@dataclass
+class SpeedRow:
+    method: str
+    batch: int
+    mmhuman3d_ms: float  # median per call
+    core_ms: float
+    runs: int
+    max_vertex_diff_m: float
+
+    @property
+    def ratio(self) -> float:
+        return self.mmhuman3d_ms / self.core_ms
+
+
+def speed_pairs(mmh, core_folder: Path, smplx_folder: Path, generator, batches: tuple[int, ...]):
+    """(method, batch, mmhuman3d's call, core's call, their vertices' difference) for every method and batch."""
+    from core.body_models.smpl import load_smpl
+    from core.networks import onnx
+    from core.pipeline.estimate import HMR, SPIN_GTA, HybrIK, _run_network
+    from core.threads import single_threaded
+
+    body_model = load_smpl("neutral", core_folder)
+    pairs = []
+    for method, model_class, depth in (("HMR", HMR, 50), ("SPIN-GTA", SPIN_GTA, 50), ("HybrIK", HybrIK, 34)):
+        theirs = mmh_network(mmh, depth, core_folder, generator)
+        if depth == 34:
+            with torch.no_grad():  # sharper heatmaps, as in compare_hybrik_network: a skeleton the IK can resolve
+                theirs.head.final_layer.weight.mul_(30.0)
+        ours = model_class(body_model).eval()
+        ours.load_weights(theirs.state_dict())
+        onnx.accelerate(ours, "onnxruntime")
+        size = 224 if depth == 50 else 256
+        if depth == 50:
+            smpl_layer = hmr_smpl(mmh, core_folder, smplx_folder)
+        else:
+            smpl_layer = hybrik_smpl(mmh, core_folder, smplx_folder).eval()
+        for batch in batches:
+            images = torch.randn((batch, 3, size, size), generator=generator)
+            if depth == 50:
+
+                def theirs_call(images=images, theirs=theirs, smpl_layer=smpl_layer):
+                    with torch.no_grad():
+                        head = theirs.head(theirs.backbone(images)[-1])
+                        pose = head["pred_pose"]
+                        return smpl_layer(
+                            betas=head["pred_shape"], body_pose=pose[:, 1:], global_orient=pose[:, :1], pose2rot=False
+                        )["vertices"]
+
+                def ours_call(images=images, ours=ours):
+                    with torch.inference_mode(), single_threaded():
+                        body = ours.mesh(_run_network(ours, images, None))
+                        body_model.regress(body.vertices, "h36m_17")
+                        return body.vertices
+
+            else:
+                trans_inv = np.tile(np.array([[[1.0, 0.0, 100.0], [0.0, 1.0, 80.0]]], np.float32), (batch, 1, 1))
+                camera = hybrik_camera(batch, trans_inv)
+
+                def theirs_call(images=images, theirs=theirs, smpl_layer=smpl_layer, camera=camera):
+                    with torch.no_grad():
+                        return theirs.head(theirs.backbone(images)[-1], *camera, smpl_layer)["pred_vertices"]
+
+                def ours_call(images=images, ours=ours, camera=camera):
+                    with torch.inference_mode(), single_threaded():
+                        return ours.solve(_run_network(ours, images, None, hybrik=True), *camera).vertices
+
+            pairs.append((method, batch, theirs_call, ours_call, diff(ours_call(), theirs_call())))
+    return pairs
+
+
+def time_interleaved(theirs_call, ours_call, runs: int) -> tuple[float, float]:
+    """Median seconds of each, measured alternately (which goes first swaps every round), after one warm-up."""
+    import statistics
+    import time
+
+    theirs_call(), ours_call()
+    seconds = {"theirs": [], "ours": []}
+    for index in range(runs):
+        order = (("theirs", theirs_call), ("ours", ours_call))
+        for name, call in order if index % 2 == 0 else order[::-1]:
+            start = time.perf_counter()
+            call()
+            seconds[name].append(time.perf_counter() - start)
+    return statistics.median(seconds["theirs"]), statistics.median(seconds["ours"])
+
+
+def speed(mmh, runs_batch_1: int = 20, runs_batch_16: int = 6) -> list[SpeedRow]:
+    generator = torch.Generator().manual_seed(SEED)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        core_folder, smplx_folder = write_standin_files(Path(tmp))
+        for method, batch, theirs_call, ours_call, vertex_diff in speed_pairs(
+            mmh, core_folder, smplx_folder, generator, (1, 16)
+        ):
+            runs = runs_batch_1 if batch == 1 else runs_batch_16
+            theirs_s, ours_s = time_interleaved(theirs_call, ours_call, runs)
+            rows.append(SpeedRow(method, batch, 1000 * theirs_s, 1000 * ours_s, runs, vertex_diff))
+            print(
+                f"{method} batch {batch}: mmhuman3d {1000 * theirs_s:.1f} ms, core {1000 * ours_s:.1f} ms", flush=True
+            )
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--write", type=Path, help="also write the table as Markdown to this file")
+    parser.add_argument("--speed", action="store_true", help="time mmhuman3d's modules against core instead")
+    parser.add_argument("--json", type=Path, help="with --speed: write the timings as JSON to this file")
+    parser.add_argument("--quick", action="store_true", help="with --speed: fewer runs")
     args = parser.parse_args()
     torch.set_num_threads(2)
     mmh = import_mmhuman3d()
+    if args.speed:
+        rows = speed(mmh, *((4, 2) if args.quick else (20, 6)))
+        if args.json:
+            args.json.write_text(json.dumps([{**asdict(row), "ratio": row.ratio} for row in rows], indent=1))
+        return
     generator = torch.Generator().manual_seed(SEED)
     photo = cv2.imread(str(EXAMPLE_PHOTO))
     if photo is None:

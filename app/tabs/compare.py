@@ -224,16 +224,21 @@ def _options_in_processing_pixels(controls: Controls, loaded: LoadedImage) -> Pi
     return options
 
 
-def views_of(analysis: Analysis, view: ViewOptions):
-    """The analysis drawn with `view` options (rendered once per option set)."""
-    from core.outputs.pictures import render_views
+def views_of(analysis: Analysis, view: ViewOptions, combined: bool = False):
+    """The analysis drawn with `view` options (rendered once per option set). The all-methods pictures are
+    only in the zip, so they are drawn when it is asked for (combined=True), not before the page shows."""
+    from core.outputs.pictures import add_combined_views, render_views
 
     if analysis.views is None or analysis.view_options != view:
         analysis.views = render_views(
-            analysis.result, opacity=view.opacity, show_keypoints=view.show_keypoints, side_view=view.side_view
+            analysis.result,
+            opacity=view.opacity,
+            show_keypoints=view.show_keypoints,
+            side_view=view.side_view,
+            combined=False,
         )
         analysis.view_options = view
-    return analysis.views
+    return add_combined_views(analysis.views, analysis.result) if combined else analysis.views
 
 
 def analysis_outputs(session: Session, analysis: Analysis, controls: Controls) -> dict:
@@ -383,7 +388,8 @@ def make_bundle(image, methods, fov_deg, opacity, show_keypoints, side_view, ref
     analysis = current_analysis(session, image, controls)
     if not analysis.result.people:
         raise gr.Error("Nothing to download: no person was reconstructed.")
-    path = zip_bundle(analysis.result, views_of(analysis, controls.view), session.new_file("hmr-compare.zip"))
+    views = views_of(analysis, controls.view, combined=True)
+    path = zip_bundle(analysis.result, views, session.new_file("hmr-compare.zip"))
     return {"bundle_file": str(path), "session": session}
 
 

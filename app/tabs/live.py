@@ -38,7 +38,7 @@ def live_frame(frame: np.ndarray | None, method: str, session):
         return {"live_output": None, "live_status": "Waiting for the webcam…", "session": session}
     method = single_method(method)
     start = time.perf_counter()
-    options = PipelineOptions(methods=(method,), max_people=1, follow=session.live_person)
+    options = PipelineOptions(methods=(method,), max_people=1, follow=session.live_person, errors_2d=False)
     result = analyse(frame, options)
     session.live_person = result.people[0].person if result.people else None
     drawing = _drawing.submit(_draw, result, method, time.perf_counter() - start)

@@ -192,4 +192,4 @@ def axis_angle_rotmats(global_orient: torch.Tensor, body_pose: torch.Tensor) -> 
 
 
 def _f32(array) -> torch.Tensor:
-    return torch.as_tensor(np.asarray(array, dtype=np.float32))
+    return torch.as_tensor(np.ascontiguousarray(array, dtype=np.float32))

@@ -6,6 +6,11 @@ onnxruntime session. ONNX Runtime folds every BatchNorm into its convolution, fu
 and runs oneDNN-style blocked kernels: on a 2-core CPU the HMR network takes about half the time of eager
 PyTorch, with outputs equal to float rounding (tests/core/networks/test_onnx.py compares both paths).
 
+Exporting takes seconds per network, so the exported graph is kept on disk beside the checkpoint it came from,
+named by the checkpoint's content hash and GRAPH_VERSION (`cached_graph_path`): later starts load it in a
+fraction of the time, and a changed checkpoint or export gets a new file (older ones are removed). Where the
+checkpoint's folder cannot be written, the graph is exported at each start.
+
 The PyTorch modules stay the reference and the fallback. They run unchanged when HMRC_FAST=off, on a CUDA
 device, under autocast, in training mode, or when onnxruntime is not installed. Everything after the
 network (IK, skinning, cameras) is PyTorch in both cases.
@@ -13,8 +18,12 @@ network (IK, skinning, cameras) is PyTorch in both cases.
 
 from __future__ import annotations
 
+import glob
+import hashlib
 import io
+import os
 import warnings
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -23,6 +32,8 @@ from core.settings import FAST, FAST_CHOICES, fast_setting
 
 ONNX_OPSET = 17
 ONNX_INPUT = "images"
+GRAPH_VERSION = 2  # raise when what is exported changes (2: HybrIK's fused head), so cached graphs are redone
+GRAPH_SUFFIX = ".onnx"
 
 
 def onnxruntime_available() -> bool:
@@ -38,9 +49,16 @@ class OnnxNetwork:
     """An onnxruntime session standing in for a method's network on the CPU: images (B, 3, S, S) → head output."""
 
     def __init__(
-        self, exported: nn.Module, output_names: list[str], finish, input_size: int, threads: int | None = None
+        self,
+        exported: nn.Module,
+        output_names: list[str],
+        finish,
+        input_size: int,
+        threads: int | None = None,
+        cache: Path | None = None,
     ):
-        """exported: eval-mode module images → tuple of tensors named `output_names`; finish: that tuple → head output."""
+        """exported: eval-mode module images → tuple of tensors named `output_names`; finish: that tuple → head
+        output; cache: the graph file to load, or to write after exporting (None: export, keep nothing)."""
         import onnxruntime
 
         self.names, self.finish = output_names, finish
@@ -49,8 +67,18 @@ class OnnxNetwork:
         options.inter_op_num_threads = 1
         # Idle workers would otherwise spin for a while after each run, taking the CPU from detection and rendering.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        model_bytes = export_onnx(exported, input_size, output_names)
-        self.session = onnxruntime.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
+        self.session, self.cached = None, False
+        if cache is not None and cache.is_file():
+            try:
+                self.session = onnxruntime.InferenceSession(str(cache), options, providers=["CPUExecutionProvider"])
+                self.cached = True
+            except Exception:  # a damaged or foreign file: export again and replace it
+                self.session = None
+        if self.session is None:
+            model_bytes = export_onnx(exported, input_size, output_names)
+            self.session = onnxruntime.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
+            if cache is not None:
+                _store_graph(model_bytes, cache)
         self.info = f"ONNX Runtime {onnxruntime.__version__} ({options.intra_op_num_threads} threads)"
 
     def __call__(self, images: torch.Tensor):
@@ -79,10 +107,33 @@ def export_onnx(network: nn.Module, input_size: int, output_names: list[str]) ->
     return buffer.getvalue()
 
 
-def accelerate(model: nn.Module, backend: str | None = None) -> str:
+def cached_graph_path(checkpoint: str | Path) -> Path:
+    """Where the graph exported from `checkpoint` is kept: beside it, named by its sha256 and GRAPH_VERSION."""
+    checkpoint = Path(checkpoint)
+    with open(checkpoint, "rb") as stream:
+        digest = hashlib.file_digest(stream, "sha256").hexdigest()[:16]
+    return checkpoint.with_name(f"{checkpoint.name}.v{GRAPH_VERSION}-{digest}{GRAPH_SUFFIX}")
+
+
+def _store_graph(model_bytes: bytes, path: Path) -> None:
+    """Write the graph atomically (another process may be reading) and remove this checkpoint's older graphs."""
+    checkpoint_name = path.name[: path.name.rindex(".v")]
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_bytes(model_bytes)
+        os.replace(temporary, path)
+        for older in path.parent.glob(f"{glob.escape(checkpoint_name)}.v*{GRAPH_SUFFIX}"):
+            if older != path:
+                older.unlink(missing_ok=True)
+    except OSError:  # a read-only checkpoints folder: the graph is exported again at the next start
+        temporary.unlink(missing_ok=True)
+
+
+def accelerate(model: nn.Module, backend: str | None = None, checkpoint: str | Path | None = None) -> str:
     """Give an eval-mode HMR / SPIN_GTA / HybrIK model its ONNX Runtime network where the backend allows.
 
     Sets `model.fast_network` (used by core.pipeline.estimate for CPU inference) and returns what runs the network.
+    With the `checkpoint` the weights came from, the exported graph is cached beside it (`cached_graph_path`).
     """
     backend = fast_setting() if backend is None else backend
     if backend not in FAST_CHOICES:
@@ -98,7 +149,8 @@ def accelerate(model: nn.Module, backend: str | None = None) -> str:
         return "PyTorch (onnxruntime not installed)"
     exported, names, finish = _exported_network(model)
     try:
-        model.fast_network = OnnxNetwork(exported, names, finish, model.input_spec.size)
+        cache = cached_graph_path(checkpoint) if checkpoint is not None else None
+        model.fast_network = OnnxNetwork(exported, names, finish, model.input_spec.size, cache=cache)
     except Exception as error:  # a torch / onnxruntime pair that cannot export or load this graph
         if backend == "onnxruntime":
             raise
@@ -123,29 +175,6 @@ class _HMRNetwork(nn.Module):
         return out.rotmats, out.betas, out.cam_weak, out.pose_6d
 
 
-class _HybrIKNetwork(nn.Module):
-    """HybrIK's backbone + head → (heatmap logits (B, 29·64, 64, 64), betas, twists), for the exporter.
-
-    The head's soft-argmax stays in PyTorch (`soft_argmax_3d` on the logits): on near-flat heatmaps its
-    float32 sums over 64³ bins come out up to 6e-5 different in ONNX Runtime, against < 1e-6 for the rest.
-    The logits are caught with a hook on the head's final layer, so the head's own forward is what is
-    exported; its unused uvd output is dropped from the graph.
-    """
-
-    def __init__(self, model: nn.Module):
-        super().__init__()
-        self.model = model
-
-    def forward(self, images):
-        caught = []
-        hook = self.model.head.final_layer.register_forward_hook(lambda _module, _inputs, output: caught.append(output))
-        try:
-            out = self.model.network(images)
-        finally:
-            hook.remove()
-        return caught[0], out.betas, out.phis
-
-
 def _hmr_output(arrays):
     from core.networks.hmr_head import HMRHeadOutput
 
@@ -153,18 +182,17 @@ def _hmr_output(arrays):
 
 
 def _hybrik_output(arrays):
-    from core.networks.hybrik_head import NUM_JOINTS_29, HybrIKHeadOutput, soft_argmax_3d
+    from core.networks.hybrik_head import HybrIKHeadOutput
 
-    heatmaps, betas, phis = arrays
-    return HybrIKHeadOutput(
-        uvd=soft_argmax_3d(heatmaps.reshape(len(heatmaps), NUM_JOINTS_29, -1)), betas=betas, phis=phis
-    )
+    return HybrIKHeadOutput(*arrays)
 
 
 def _exported_network(model: nn.Module):
     """(module to export, its output names, tuple of outputs → head output) for `model`'s method."""
     if model.method == "hybrik":
-        return _HybrIKNetwork(model).eval(), ["heatmaps", "betas", "phis"], _hybrik_output
+        from core.networks.hybrik_fused import FusedHybrIKNetwork
+
+        return FusedHybrIKNetwork(model).eval(), ["uvd", "betas", "phis"], _hybrik_output
     return _HMRNetwork(model).eval(), ["rotmats", "betas", "cam_weak", "pose_6d"], _hmr_output
 
 

@@ -12,6 +12,7 @@ the overlays, the GLB, the legend and the app's plots agree.
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import cv2
@@ -77,47 +78,91 @@ class Views:
     overlays: dict[str, np.ndarray]  # method → every person of that method over the photo
     side: dict[str, np.ndarray] = field(default_factory=dict)  # method (and COMBINED) → side view
     top: dict[str, np.ndarray] = field(default_factory=dict)  # method (and COMBINED) → top view, when asked
-    combined: np.ndarray | None = None  # every method's meshes over one photo
+    combined: np.ndarray | None = None  # every method's meshes over one photo (None until drawn)
     seconds: float = 0.0  # time spent rendering
+    opacity: float = 0.8  # how they were drawn, for the all-methods pictures drawn later
+    show_keypoints: bool = False
+    side_view: bool = True
+    top_view: bool = False
 
     @property
     def methods(self) -> tuple[str, ...]:
         return tuple(self.overlays)
 
 
+# Pictures are drawn by two threads: while OpenGL draws one, the other lights the next one's meshes and
+# blends the last one onto the photo (OpenGL itself draws on its own thread, one picture at a time).
+_drawing = ThreadPoolExecutor(max_workers=2, thread_name_prefix="hmrc-views")
+
+
 def render_views(
-    result, opacity: float = 0.8, show_keypoints: bool = False, side_view: bool = True, top_view: bool = False
+    result,
+    opacity: float = 0.8,
+    show_keypoints: bool = False,
+    side_view: bool = True,
+    top_view: bool = False,
+    combined: bool = True,
 ) -> Views:
-    """Overlays per method and combined, plus side / top views, of an `ImageResult` (core.pipeline)."""
+    """Overlays per method and combined, plus side / top views, of an `ImageResult` (core.pipeline).
+
+    combined=False leaves out the all-methods pictures (the app shows them only in its zip);
+    `add_combined_views` draws them when they are asked for.
+    """
+    start = time.perf_counter()
+    views = Views({}, opacity=opacity, show_keypoints=show_keypoints, side_view=side_view, top_view=top_view)
+    height, width = result.image.rgb.shape[:2]
+    jobs = {}
+    for method in result.methods:
+        tag = (method_label(method), method_color(method))
+        jobs["overlays", method] = lambda m=method, t=tag: draw_label(_method_overlay(result, m, views), *t)
+        if side_view:
+            jobs["side", method] = lambda m=method, t=tag: draw_label(
+                render_side_view(method_meshes(result, m), height, width), *t
+            )
+        if top_view:
+            jobs["top", method] = lambda m=method, t=tag: draw_label(
+                render_top_view(method_meshes(result, m), height, width), *t
+            )
+    for (kind, method), picture in zip(jobs, _drawing.map(lambda job: job(), jobs.values())):
+        getattr(views, kind)[method] = picture
+    views.seconds = time.perf_counter() - start
+    if combined:
+        add_combined_views(views, result)
+    return views
+
+
+def add_combined_views(views: Views, result) -> Views:
+    """Draw the all-methods overlay (and side / top views, as `views` has them) when they are missing."""
+    if views.combined is not None:
+        return views
     start = time.perf_counter()
     photo = result.image.rgb
     height, width = photo.shape[:2]
-    views = Views(overlays={})
-    for method in result.methods:
-        meshes = method_meshes(result, method)
-        overlay = render_overlay(photo, meshes, result.K, opacity)
-        if show_keypoints:
-            overlay = draw_landmarks(draw_method_joints(overlay, result, method), result)
-        views.overlays[method] = draw_label(overlay, method_label(method), method_color(method))
-        if side_view:
-            views.side[method] = draw_label(
-                render_side_view(meshes, height, width), method_label(method), method_color(method)
-            )
-        if top_view:
-            views.top[method] = draw_label(
-                render_top_view(meshes, height, width), method_label(method), method_color(method)
-            )
     everything = [mesh for method in result.methods for mesh in method_meshes(result, method)]
-    combined = render_overlay(photo, everything, result.K, opacity)
-    if show_keypoints:
+    several = len(result.methods) > 1
+    jobs = {"overlay": lambda: render_overlay(photo, everything, result.K, views.opacity)}
+    if views.side_view and several:
+        jobs["side"] = lambda: draw_legend(render_side_view(everything, height, width), result.methods)
+    if views.top_view and several:
+        jobs["top"] = lambda: draw_legend(render_top_view(everything, height, width), result.methods)
+    drawn = dict(zip(jobs, _drawing.map(lambda job: job(), jobs.values())))
+    combined = drawn["overlay"]
+    if views.show_keypoints:
         combined = draw_landmarks(combined, result)
     views.combined = draw_legend(combined, result.methods)
-    if side_view and len(result.methods) > 1:
-        views.side[COMBINED] = draw_legend(render_side_view(everything, height, width), result.methods)
-    if top_view and len(result.methods) > 1:
-        views.top[COMBINED] = draw_legend(render_top_view(everything, height, width), result.methods)
-    views.seconds = time.perf_counter() - start
+    if "side" in drawn:
+        views.side[COMBINED] = drawn["side"]
+    if "top" in drawn:
+        views.top[COMBINED] = drawn["top"]
+    views.seconds += time.perf_counter() - start
     return views
+
+
+def _method_overlay(result, method: str, views: Views) -> np.ndarray:
+    overlay = render_overlay(result.image.rgb, method_meshes(result, method), result.K, views.opacity)
+    if views.show_keypoints:
+        overlay = draw_landmarks(draw_method_joints(overlay, result, method), result)
+    return overlay
 
 
 def method_meshes(result, method: str) -> list[MeshToDraw]:

@@ -26,8 +26,9 @@ from core.image_io import LoadedImage, load_image
 from core.methods import FIT, METHOD_IDS, NETWORK_METHODS
 from core.pipeline.detect import NO_PERSON_MESSAGE, Person, detect_people, person_from_box, track_person
 from core.pipeline.estimate import MeshPrediction
-from core.pipeline.fit import FitConfig, FitInit, fit_person
+from core.pipeline.fit import FitConfig, FitInit, FitPerson, fit_people
 from core.pipeline.inference import MissingCheckpointError, default_body_model, predict
+from core.threads import single_threaded
 
 REFINED_SUFFIX = "+fit"  # "hmr+fit": HMR refined with the keypoint fit, as SPIN refines with SMPLify
 
@@ -44,6 +45,7 @@ class PipelineOptions:
     max_people: int = 10
     min_score: float = 0.5
     body_model: str = "auto"  # 'auto' (SMPL if present, else the open model), 'smpl' or 'open'
+    errors_2d: bool = True  # measure each method against MediaPipe's landmarks (the live view shows none)
     fit: FitConfig = field(default_factory=FitConfig)
 
 
@@ -110,13 +112,38 @@ def analyse(image, options: PipelineOptions = PipelineOptions()) -> ImageResult:
             _timed(timings, "keypoint fit", _run_fit, people, body_model, K, options.fit)
         if options.refine_with_keypoints:
             _timed(timings, "refinement", _refine, people, body_model, K, options.fit)
-        _timed(timings, "errors", _measure, people, body_model)
+        if options.errors_2d:
+            _timed(timings, "errors", _measure, people, body_model)
     elif detected:
         message = "No person selected: pick at least one of the detected people."
     methods = _methods_that_ran(options, people)
     return ImageResult(
         loaded, K, people, detected, methods, unavailable, timings, body_model, message, fov_deg, fov_source
     )
+
+
+def warm_up(methods: tuple[str, ...] = METHOD_IDS, body_model: str = "auto") -> dict[str, float]:
+    """Load what a first request needs before it comes (the app does this in the background at start-up): the
+    body model, the landmark models, and each network whose checkpoint is present (its ONNX graph read from
+    beside the checkpoint), run once. Missing checkpoints are skipped: the request says how to get them.
+    Returns seconds per part."""
+    from core.pipeline.detect import pose_models
+    from core.pipeline.inference import get_model
+
+    seconds: dict[str, float] = {}
+    model = _timed(seconds, "body model", default_body_model, body_model)
+    _timed(seconds, "detection", pose_models)
+    for method in (m for m in NETWORK_METHODS if m in methods):
+        try:
+            network = _timed(seconds, method, get_model, method, model)
+        except MissingCheckpointError:
+            continue
+        size = network.input_spec.size
+        with torch.inference_mode():
+            _timed(
+                seconds, method, network.predict, np.zeros((size, size, 3), np.uint8), np.array([[0, 0, size, size]])
+            )
+    return seconds
 
 
 def camera_fov(image: LoadedImage, fov_deg: float | None) -> tuple[float, str]:
@@ -175,38 +202,40 @@ def _run_networks(rgb, people, options, body_model, timings, unavailable) -> Non
 
 
 def _run_fit(people: list[PersonResult], body_model: BodyModel, K: np.ndarray, config: FitConfig) -> None:
-    for person in people:
-        person.predictions[FIT] = _fit(person, body_model, K, config, init=None, method=FIT)
+    results = fit_people(body_model, [_fit_input(person) for person in people], K, config)
+    for person, result in zip(people, results):
+        person.predictions[FIT] = _fit_prediction(person, result, body_model, K, FIT, "IK on MediaPipe world landmarks")
 
 
 def _refine(people: list[PersonResult], body_model: BodyModel, K: np.ndarray, config: FitConfig) -> None:
-    for person in people:
-        for method in [m for m in NETWORK_METHODS if m in person.predictions]:
-            start = person.predictions[method]
-            init = FitInit(rotmats=start.rotmats, betas=start.betas, transl=start.cam_t)
-            person.predictions[method + REFINED_SUFFIX] = _fit(
-                person, body_model, K, config, init, method + REFINED_SUFFIX
+    for method in NETWORK_METHODS:
+        chosen = [person for person in people if method in person.predictions]
+        inits = [
+            FitInit(rotmats=start.rotmats, betas=start.betas, transl=start.cam_t)
+            for start in (person.predictions[method] for person in chosen)
+        ]
+        inputs = [_fit_input(person, init) for person, init in zip(chosen, inits)]
+        for person, result in zip(chosen, fit_people(body_model, inputs, K, config)):
+            person.predictions[method + REFINED_SUFFIX] = _fit_prediction(
+                person, result, body_model, K, method + REFINED_SUFFIX, method
             )
 
 
-def _fit(person: PersonResult, body_model, K, config, init, method) -> MeshPrediction:
+def _fit_input(person: PersonResult, init: FitInit | None = None) -> FitPerson:
     detection = person.person
-    result = fit_person(
-        body_model,
-        detection.landmarks[:, :2],
-        detection.visibility,
-        detection.world_landmarks,
-        K,
-        person.box_height,
-        init=init,
-        config=config,
+    return FitPerson(
+        detection.landmarks[:, :2], detection.visibility, detection.world_landmarks, person.box_height, init
     )
+
+
+def _fit_prediction(person: PersonResult, result, body_model, K, method: str, started_from: str) -> MeshPrediction:
     vertices = result.vertices - result.transl
     joints = result.joints - result.transl
     joints_h36m = None
-    if "h36m_17" in body_model.regressor_names:
-        joints_h36m = body_model.regress(torch.as_tensor(vertices)[None], "h36m_17")[0].numpy()
-    keypoints_2d = project(torch.as_tensor(result.joints)[None], torch.as_tensor(K, dtype=torch.float32))[0].numpy()
+    with single_threaded():
+        if "h36m_17" in body_model.regressor_names:
+            joints_h36m = body_model.regress(torch.as_tensor(vertices)[None], "h36m_17")[0].numpy()
+        keypoints_2d = project(torch.as_tensor(result.joints)[None], torch.as_tensor(K, dtype=torch.float32))[0]
     rotmats = _rotmats(result.global_orient, result.body_pose)
     return MeshPrediction(
         method=method,
@@ -218,32 +247,33 @@ def _fit(person: PersonResult, body_model, K, config, init, method) -> MeshPredi
         joints_h36m=joints_h36m,
         cam_t=result.transl,
         K=np.asarray(K, np.float32),
-        keypoints_2d=keypoints_2d,
-        box=detection.box.copy(),
-        extras={
-            "reprojection_px": result.reprojection_px,
-            "fit_seconds": result.seconds,
-            "started_from": "IK on MediaPipe world landmarks" if init is None else method.replace(REFINED_SUFFIX, ""),
-        },
+        keypoints_2d=keypoints_2d.numpy(),
+        box=person.person.box.copy(),
+        extras={"reprojection_px": result.reprojection_px, "fit_seconds": result.seconds, "started_from": started_from},
     )
 
 
 def _measure(people: list[PersonResult], body_model: BodyModel) -> None:
     """Per-joint 2D error of every method against the MediaPipe landmarks (the joints both skeletons share)."""
-    for person in people:
-        detection = person.person
-        for method, prediction in person.predictions.items():
-            points = _mediapipe_points(body_model, prediction)
-            pixels = project(torch.as_tensor(points + prediction.cam_t)[None], torch.as_tensor(prediction.K))[0]
-            if "crop_K" in prediction.extras:  # HMR/SPIN: their own crop camera places the joints exactly
-                pixels = _hmr_pixels(points, prediction)
-            person.errors_2d[method] = keypoint_errors_2d(
-                pixels.numpy() if torch.is_tensor(pixels) else pixels,
-                detection.landmarks[:, :2],
-                detection.visibility >= 0.5,
-                person.box_height,
-                joint_sets.MEDIAPIPE_33,
-            )
+    with single_threaded():
+        for person in people:
+            _measure_person(person, body_model)
+
+
+def _measure_person(person: PersonResult, body_model: BodyModel) -> None:
+    detection = person.person
+    for method, prediction in person.predictions.items():
+        points = _mediapipe_points(body_model, prediction)
+        pixels = project(torch.as_tensor(points + prediction.cam_t)[None], torch.as_tensor(prediction.K))[0]
+        if "crop_K" in prediction.extras:  # HMR/SPIN: their own crop camera places the joints exactly
+            pixels = _hmr_pixels(points, prediction)
+        person.errors_2d[method] = keypoint_errors_2d(
+            pixels.numpy() if torch.is_tensor(pixels) else pixels,
+            detection.landmarks[:, :2],
+            detection.visibility >= 0.5,
+            person.box_height,
+            joint_sets.MEDIAPIPE_33,
+        )
 
 
 # --- helpers ---------------------------------------------------------------------------------------

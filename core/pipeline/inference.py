@@ -10,6 +10,8 @@ Checkpoints are read where `core.methods.checkpoint_path` puts them.
 
 from __future__ import annotations
 
+import threading
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Iterable
 
@@ -22,10 +24,12 @@ from core.methods import NETWORK_METHODS, checkpoint_path
 from core.networks import onnx
 from core.networks.build import load_model
 from core.pipeline.estimate import MeshPrediction
+from core.threads import single_threaded
 
 PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 _MODELS: dict[tuple, torch.nn.Module] = {}
 _BODY_MODELS: dict[str, BodyModel] = {}
+_LOADING = threading.Lock()  # one load at a time: a request arriving during the start-up preload waits for it
 
 
 class MissingCheckpointError(FileNotFoundError):
@@ -50,11 +54,12 @@ def require_checkpoint(method: str) -> Path:
 
 def default_body_model(prefer: str = "auto") -> BodyModel:
     """The user's neutral SMPL when present, else the open body model (cached)."""
-    if prefer not in _BODY_MODELS:
-        from core.body_models.load import load_body_model
+    with _LOADING:
+        if prefer not in _BODY_MODELS:
+            from core.body_models.load import load_body_model
 
-        _BODY_MODELS[prefer] = load_body_model(prefer)
-    return _BODY_MODELS[prefer]
+            _BODY_MODELS[prefer] = load_body_model(prefer)
+        return _BODY_MODELS[prefer]
 
 
 def get_model(method: str, body_model: BodyModel | None = None, device: torch.device | None = None):
@@ -63,16 +68,19 @@ def get_model(method: str, body_model: BodyModel | None = None, device: torch.de
     body_model = default_body_model() if body_model is None else body_model
     device = default_device() if device is None else torch.device(device)
     key = (method, id(body_model), str(device))
-    if key not in _MODELS:
-        model = load_model(require_checkpoint(method), method, body_model=body_model, device=device)
-        onnx.accelerate(model)
-        _MODELS[key] = model
-    return _MODELS[key]
+    with _LOADING:
+        if key not in _MODELS:
+            checkpoint = require_checkpoint(method)
+            model = load_model(checkpoint, method, body_model=body_model, device=device)
+            onnx.accelerate(model, checkpoint=checkpoint)
+            _MODELS[key] = model
+        return _MODELS[key]
 
 
 def clear_cache() -> None:
-    _MODELS.clear()
-    _BODY_MODELS.clear()
+    with _LOADING:
+        _MODELS.clear()
+        _BODY_MODELS.clear()
 
 
 def predict(
@@ -96,5 +104,8 @@ def predict(
     with torch.inference_mode():
         for method in methods:
             model = get_model(method, body_model, device)
-            results[method] = model.predict(image_rgb, boxes, fov_deg=fov_deg, autocast_dtype=PRECISIONS[precision])
+            # With the network in ONNX Runtime (its own threads), what is left is small tensor work: one thread.
+            threads = single_threaded() if model.fast_network is not None else nullcontext()
+            with threads:
+                results[method] = model.predict(image_rgb, boxes, fov_deg=fov_deg, autocast_dtype=PRECISIONS[precision])
     return results

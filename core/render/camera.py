@@ -37,7 +37,7 @@ def project(points: np.ndarray, K: np.ndarray) -> np.ndarray:
 
 def opencv_to_opengl(points: np.ndarray) -> np.ndarray:
     """(N, 3) points in the OpenCV camera frame → the OpenGL / glTF camera frame (y up, looking down -z)."""
-    return np.asarray(points, dtype=np.float64) @ OPENCV_TO_OPENGL[:3, :3].T
+    return np.asarray(points, dtype=np.float64) * np.diag(OPENCV_TO_OPENGL)[:3]  # a diagonal: no matrix product
 
 
 def opengl_intrinsics(K: np.ndarray) -> tuple[float, float, float, float]:
@@ -63,3 +63,11 @@ def check_intrinsics(K: np.ndarray) -> np.ndarray:
     assert K.shape == (3, 3), f"K must be a (3, 3) camera matrix, got {K.shape}"
     assert K[0, 0] > 0 and K[1, 1] > 0, f"focal lengths must be positive, got fx={K[0, 0]}, fy={K[1, 1]}"
     return K
+
+
+def cropped_intrinsics(K: np.ndarray, x0: int, y0: int) -> np.ndarray:
+    """K (3, 3) for the window of the picture whose top-left pixel is (x0, y0): the same rays, shifted."""
+    cropped = np.array(K, dtype=np.float64)
+    cropped[0, 2] -= x0
+    cropped[1, 2] -= y0
+    return cropped

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from core.render.camera import centred_intrinsics, check_intrinsics, resized_intrinsics
+from core.render.camera import centred_intrinsics, check_intrinsics, cropped_intrinsics, project, resized_intrinsics
 from core.render.colors import BACKGROUND_COLOR, KEYPOINT_COLOR, to_uint8
 from core.render.renderer import get_renderer
-from core.render.scene import MeshToDraw, RenderOutput
+from core.render.scene import Z_NEAR, MeshToDraw, RenderOutput
 
 # 90° turns in the OpenCV camera frame (x right, y down, z forward), applied about the bodies' centre.
 # Side view: seen from the camera's right, so depth in the photo runs left → right.
@@ -30,23 +30,52 @@ def render_overlay(
 ) -> np.ndarray:
     """All `meshes` (OpenCV camera frame) drawn through K over the photo (H, W, 3) uint8 → (H, W, 3) uint8.
 
-    render_scale < 1 draws the meshes at that fraction of the photo's size and enlarges them onto the full-size
-    photo: softer mesh edges for much less rendering time (the live webcam mode uses it).
+    Only the window the meshes can cover is drawn (`drawn_window`). render_scale < 1 draws them at that
+    fraction of the size and enlarges them: softer mesh edges for much less rendering time (the live webcam
+    mode uses it).
     """
     assert image_rgb.ndim == 3 and image_rgb.shape[2] == 3, f"image must be (H, W, 3) RGB, got {image_rgb.shape}"
     assert 0.0 <= opacity <= 1.0, f"opacity must be in [0, 1], got {opacity}"
     assert 0.0 < render_scale <= 1.0, f"render_scale must be in (0, 1], got {render_scale}"
     height, width = image_rgb.shape[:2]
-    if not meshes:
-        return image_rgb.copy()
     K = check_intrinsics(K)
-    small_h, small_w = max(1, round(height * render_scale)), max(1, round(width * render_scale))
-    if (small_h, small_w) == (height, width):
-        rendered = get_renderer().render(meshes, K, height, width)
+    window = drawn_window(meshes, K, height, width)
+    blended = image_rgb.copy()
+    if window is None:
+        return blended
+    x0, y0, x1, y1 = window
+    window_h, window_w = y1 - y0, x1 - x0
+    window_K = cropped_intrinsics(K, x0, y0)
+    small_h, small_w = max(1, round(window_h * render_scale)), max(1, round(window_w * render_scale))
+    if (small_h, small_w) == (window_h, window_w):
+        rendered = get_renderer().render(meshes, window_K, window_h, window_w)
     else:
-        small_K = resized_intrinsics(K, small_w / width, small_h / height)
-        rendered = enlarge(get_renderer().render(meshes, small_K, small_h, small_w), height, width)
-    return blend_onto(rendered, image_rgb, opacity)
+        small_K = resized_intrinsics(window_K, small_w / window_w, small_h / window_h)
+        rendered = enlarge(get_renderer().render(meshes, small_K, small_h, small_w), window_h, window_w)
+    blended[y0:y1, x0:x1] = blend_onto(rendered, image_rgb[y0:y1, x0:x1], opacity)
+    return blended
+
+
+def drawn_window(meshes: list[MeshToDraw], K: np.ndarray, height: int, width: int) -> tuple[int, int, int, int] | None:
+    """(x0, y0, x1, y1): the part of the (height, width) picture the meshes can cover, with a margin for
+    anti-aliased edges; the whole picture when a vertex lies at or behind the near plane; None when none shows.
+
+    A triangle in front of the camera covers only pixels inside its projected corners, so drawing this window
+    through the shifted camera (`cropped_intrinsics`) gives the same pixels as drawing the whole picture.
+    """
+    if not meshes:
+        return None
+    vertices = np.concatenate([mesh.vertices for mesh in meshes])
+    if not (vertices[:, 2] > Z_NEAR).all():
+        return 0, 0, width, height
+    pixels = project(vertices, K)
+    (left, top), (right, bottom) = pixels.min(axis=0), pixels.max(axis=0)
+    margin = 2
+    x0, y0 = max(0, int(np.floor(left)) - margin), max(0, int(np.floor(top)) - margin)
+    x1, y1 = min(width, int(np.ceil(right)) + margin + 1), min(height, int(np.ceil(bottom)) + margin + 1)
+    if x1 <= x0 or y1 <= y0:
+        return None
+    return x0, y0, x1, y1
 
 
 def blend_onto(rendered: RenderOutput, image_rgb: np.ndarray, opacity: float) -> np.ndarray:
@@ -102,15 +131,22 @@ def render_turned_view(
     background: tuple[float, float, float] = BACKGROUND_COLOR,
 ) -> np.ndarray:
     """Rotate all meshes together by `rotation` (3, 3) about their common centre, then frame and draw them."""
-    canvas = np.broadcast_to(np.asarray(background, np.float32), (height, width, 3))
+    canvas = np.empty((height, width, 3), np.uint8)
+    canvas[:] = np.round(np.asarray(background, np.float32) * 255)
     if not meshes:
-        return (canvas * 255).round().astype(np.uint8)
+        return canvas
     focal = focal or 1.5 * max(height, width)  # long lens: little perspective distortion
     centre = _bounding_box_centre(np.concatenate([mesh.vertices for mesh in meshes]))
-    turned = [_moved(mesh, (mesh.vertices - centre) @ rotation.T) for mesh in meshes]
+    turned = [_moved(mesh, np.einsum("vc,dc->vd", mesh.vertices - centre, rotation)) for mesh in meshes]  # no BLAS
     K, shift = frame_camera(np.concatenate([mesh.vertices for mesh in turned]), height, width, focal)
     framed = [_moved(mesh, mesh.vertices + shift) for mesh in turned]
-    return composite(get_renderer().render(framed, K, height, width), canvas, opacity=1.0)
+    window = drawn_window(framed, K, height, width)
+    if window is not None:
+        x0, y0, x1, y1 = window
+        rendered = get_renderer().render(framed, cropped_intrinsics(K, x0, y0), y1 - y0, x1 - x0)
+        plain = np.broadcast_to(np.asarray(background, np.float32), (y1 - y0, x1 - x0, 3))
+        canvas[y0:y1, x0:x1] = composite(rendered, plain, opacity=1.0)
+    return canvas
 
 
 def frame_camera(points: np.ndarray, height: int, width: int, focal: float, fill: float = VIEW_FILL):

@@ -14,11 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.render.camera import check_intrinsics, project
-from core.render.scene import AMBIENT, LIGHTS, Z_NEAR, MeshToDraw, RenderOutput, unit, vertex_normals
+from core.render.scene import Z_NEAR, MeshToDraw, RenderOutput, lambert_light, shaded, unit, vertex_normals
 
 # Pixel-triangle pairs tested per vectorised step: bounds memory (about 200 bytes each) on big triangles.
 MAX_CANDIDATES_PER_CHUNK = 2_000_000
-DISPLAY_GAMMA = 2.2  # pyrender writes linear light as colour ** (1 / 2.2)
 
 
 @dataclass
@@ -78,13 +77,7 @@ def shade(fragments: Fragments, vertices: np.ndarray, faces: np.ndarray, face_co
     face = fragments.face[covered]
     normals = unit(np.einsum("pk,pkc->pc", fragments.bary[covered], vertex_normals(vertices, faces)[faces[face]]))
     points = np.einsum("pk,pkc->pc", fragments.bary[covered], vertices[faces[face]])
-    # Back faces seen through open meshes are lit as if they faced the camera.
-    facing_away = np.einsum("pc,pc->p", normals, points) > 0
-    normals[facing_away] *= -1
-    light = np.full(len(covered), AMBIENT)
-    for lamp in LIGHTS:
-        light += lamp.intensity * np.clip(normals @ -unit(lamp.direction), 0.0, None)
-    color[covered] = np.clip(face_colors[face] * light[:, None] ** (1.0 / DISPLAY_GAMMA), 0.0, 1.0)
+    color[covered] = shaded(face_colors[face], lambert_light(normals, points))
     return color
 
 

@@ -66,6 +66,7 @@ LIGHTS = (
     DirectionalLight(direction=(0.0, -0.5, 1.0), intensity=0.2),
 )
 AMBIENT = 0.25
+DISPLAY_GAMMA = 2.2  # colours are linear light written as colour ** (1 / 2.2), as pyrender writes them
 
 
 def unit(vector) -> np.ndarray:
@@ -82,3 +83,20 @@ def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
         axis=1,
     )
     return sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+
+
+def lambert_light(normals: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """(N,) light reaching surface points (N, 3) with unit normals (N, 3), camera frame: ambient plus each lamp's
+    Lambert term. Surfaces facing away (seen through open meshes) are lit as if they faced the camera."""
+    normals = np.where((np.einsum("pc,pc->p", normals, points) > 0)[:, None], -normals, normals)
+    light = np.full(len(normals), AMBIENT)
+    for lamp in LIGHTS:
+        # einsum, not `@`: numpy's BLAS splits even this over threads, which on a shared 2-core CPU costs
+        # milliseconds of waiting per call (as torch's do, core/threads.py).
+        light += lamp.intensity * np.clip(np.einsum("pc,c->p", normals, -unit(lamp.direction)), 0.0, None)
+    return light
+
+
+def shaded(base_colors: np.ndarray, light: np.ndarray) -> np.ndarray:
+    """Display colours (N, 3) in [0, 1]: base colours (N, 3) or (3,) lit by `light` (N,) in linear light."""
+    return np.clip(np.asarray(base_colors, np.float64) * light[:, None] ** (1.0 / DISPLAY_GAMMA), 0.0, 1.0)

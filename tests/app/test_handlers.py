@@ -309,3 +309,15 @@ def test_handler_values_reach_the_components_by_name():
     assert by_position(handler, ("status", "session")).__doc__ == "Some handler."  # Gradio reads the signature
     with pytest.raises(KeyError, match="the page expects"):
         by_position(handler, ("status", "session", "people_image"))("photo", 7)
+
+
+def test_start_up_loads_the_models_in_the_background(body_models, caplog):
+    import logging
+
+    from app.startup import warm_up_in_background
+    from core.pipeline import inference
+
+    with caplog.at_level(logging.INFO, logger="app.startup"):
+        warm_up_in_background().join(timeout=120)
+    assert "loaded in the background" in caplog.text
+    assert inference._BODY_MODELS  # the first request finds the body model (and any network) loaded

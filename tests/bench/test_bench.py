@@ -2,7 +2,7 @@
 measurements, run by `python -m bench`)."""
 
 from bench.data import use_data
-from bench.results import Results
+from bench.results import Results, Target
 from bench.timing import timing_of
 from core import paths
 
@@ -38,3 +38,16 @@ def test_results_are_written_as_json_and_markdown(tmp_path):
     json_path, md_path = results.write(tmp_path, [("faster", "before", "after")])
     table = md_path.read_text()
     assert json_path.is_file() and "| faster | 200.0 ms | 100.0 ms | ×2.0 |" in table and "## models" in table
+
+    targets = [
+        Target("after ≤ 150 ms", "after", 150, "ms", "200 ms"),
+        Target("speed-up ≥ ×3", "after", 3.0, "×", "×1", higher_is_better=True, ratio_of="before"),
+        Target("per item ≤ 10 ms", "after", 10, "ms", "?", per=4),
+        Target("never measured ≤ 1 s", "missing", 1000, "ms", "?"),
+    ]
+    results.write(tmp_path, [], targets)
+    table = md_path.read_text()
+    assert "| after ≤ 150 ms | 200 ms | 100 ms |" in table and "| met |" in table
+    assert "| speed-up ≥ ×3 | ×1 | ×2.00 |" in table and "**not met**" in table
+    assert "| per item ≤ 10 ms | ? | 25 ms |" in table
+    assert "| never measured ≤ 1 s | ? | not measured |" in table

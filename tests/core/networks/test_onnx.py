@@ -147,3 +147,45 @@ def test_auto_falls_back_to_pytorch_when_export_fails(body_model, monkeypatch):
     assert model.fast_network is None
     with pytest.raises(RuntimeError, match="unsupported operator"):
         onnx.accelerate(model, "onnxruntime")
+
+
+@needs_onnxruntime
+def test_exported_graph_is_kept_beside_its_checkpoint_and_reused(tmp_path, body_model, image):
+    checkpoint = tmp_path / "hmr.pth"
+    save_checkpoint(checkpoint, official_state_dict("hmr", body_model), {})
+    first = sane_hmr(body_model)
+    first.load_weights(checkpoint)
+    first.eval()
+    onnx.accelerate(first, "onnxruntime", checkpoint=checkpoint)
+    graph = onnx.cached_graph_path(checkpoint)
+    assert graph.is_file() and graph.parent == tmp_path and graph.name.startswith("hmr.pth.v")
+    assert not first.fast_network.cached
+    again = sane_hmr(body_model)
+    again.load_weights(checkpoint)
+    again.eval()
+    onnx.accelerate(again, "onnxruntime", checkpoint=checkpoint)
+    assert again.fast_network.cached  # loaded from the file, not exported
+    images = torch.randn(2, 3, 224, 224)
+    with torch.inference_mode():
+        assert torch.equal(again.fast_network(images).rotmats, first.fast_network(images).rotmats)
+    # Other weights under the same name: a new graph, the old one removed; a damaged file is replaced.
+    save_checkpoint(checkpoint, official_state_dict("hmr", body_model), {})
+    onnx.accelerate(again, "onnxruntime", checkpoint=checkpoint)
+    assert not graph.exists() and onnx.cached_graph_path(checkpoint).is_file()
+    onnx.cached_graph_path(checkpoint).write_bytes(b"not a graph")
+    onnx.accelerate(again, "onnxruntime", checkpoint=checkpoint)
+    assert not again.fast_network.cached and onnx.cached_graph_path(checkpoint).stat().st_size > 1000
+
+
+@needs_onnxruntime
+def test_an_unwritable_cache_only_costs_the_export(tmp_path, body_model, monkeypatch):
+    checkpoint = tmp_path / "hmr.pth"
+    save_checkpoint(checkpoint, official_state_dict("hmr", body_model), {})
+
+    def refuse(*args):
+        raise PermissionError("read-only")
+
+    monkeypatch.setattr(onnx.os, "replace", refuse)
+    model = sane_hmr(body_model)
+    assert onnx.accelerate(model, "onnxruntime", checkpoint=checkpoint).startswith("ONNX Runtime")
+    assert list(tmp_path.iterdir()) == [checkpoint]  # nothing left behind

@@ -3,6 +3,7 @@
 import json
 import struct
 
+import cv2
 import numpy as np
 import pytest
 import trimesh
@@ -69,7 +70,10 @@ def test_glb_holds_named_coloured_meshes_camera_and_textured_photo(tmp_path):
         assert np.array_equal(loaded.visual.material.baseColorFactor[:3], np.round(np.array(person.color) * 255))
     assert scene.geometry[scene.graph["hmr_person0"][1]].vertices[:, 1].mean() > 0  # above centre: y up in glTF
     plane = scene.geometry[scene.graph["photo"][1]]
-    assert plane.visual.material.baseColorTexture.size == (WIDTH, HEIGHT)
+    texture = plane.visual.material.baseColorTexture
+    assert texture.size == (WIDTH, HEIGHT) and texture.format == "JPEG"
+    stored, given = (cv2.blur(np.asarray(image, np.float32), (8, 8)) for image in (texture.convert("RGB"), _photo()))
+    assert np.abs(stored - given).mean() < 3  # the photo, JPEG-compressed (noise loses its finest detail)
     assert isinstance(scene.geometry[scene.graph["camera_frustum"][1]], trimesh.path.Path3D)
     assert scene.has_camera
     camera = _glb_json(path)["cameras"][0]["perspective"]

@@ -9,6 +9,7 @@ import pytest
 from core.evaluation.metrics import method_vertex_distances
 from core.outputs.pictures import (
     COMBINED,
+    add_combined_views,
     comparison_image,
     draw_landmarks,
     draw_method_joints,
@@ -77,6 +78,20 @@ def test_combined_overlay_holds_every_method(result, views):
     for method, overlay in views.overlays.items():
         alone = _changed(overlay, result.image.rgb)
         assert (combined & alone).sum() >= 0.95 * alone.sum(), method
+
+
+def test_the_all_methods_pictures_can_wait_until_asked_for(result, views):
+    first = render_views(result, opacity=1.0, side_view=True, top_view=True, combined=False)
+    assert first.combined is None and COMBINED not in first.side and COMBINED not in first.top
+    for method in result.methods:  # what the page shows first is what a full drawing gives
+        assert np.array_equal(first.overlays[method], views.overlays[method])
+        assert np.array_equal(first.side[method], views.side[method])
+    add_combined_views(first, result)
+    assert np.array_equal(first.combined, views.combined)
+    assert np.array_equal(first.side[COMBINED], views.side[COMBINED])
+    assert np.array_equal(first.top[COMBINED], views.top[COMBINED])
+    combined = first.combined
+    assert add_combined_views(first, result).combined is combined  # drawn once
 
 
 def test_side_view_shows_the_meshes_turned(result, views):

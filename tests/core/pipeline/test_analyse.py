@@ -87,3 +87,32 @@ def test_the_camera_comes_from_the_option_else_exif_else_the_default(standin_bod
         result = analyse(image, PipelineOptions(methods=("fit",), fov_deg=fov_deg))
         assert result.fov_source == source and result.fov_deg == pytest.approx(expected, abs=1e-3)
         assert result.K[0, 0] == pytest.approx(200.0 / math.tan(math.radians(expected) / 2.0), rel=1e-4)  # diagonal 400
+
+
+def test_warm_up_loads_what_is_present_and_skips_what_is_missing(tmp_path, monkeypatch, standin_body_models_dir):
+    from core.methods import checkpoint_path
+    from core.networks.checkpoint import save_checkpoint
+    from core.pipeline import inference
+    from core.pipeline.analyse import warm_up
+    from core.testing.checkpoints import official_state_dict
+
+    monkeypatch.setenv("HMRC_CHECKPOINTS", str(tmp_path))
+    inference.clear_cache()
+    try:
+        body_model = inference.default_body_model()
+        save_checkpoint(tmp_path / checkpoint_path("hmr").name, official_state_dict("hmr", body_model), {})
+        seconds = warm_up()
+        assert {"body model", "detection", "hmr"} <= set(seconds) and "hybrik" not in seconds
+        loaded = {key[0] for key in inference._MODELS}
+        assert loaded == {"hmr"}
+    finally:
+        inference.clear_cache()
+
+
+def test_errors_against_mediapipe_can_be_left_out(standin_body_models_dir):
+    photo = example_image("sport_skier_fullbody")
+    measured = analyse(photo, PipelineOptions(methods=("fit",)))
+    skipped = analyse(photo, PipelineOptions(methods=("fit",), errors_2d=False))
+    assert set(measured.people[0].errors_2d) == {"fit"} and "errors" in measured.timings
+    assert skipped.people[0].errors_2d == {} and "errors" not in skipped.timings
+    assert np.allclose(skipped.people[0].predictions["fit"].vertices, measured.people[0].predictions["fit"].vertices)

@@ -7,7 +7,7 @@ import torch
 from core import joints
 from core.body_models.smpl import load_smpl
 from core.geometry import image_intrinsics, project
-from core.pipeline.fit import FitConfig, FitInit, _MediaPipePoints, _Params, fit_person
+from core.pipeline.fit import FitConfig, FitInit, FitPerson, _MediaPipePoints, _Params, fit_people, fit_person
 
 
 @pytest.fixture
@@ -53,6 +53,23 @@ def test_fit_recovers_a_known_body_from_its_landmarks(body_model):
     assert result.losses[-1] < 0.2 * result.losses[0]
     np.testing.assert_allclose(result.transl, person["transl"], atol=0.15)
     assert result.vertices.shape == (body_model.num_vertices, 3) and np.isfinite(result.vertices).all()
+
+
+def test_people_fitted_together_get_what_each_gets_alone(body_model):
+    """One optimisation over a batch gives every person their own fit: a person's objective depends only on
+    their parameters and Adam moves each parameter on its own."""
+    people = [_synthetic_person(body_model, seed) for seed in (2, 3, 4)]
+    visibility = [np.ones(33), np.linspace(0.0, 1.0, 33), np.ones(33)]
+    config = FitConfig(camera_iterations=10, body_iterations=20)
+    inputs = [FitPerson(p["landmarks_px"], v, p["world"], p["box_height"]) for p, v in zip(people, visibility)]
+    together = fit_people(body_model, inputs, people[0]["K"], config)
+    for person, alone_input, joint in zip(people, inputs, together):
+        alone = fit_people(body_model, [alone_input], person["K"], config)[0]
+        np.testing.assert_allclose(joint.vertices, alone.vertices, atol=1e-5)
+        np.testing.assert_allclose(joint.body_pose, alone.body_pose, atol=1e-4)
+        np.testing.assert_allclose(joint.losses, alone.losses, rtol=1e-4)
+        assert joint.reprojection_px == pytest.approx(alone.reprojection_px, abs=1e-3)
+    assert fit_people(body_model, [], people[0]["K"], config) == []
 
 
 def test_invisible_landmarks_do_not_pull_the_fit(body_model):

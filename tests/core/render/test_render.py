@@ -28,7 +28,7 @@ from core.render import (
     render_top_view,
 )
 from core.render.camera import OPENCV_TO_OPENGL, opencv_to_opengl, opengl_intrinsics
-from core.render.overlay import blend_onto, composite
+from core.render.overlay import blend_onto, composite, drawn_window
 from core.render.raster import SoftwareRenderer
 from core.render.renderer import configure_opengl_platform, requested_renderer
 from core.render.scene import RenderOutput
@@ -113,6 +113,29 @@ def test_pyrender_and_software_agree_on_a_body_at_several_sizes(size):
     _save(
         f"body_{size}_pyrender_vs_software.png", (np.concatenate([gl.color, software.color], 1) * 255).astype(np.uint8)
     )
+
+
+def test_pyrender_and_software_shade_alike():
+    """Both light each surface with the same rig (pyrender per vertex, the rasteriser per pixel)."""
+    body, camera = _body(), centred_intrinsics(384, 384, 460.0)
+    gl, software = (renderer.render([body], camera, 384, 384) for renderer in (get_renderer(), SoftwareRenderer()))
+    inside = cv2.erode((gl.mask & software.mask).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    assert inside.sum() > 0.05 * inside.size
+    assert np.median(np.abs(gl.color - software.color)[inside]) < 0.02
+
+
+def test_an_overlay_drawn_in_its_window_equals_one_drawn_over_the_whole_photo():
+    photo = (np.random.default_rng(0).random((HEIGHT, WIDTH, 3)) * 255).astype(np.uint8)
+    meshes = [_body(depth=5.0), _mesh("sphere", depth=4.0)]
+    whole = blend_onto(get_renderer().render(meshes, K, HEIGHT, WIDTH), photo, 0.8)
+    windowed = render_overlay(photo, meshes, K, 0.8)
+    changed = np.abs(whole.astype(int) - windowed).max(-1) > 2
+    assert changed.mean() < 0.002, changed.sum()  # the same pixels, up to the odd multisampled edge
+    assert drawn_window(meshes, K, HEIGHT, WIDTH)[2] < WIDTH  # it did draw a window, not the whole photo
+    assert drawn_window([_mesh("sphere", depth=-1.0)], K, HEIGHT, WIDTH) == (0, 0, WIDTH, HEIGHT)  # behind: all
+    off_screen = MeshToDraw(_mesh("sphere").vertices + [50.0, 0.0, 0.0], _mesh("sphere").faces, (1.0, 0.0, 0.0))
+    assert drawn_window([off_screen], K, HEIGHT, WIDTH) is None
+    assert np.array_equal(render_overlay(photo, [off_screen], K), photo)
 
 
 def test_projected_vertices_fall_inside_the_overlay_silhouette():
