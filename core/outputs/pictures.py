@@ -98,46 +98,55 @@ def render_views(
         overlay = render_overlay(photo, meshes, result.K, opacity)
         if show_keypoints:
             overlay = draw_landmarks(draw_method_joints(overlay, result, method), result)
-        views.overlays[method] = draw_label(overlay, method_label(method), method_color(method))
+        label = result.label(method)
+        views.overlays[method] = draw_label(overlay, label, method_color(method))
         if side_view:
-            views.side[method] = draw_label(
-                render_side_view(meshes, height, width), method_label(method), method_color(method)
-            )
+            views.side[method] = draw_label(render_side_view(meshes, height, width), label, method_color(method))
         if top_view:
-            views.top[method] = draw_label(
-                render_top_view(meshes, height, width), method_label(method), method_color(method)
-            )
+            views.top[method] = draw_label(render_top_view(meshes, height, width), label, method_color(method))
     everything = [mesh for method in result.methods for mesh in method_meshes(result, method)]
     combined = render_overlay(photo, everything, result.K, opacity)
     if show_keypoints:
         combined = draw_landmarks(combined, result)
-    views.combined = draw_legend(combined, result.methods)
+    views.combined = draw_legend(combined, result.methods, result.label)
     if side_view and len(result.methods) > 1:
-        views.side[COMBINED] = draw_legend(render_side_view(everything, height, width), result.methods)
+        views.side[COMBINED] = draw_legend(render_side_view(everything, height, width), result.methods, result.label)
     if top_view and len(result.methods) > 1:
-        views.top[COMBINED] = draw_legend(render_top_view(everything, height, width), result.methods)
+        views.top[COMBINED] = draw_legend(render_top_view(everything, height, width), result.methods, result.label)
     views.seconds = time.perf_counter() - start
     return views
 
 
 def method_meshes(result, method: str) -> list[MeshToDraw]:
-    """Each person's mesh of `method` in the camera frame (vertices + cam_t), named `mesh_name(method, index)`."""
+    """Each person's mesh of `method` in the camera frame (vertices + cam_t), named `mesh_name(...)`."""
     faces = np.asarray(result.body_model.faces)
     return [
         MeshToDraw(
             person.predictions[method].vertices + person.predictions[method].cam_t,
             faces,
             method_color(method),
-            name=mesh_name(method, person.index),
+            name=mesh_name(method, person.index, result.custom_methods),
         )
         for person in result.people
         if method in person.predictions
     ]
 
 
-def mesh_name(method: str, person_index: int) -> str:
-    """'hmr_person0': the name of a person's mesh in pictures, GLB scenes and bundles (0-based index)."""
-    return f"{method}_person{person_index}"
+def mesh_name(method: str, person_index: int, custom=()) -> str:
+    """'hmr_person_1': a person's mesh in GLB scenes and bundles, numbered from 1 as on the page ('Person 1');
+    a method run with the user's own checkpoint reads 'hmr-custom_person_1', a refined one 'hmr-fit_person_1'."""
+    return f"{method_file_stem(method, custom)}_{person_file_label(person_index)}"
+
+
+def method_file_stem(method: str, custom=()) -> str:
+    """A method as it appears in file and node names: 'hmr+fit' → 'hmr-fit'; run with the user's own checkpoint
+    (`custom`), 'hmr' → 'hmr-custom'."""
+    return "-".join(part + ("-custom" if part in custom else "") for part in method.split("+"))
+
+
+def person_file_label(person_index: int) -> str:
+    """'person_1' for the first person (index 0): how files name the person the page calls 'Person 1'."""
+    return person_label(person_index).lower().replace(" ", "_")
 
 
 def projected_joints(prediction) -> np.ndarray:
@@ -190,7 +199,7 @@ def vertex_difference_heatmap(
     top = max(float(np.percentile(per_vertex_mm, HEATMAP_SCALE_PERCENTILE)), 1.0)
     meshes = heatmap_meshes(b.vertices + b.cam_t, np.asarray(result.body_model.faces), per_vertex_mm / top)
     picture = render_overlay(result.image.rgb, meshes, result.K, opacity)
-    title = f"{method_label(method_a)} vs {method_label(method_b)}, {person_label(person_index).lower()}"
+    title = f"{result.label(method_a)} vs {result.label(method_b)}, {person_label(person_index)}"
     return draw_colorbar(picture, top, title), per_vertex_mm
 
 
@@ -234,9 +243,9 @@ def draw_label(image: np.ndarray, text: str, color: tuple[float, float, float]) 
     return _draw_tags(image, [(text, color)])
 
 
-def draw_legend(image: np.ndarray, methods) -> np.ndarray:
-    """One coloured tag per method, stacked in the top-left corner."""
-    return _draw_tags(image, [(method_label(m), method_color(m)) for m in methods])
+def draw_legend(image: np.ndarray, methods, label=method_label) -> np.ndarray:
+    """One coloured tag per method (named by `label`, e.g. ImageResult.label), stacked in the top-left corner."""
+    return _draw_tags(image, [(label(m), method_color(m)) for m in methods])
 
 
 def draw_colorbar(image: np.ndarray, top_mm: float, title: str) -> np.ndarray:
