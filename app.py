@@ -6,7 +6,7 @@ On a Hugging Face Space (env SPACE_ID) it binds 0.0.0.0 and fetches the weights 
 import logging
 
 from app.settings import settings_from_env
-from app.ui import build_demo, launch_options, queue_options
+from app.ui import build_demo, example_rows, launch_options, queue_options
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
@@ -15,4 +15,9 @@ if __name__ == "__main__":
         from app.space import prepare_space
 
         prepare_space()
-    build_demo(settings).queue(**queue_options(settings)).launch(**launch_options(settings))
+    demo = build_demo(settings)
+    if settings.examples == "eager":
+        from app.tabs.compare import warm_examples
+
+        warm_examples(row[0] for row in example_rows()[0])
+    demo.queue(**queue_options(settings)).launch(**launch_options(settings))
