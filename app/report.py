@@ -14,6 +14,12 @@ from matplotlib.figure import Figure
 from core.pipeline.analyse import ImageResult, PersonResult, disagreement_matrix
 from core.render.colors import METHOD_LABELS, method_hex, method_label
 
+
+def shown_if(condition) -> bool:
+    """Gradio visibility of a part of the page that may have nothing to show."""
+    return bool(condition)
+
+
 BOX_COLOR = (255, 200, 0)  # RGB of the numbered person boxes
 CHOSEN_BOX_COLOR = (0, 200, 255)
 
@@ -42,7 +48,7 @@ def _draw_number(canvas: np.ndarray, text: str, corner: tuple[int, int], color, 
     )
 
 
-def error_table(person: PersonResult, methods: tuple[str, ...]) -> pd.DataFrame:
+def error_table(result: ImageResult, person: PersonResult, methods: tuple[str, ...]) -> pd.DataFrame:
     """One row per MediaPipe landmark that any method could be scored on; columns: pixel error per method.
 
     The first two rows are the means; '% of box height' makes people of different sizes comparable.
@@ -54,7 +60,7 @@ def error_table(person: PersonResult, methods: tuple[str, ...]) -> pd.DataFrame:
     columns = {"joint": ["mean (px)", "mean (% of box height)", *names]}
     for method in scored:
         errors = person.errors_2d[method]
-        columns[method_label(method)] = [
+        columns[result.label(method)] = [
             round(errors.mean_pixels, 1),
             round(errors.mean_percent, 1),
             *np.round(errors.pixels, 1),
@@ -64,7 +70,7 @@ def error_table(person: PersonResult, methods: tuple[str, ...]) -> pd.DataFrame:
     return table[keep].reset_index(drop=True)
 
 
-def error_figure(person: PersonResult, methods: tuple[str, ...]) -> Figure:
+def error_figure(result: ImageResult, person: PersonResult, methods: tuple[str, ...]) -> Figure:
     """Grouped bars: per-joint 2D error (pixels) of each method against the MediaPipe landmarks."""
     scored = [m for m in methods if m in person.errors_2d]
     figure = Figure(figsize=(10, 3.2), layout="constrained")
@@ -79,7 +85,7 @@ def error_figure(person: PersonResult, methods: tuple[str, ...]) -> Figure:
     width = 0.8 / len(scored)
     for row, method in enumerate(scored):
         positions = np.arange(len(names)) + (row - (len(scored) - 1) / 2) * width
-        axes.bar(positions, errors[row, shown], width, label=method_label(method), color=method_hex(method))
+        axes.bar(positions, errors[row, shown], width, label=result.label(method), color=method_hex(method))
     axes.set_xticks(np.arange(len(names)), names, rotation=60, ha="right", fontsize=8)
     axes.set_ylabel("error (pixels)")
     axes.set_title("Projected joints vs MediaPipe landmarks (lower is closer)", fontsize=10)
@@ -87,11 +93,11 @@ def error_figure(person: PersonResult, methods: tuple[str, ...]) -> Figure:
     return figure
 
 
-def disagreement_table(person: PersonResult, methods: tuple[str, ...]) -> pd.DataFrame:
+def disagreement_table(result: ImageResult, person: PersonResult, methods: tuple[str, ...]) -> pd.DataFrame:
     """Methods × methods: mean distance (mm) between their 24 joints after Procrustes alignment."""
     ran = tuple(m for m in methods if m in person.predictions)
     matrix = disagreement_matrix(person, ran)
-    labels = [method_label(m) for m in ran]
+    labels = [result.label(m) for m in ran]
     table = pd.DataFrame(np.round(matrix, 1), columns=labels)
     table.insert(0, "mm", labels)
     return table
@@ -100,7 +106,7 @@ def disagreement_table(person: PersonResult, methods: tuple[str, ...]) -> pd.Dat
 def timings_table(result: ImageResult, render_seconds: float | None) -> pd.DataFrame:
     """Stage → seconds, rendering included, in the order the stages ran."""
     rows = [
-        (method_label(stage) if stage in METHOD_LABELS else stage, seconds) for stage, seconds in result.timings.items()
+        (result.label(stage) if stage in METHOD_LABELS else stage, seconds) for stage, seconds in result.timings.items()
     ]
     if render_seconds is not None:
         rows.append(("rendering", render_seconds))
@@ -112,7 +118,7 @@ def status_text(result: ImageResult) -> str:
     """Markdown: who was found, which methods ran, what did not run and why, and the image notes."""
     lines = []
     if result.people:
-        ran = ", ".join(method_label(m) for m in result.methods) or "none"
+        ran = ", ".join(result.label(m) for m in result.methods) or "none"
         lines.append(f"**{len(result.detected)} people detected, {len(result.people)} reconstructed.** Methods: {ran}.")
     elif result.message:
         lines.append(f"**{result.message}**")

@@ -44,13 +44,16 @@ class Analysis:
 @dataclass
 class Session:
     folder: Path = field(default_factory=lambda: _new_folder())
-    analysis: Analysis | None = None
+    analysis: Analysis | None = None  # the newest analysis, reused by follow-up clicks
+    shown: Analysis | None = None  # the analysis whose results the page shows (None: nothing, or a refused photo)
     pending_corner: tuple[float, float] | None = None  # first click of a box drawn on the people picture
     frame_times: list[float] = field(default_factory=list)  # live mode: when recent frames finished
     live_person: object | None = None  # live mode: core.pipeline.detect.Person of the last frame, followed in the next
     live_drawing: object | None = None  # live mode: Future of the last frame's (overlay, status), returned next call
     benchmark: object | None = None  # core.evaluation.benchmark.BenchmarkSet the Benchmark tab has open
+    benchmark_shown: str | None = None  # Benchmark tab: 'sample' (overlays and tables) or 'all' (means) on the page
     video_people: dict[int, list[Path]] = field(default_factory=dict)  # Video tab: identity → its BVH and npz
+    video_shown: bool = False  # Video tab: a result is on the page
 
     def new_file(self, name: str) -> Path:
         """A fresh path in the session's folder (unique, so the browser never shows a stale file)."""

@@ -1,4 +1,4 @@
-"""A synthetic HMRC_DATA folder for benchmarking: the stand-in SMPL and checkpoints with the official names.
+"""A synthetic HMRC_DATA folder for benchmarking: the stand-in SMPL and checkpoints (run as the user's own).
 
 Built by core.testing.data (the builders the tests use too). The stand-in SMPL has SMPL's 6,890 vertices and
 13,776 faces (joined between neighbouring vertices, so it can be drawn), so the networks and the body model
@@ -14,10 +14,8 @@ import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
-from core.methods import NETWORK_METHODS, checkpoint_path
-from core.pipeline import inference
-from core.settings import use_data_folders
-from core.testing.data import write_app_data
+from core.methods import NETWORK_METHODS
+from core.testing.data import standin_checkpoints, use_standin_data, write_app_data
 from core.testing.examples import example_image
 
 ONE_PERSON = example_image("sport_skier_fullbody")
@@ -26,7 +24,7 @@ GROUP = example_image("group6_standing_meeting")
 
 def write_bench_data(root: Path) -> Path:
     """root/body_models (stand-in SMPL), root/body_models_open (the same without SMPL) and root/checkpoints."""
-    if all((root / "checkpoints" / checkpoint_path(m).name).is_file() for m in NETWORK_METHODS):
+    if set(standin_checkpoints(root)) == set(NETWORK_METHODS):
         return root
     write_app_data(root)
     shutil.copytree(
@@ -42,9 +40,5 @@ def use_data(root: Path, body_model: str = "smpl"):
     model, as on a fresh install)."""
     assert body_model in ("smpl", "open"), body_model
     body_models = root / ("body_models_open" if body_model == "open" else "body_models")
-    inference.clear_cache()
-    with use_data_folders(root, body_models=body_models):
-        try:
-            yield
-        finally:
-            inference.clear_cache()
+    with use_standin_data(root, body_models=body_models):
+        yield

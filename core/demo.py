@@ -3,13 +3,15 @@ with core.outputs.bundle.bundle_photo).
 
     python -m core.demo PHOTO [PHOTO ...] --methods hmr,hybrik,spin_gta,fit --out DIR
         [--fov DEGREES] [--refine] [--opacity 0.8] [--keypoints] [--top-view] [--body-model auto]
-        [--box x0,y0,x1,y1 ...]
+        [--box x0,y0,x1,y1 ...] [--checkpoint hmr=PATH ...]
 
 For each photo, DIR/<photo name>/ receives the bundle of core.outputs.bundle: comparison.png (every method's
 overlay in a row, side views under them), the single views, meshes, scene.glb, parameter files, the
 2D error table and a README explaining them. Methods without weights are skipped with a line saying
 how to get them; a photo that cannot be read or shows nobody is reported and the next one is
-processed. The exit status is 1 only when no photo gave a result.
+processed. The exit status is 1 only when no photo gave a result. `--checkpoint hmr=PATH` runs a method with your
+own checkpoint (e.g. one written by `python -m train.run`), labelled "custom" in every file; an official file
+name whose content does not have the published hash is refused, whatever the command.
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ from pathlib import Path
 
 import numpy as np
 
+from core.checkpoints import use_own_checkpoint
 from core.cli import log_to_stderr
 from core.geometry import DEFAULT_FOV_DEG
 from core.image_io import ImageError, LoadedImage, load_image
-from core.methods import METHOD_IDS
+from core.methods import METHOD_IDS, NETWORK_METHODS
+from core.networks.checkpoint import CheckpointError
 from core.outputs.bundle import bundle_photo
 from core.pipeline.analyse import ImageResult, PipelineOptions, person_label
 from core.pipeline.inference import default_body_model
@@ -49,6 +53,16 @@ def parse_box(text: str) -> tuple[float, float, float, float]:
     if x1 <= x0 or y1 <= y0:
         raise argparse.ArgumentTypeError(f"box {text!r}: x1 must exceed x0 and y1 must exceed y0")
     return x0, y0, x1, y1
+
+
+def parse_checkpoint(text: str) -> tuple[str, Path]:
+    method, separator, path = text.partition("=")
+    if not separator or method not in NETWORK_METHODS or not path:
+        raise argparse.ArgumentTypeError(
+            f"--checkpoint takes METHOD=PATH with METHOD one of {','.join(NETWORK_METHODS)}, e.g. "
+            f"hmr=runs/hmr/epoch_10.pth; got {text!r}"
+        )
+    return method, Path(path)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -90,6 +104,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="a person's box in the photo's pixels, instead of detection (repeat for more people; "
         "used for every photo)",
     )
+    parser.add_argument(
+        "--checkpoint",
+        type=parse_checkpoint,
+        action="append",
+        default=[],
+        metavar="METHOD=PATH",
+        help="run METHOD with your own checkpoint instead of the official one (labelled 'custom'); repeat per method",
+    )
     return parser
 
 
@@ -127,7 +149,7 @@ def process_photo(path: Path, args: argparse.Namespace, folder: Path, reported: 
         path,
         len(result.people),
         "person" if len(result.people) == 1 else "people",
-        ", ".join(method_label(m) for m in result.methods),
+        ", ".join(result.label(m) for m in result.methods),
         len(files),
         folder,
     )
@@ -141,7 +163,7 @@ def error_summary(result: ImageResult) -> list[str]:
     lines = []
     for person in result.people:
         errors = ", ".join(
-            f"{method_label(m)} {e.mean_pixels:.1f} px ({e.mean_percent:.1f} %)" for m, e in person.errors_2d.items()
+            f"{result.label(m)} {e.mean_pixels:.1f} px ({e.mean_percent:.1f} %)" for m, e in person.errors_2d.items()
         )
         lines.append(f"{person_label(person.index)}: mean distance to MediaPipe's landmarks: {errors}")
     return lines
@@ -164,6 +186,12 @@ def main(argv: list[str] | None = None) -> int:
     if not 0.0 <= args.opacity <= 1.0:
         build_parser().error(f"--opacity must be between 0 and 1, got {args.opacity}")
     log_to_stderr(log)
+    for method, path in args.checkpoint:
+        try:
+            log.info("%s runs with your own checkpoint %s", method_label(method), use_own_checkpoint(method, path).path)
+        except CheckpointError as error:
+            log.error("--checkpoint %s=%s: %s", method, path, error)
+            return 1
     try:
         default_body_model(args.body_model)  # loaded once and cached; without one no photo can work
     except FileNotFoundError as error:

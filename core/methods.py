@@ -126,12 +126,6 @@ def network_method(method_id: str) -> Method:
     return _BY_ID[method_id]
 
 
-def single_method(value) -> str:
-    """The method chosen in a one-method control (the app's Live and Video tabs): `value` when it is a method id,
-    else the keypoint fit, which always runs."""
-    return value if value in METHOD_IDS else FIT
-
-
 def checkpoint_path(method_id: str) -> Path:
     """Where the method's official checkpoint lives (whether or not it is there yet)."""
     return paths.checkpoints_dir() / network_method(method_id).checkpoint

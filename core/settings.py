@@ -3,13 +3,15 @@
 Each getter reads the environment when it is called (nothing is cached), so a variable set in a test
 (monkeypatch.setenv) or before a call counts at once. The table of docs/configuration.md lists them all:
 
-    data_folders()          HMRC_DATA, HMRC_BODY_MODELS, HMRC_CHECKPOINTS
+    data_folders()          HMRC_DATA, HMRC_BODY_MODELS, HMRC_CHECKPOINTS,
+                            HMRC_CHECKPOINT_HMR, HMRC_CHECKPOINT_HYBRIK, HMRC_CHECKPOINT_SPIN_GTA
     download_settings()     HMRC_WEIGHTS_BASE_URL
     fast_setting()          HMRC_FAST
     renderer_setting()      HMRC_RENDERER
     opengl_platform()       PYOPENGL_PLATFORM (read, and written below)
-    app_settings()          HMRC_APP_HOST (or GRADIO_SERVER_NAME), HMRC_APP_PORT (or GRADIO_SERVER_PORT),
-                            HMRC_APP_TMP, HMRC_APP_CONCURRENCY, HMRC_APP_QUEUE, HMRC_APP_EXAMPLES, SPACE_ID
+    app_settings()          GRADIO_SERVER_NAME (alias HMRC_APP_HOST), GRADIO_SERVER_PORT (alias HMRC_APP_PORT),
+                            HMRC_APP_TMP, HMRC_APP_CONCURRENCY, HMRC_APP_QUEUE, HMRC_APP_EXAMPLES,
+                            HMRC_APP_MAX_UPLOAD_MB, HMRC_APP_ROOTS, SPACE_ID
     space_settings()        SPACE_ID, HMRC_SKIP_WEIGHTS, HMRC_SMPL_DATASET, HF_TOKEN, HMRC_ACCEPT_SMPL_LICENSE
     distributed_settings()  RANK, WORLD_SIZE, LOCAL_RANK (set by torchrun)
 
@@ -25,12 +27,21 @@ from __future__ import annotations
 
 import os
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 DATA = "HMRC_DATA"
 BODY_MODELS = "HMRC_BODY_MODELS"
 CHECKPOINTS = "HMRC_CHECKPOINTS"
+OWN_CHECKPOINT_HMR = "HMRC_CHECKPOINT_HMR"
+OWN_CHECKPOINT_HYBRIK = "HMRC_CHECKPOINT_HYBRIK"
+OWN_CHECKPOINT_SPIN_GTA = "HMRC_CHECKPOINT_SPIN_GTA"
+# method id → the variable naming the user's own checkpoint for it (core.methods.NETWORK_METHODS, checked by a test)
+OWN_CHECKPOINT_VARIABLES = {
+    "hmr": OWN_CHECKPOINT_HMR,
+    "hybrik": OWN_CHECKPOINT_HYBRIK,
+    "spin_gta": OWN_CHECKPOINT_SPIN_GTA,
+}
 WEIGHTS_BASE_URL = "HMRC_WEIGHTS_BASE_URL"
 FAST = "HMRC_FAST"
 RENDERER = "HMRC_RENDERER"
@@ -41,6 +52,8 @@ APP_TMP = "HMRC_APP_TMP"
 APP_CONCURRENCY = "HMRC_APP_CONCURRENCY"
 APP_QUEUE = "HMRC_APP_QUEUE"
 APP_EXAMPLES = "HMRC_APP_EXAMPLES"
+APP_MAX_UPLOAD_MB = "HMRC_APP_MAX_UPLOAD_MB"
+APP_ROOTS = "HMRC_APP_ROOTS"
 GRADIO_HOST = "GRADIO_SERVER_NAME"
 GRADIO_PORT = "GRADIO_SERVER_PORT"
 SPACE_ID = "SPACE_ID"
@@ -56,6 +69,9 @@ READ = (
     DATA,
     BODY_MODELS,
     CHECKPOINTS,
+    OWN_CHECKPOINT_HMR,
+    OWN_CHECKPOINT_HYBRIK,
+    OWN_CHECKPOINT_SPIN_GTA,
     WEIGHTS_BASE_URL,
     FAST,
     RENDERER,
@@ -68,6 +84,8 @@ READ = (
     APP_CONCURRENCY,
     APP_QUEUE,
     APP_EXAMPLES,
+    APP_MAX_UPLOAD_MB,
+    APP_ROOTS,
     SPACE_ID,
     SKIP_WEIGHTS,
     SMPL_DATASET,
@@ -101,6 +119,7 @@ class DataFolders:
     data: Path  # mmhuman3d-style data folder (HMRC_DATA, default <repo>/data)
     body_models: Path  # SMPL files and regressors (HMRC_BODY_MODELS, default <data>/body_models)
     checkpoints: Path  # method checkpoints (HMRC_CHECKPOINTS, default <data>/checkpoints)
+    own_checkpoints: dict[str, Path] = field(default_factory=dict)  # method → the user's own (HMRC_CHECKPOINT_<M>)
 
 
 _chosen_folders: DataFolders | None = None
@@ -114,8 +133,14 @@ def data_folders(data: Path | None = None) -> DataFolders:
     from core.paths import DEFAULT_DATA_DIR  # core.paths reads its folders from here
 
     data = Path(data or _get(DATA) or DEFAULT_DATA_DIR).expanduser()
+    named = {
+        "hmr": _get(OWN_CHECKPOINT_HMR),
+        "hybrik": _get(OWN_CHECKPOINT_HYBRIK),
+        "spin_gta": _get(OWN_CHECKPOINT_SPIN_GTA),
+    }
+    own = {method: Path(value).expanduser() for method, value in named.items() if value}
     return DataFolders(
-        data, _folder(_get(BODY_MODELS), data / "body_models"), _folder(_get(CHECKPOINTS), data / "checkpoints")
+        data, _folder(_get(BODY_MODELS), data / "body_models"), _folder(_get(CHECKPOINTS), data / "checkpoints"), own
     )
 
 
@@ -124,14 +149,22 @@ def _folder(value: str, default: Path) -> Path:
 
 
 @contextmanager
-def use_data_folders(data: Path, body_models: Path | None = None, checkpoints: Path | None = None):
-    """Within the block every folder comes from here (body models and checkpoints default to `data`'s),
-    whatever the environment says; the previous choice comes back afterwards."""
+def use_data_folders(
+    data: Path,
+    body_models: Path | None = None,
+    checkpoints: Path | None = None,
+    own_checkpoints: dict[str, Path] | None = None,
+):
+    """Within the block every folder comes from here (body models and checkpoints default to `data`'s, no own
+    checkpoints unless given), whatever the environment says; the previous choice comes back afterwards."""
     global _chosen_folders
     previous = _chosen_folders
     data = Path(data)
     _chosen_folders = DataFolders(
-        data, Path(body_models or data / "body_models"), Path(checkpoints or data / "checkpoints")
+        data,
+        Path(body_models or data / "body_models"),
+        Path(checkpoints or data / "checkpoints"),
+        {method: Path(path) for method, path in (own_checkpoints or {}).items()},
     )
     try:
         yield _chosen_folders
@@ -183,8 +216,10 @@ class AppSettings:
     temp_dir: Path | None  # HMRC_APP_TMP; None: a fresh folder in the system's temp dir, removed at exit
     concurrency: int  # requests processed at once
     queue_size: int  # requests allowed to wait
-    examples: str  # example caching: 'eager', 'lazy' or 'off'
+    examples: str  # example results: 'eager' (computed at start-up), 'lazy' (on first click) or 'off'
     on_space: bool
+    max_upload_mb: float  # larger uploads are refused by Gradio before they reach a handler
+    extra_roots: tuple[Path, ...]  # server folders besides the data folders that path fields may name
 
 
 def app_settings() -> AppSettings:
@@ -192,15 +227,35 @@ def app_settings() -> AppSettings:
     examples = _get(APP_EXAMPLES, "eager" if on_space else "lazy").strip().lower()
     if examples not in EXAMPLE_CACHE_MODES:
         raise ValueError(f"{APP_EXAMPLES}={examples!r}: use one of {', '.join(EXAMPLE_CACHE_MODES)}")
+    roots = _get(APP_ROOTS)
     return AppSettings(
-        host=_get(APP_HOST) or _get(GRADIO_HOST) or ("0.0.0.0" if on_space else "127.0.0.1"),
-        port=int(_get(APP_PORT) or _get(GRADIO_PORT) or "7860"),
+        host=_aliased(GRADIO_HOST, _get(GRADIO_HOST), APP_HOST, _get(APP_HOST))
+        or ("0.0.0.0" if on_space else "127.0.0.1"),
+        port=int(_aliased(GRADIO_PORT, _get(GRADIO_PORT), APP_PORT, _get(APP_PORT)) or "7860"),
         temp_dir=app_temp_dir(),
         concurrency=max(1, int(_get(APP_CONCURRENCY, "2"))),
-        queue_size=max(1, int(_get(APP_QUEUE, "16"))),
+        queue_size=max(1, int(_get(APP_QUEUE, "64"))),
         examples=examples,
         on_space=on_space,
+        max_upload_mb=float(_get(APP_MAX_UPLOAD_MB, "25")),
+        extra_roots=tuple(Path(p).expanduser() for p in roots.split(os.pathsep) if p) if roots else (_default_runs(),),
     )
+
+
+def _aliased(name: str, value: str, alias: str, alias_value: str) -> str:
+    """Gradio's own variable, or this project's alias for it; both set to different values is a mistake."""
+    value, alias_value = value.strip(), alias_value.strip()
+    if value and alias_value and value != alias_value:
+        raise ValueError(
+            f"{name}={value!r} and {alias}={alias_value!r} disagree: set one of them (they mean the same)."
+        )
+    return value or alias_value
+
+
+def _default_runs() -> Path:
+    from core.paths import REPO_ROOT  # core.paths reads its folders from here
+
+    return REPO_ROOT / "runs"  # where `python -m train.run` writes its checkpoints when started in the repository
 
 
 def app_temp_dir() -> Path | None:
@@ -258,8 +313,13 @@ def set_library_variable(name: str, value: str, keep_existing: bool = False) -> 
 def data_environment(**values: str | None) -> dict[str, str]:
     """`child_environment` with the data folders in force here (`use_data_folders` or the environment's)."""
     folders = data_folders()
+    own = {
+        name: str(folders.own_checkpoints[m]) if m in folders.own_checkpoints else None
+        for m, name in OWN_CHECKPOINT_VARIABLES.items()
+    }
     return child_environment(
         **{DATA: str(folders.data), BODY_MODELS: str(folders.body_models), CHECKPOINTS: str(folders.checkpoints)},
+        **own,
         **values,
     )
 

@@ -28,7 +28,6 @@ with an HTTP Range request after an interruption, and are renamed into place onl
 from __future__ import annotations
 
 import argparse
-import hashlib
 import http.client
 import logging
 import os
@@ -47,7 +46,9 @@ from tqdm import tqdm
 from core import paths
 from core.body_models.smpl import NEUTRAL_FALLBACK, REGRESSOR_FILES, smpl_available
 from core.body_models.smpl_files import SMPL_LICENSE_URL, SMPL_WEBSITE
+from core.file_hash import sha256_of
 from core.methods import NETWORK_METHODS, network_method, published_sha256_prefix
+from core.networks.checkpoint import integrity_message
 from core.settings import download_settings
 
 log = logging.getLogger(__name__)
@@ -350,22 +351,6 @@ class FileStatus:
         return self.state in ("present", "verified")
 
 
-_HASHES: dict[tuple[str, int, int], str] = {}
-
-
-def _sha256(path: Path) -> str:
-    """sha256 hex digest, cached per (path, size, mtime) so repeated status() calls stay cheap."""
-    stat = path.stat()
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-    if key not in _HASHES:
-        digest = hashlib.sha256()
-        with open(path, "rb") as stream:
-            while block := stream.read(CHUNK_BYTES):
-                digest.update(block)
-        _HASHES[key] = digest.hexdigest()
-    return _HASHES[key]
-
-
 def _part_path(path: Path) -> Path:
     return path.with_name(path.name + ".part")
 
@@ -393,7 +378,7 @@ def file_status(file: WeightFile) -> FileStatus:
     if not path.is_file():
         state, detail = _absent_state(file)
         return FileStatus(file.name, file.what, path, state, detail, file.url)
-    digest = _sha256(path)
+    digest = sha256_of(path)
     state, detail = _present_state(file, digest, _recorded_sha256(path))
     return FileStatus(file.name, file.what, path, state, detail, file.url)
 
@@ -414,7 +399,7 @@ def _absent_state(file: WeightFile) -> tuple[str, str]:
 def _present_state(file: WeightFile, digest: str, recorded: str | None) -> tuple[str, str]:
     expected = file.sha256_prefix
     if expected and not digest.startswith(expected):
-        return "hash mismatch", f"sha256 starts {digest[:8]}, the published name says {expected}"
+        return "hash mismatch", integrity_message(file.path, expected, digest)
     if expected:
         return "verified", f"sha256 {digest[:8]} matches the published prefix"
     if recorded and recorded != digest:
@@ -587,7 +572,7 @@ def _transfer_or_explain(file: WeightFile, url: str, part: Path, progress: Progr
 
 def _verify(file: WeightFile, part: Path, url: str) -> str:
     """sha256 of the finished .part; a published prefix that does not match removes it and raises."""
-    digest = _sha256(part)
+    digest = sha256_of(part)
     expected = file.sha256_prefix
     if expected and not digest.startswith(expected):
         part.unlink()

@@ -15,10 +15,15 @@ torch.set_num_threads(min(2, os.cpu_count() or 1))
 
 @pytest.fixture(autouse=True)
 def _isolated_data_root(tmp_path_factory, monkeypatch):
-    """Each test sees an empty data folder unless it builds one itself."""
+    """Each test sees an empty data folder and no own checkpoints unless it sets them itself."""
+    from core import checkpoints, settings
+
     monkeypatch.setenv("HMRC_DATA", str(tmp_path_factory.mktemp("data")))
-    monkeypatch.delenv("HMRC_BODY_MODELS", raising=False)
-    monkeypatch.delenv("HMRC_CHECKPOINTS", raising=False)
+    for name in ("HMRC_BODY_MODELS", "HMRC_CHECKPOINTS", *settings.OWN_CHECKPOINT_VARIABLES.values()):
+        monkeypatch.delenv(name, raising=False)
+    yield
+    for method in settings.OWN_CHECKPOINT_VARIABLES:
+        checkpoints.forget_own_checkpoint(method)
 
 
 _cache: dict[str, Path] = {}

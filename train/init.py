@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from core.networks.checkpoint import CheckpointError, load_initial_weights, read_checkpoint
+from core.networks.checkpoint import CheckpointError, load_initial_weights, read_checkpoint, verify_published_hash
 from core.settings import DataFolders
 from core.weights import imagenet_backbone
 from train.config import TrainConfig
@@ -93,7 +93,9 @@ def backbone_file(config: TrainConfig, folders: DataFolders) -> Path:
 
 
 def load_backbone(backbone: nn.Module, path: Path) -> str:
-    """A torchvision ResNet file (its `fc.*` classifier is unexpected and ignored) into the backbone."""
+    """A torchvision ResNet file (its `fc.*` classifier is unexpected and ignored) into the backbone; a file under
+    torchvision's name must have the sha256 prefix that name carries."""
+    verify_published_hash(path)
     state = torch.load(path, map_location="cpu", weights_only=True)
     if isinstance(state, dict) and "state_dict" in state:
         state = state["state_dict"]

@@ -1,16 +1,22 @@
 """The Benchmark tab: the methods scored against 3D ground truth on a benchmark set (core.evaluation.benchmark):
-the bundled synthetic samples, or a 3DPW folder the user points at."""
+the bundled synthetic samples, or a 3DPW folder the user points at (only under the data folders, never on a
+public Space: app.validate.server_path)."""
 
 from __future__ import annotations
 
 import gradio as gr
 
+from app import validate
+from app.report import shown_if
 from app.state import session_of
 from core.evaluation import benchmark as sets
 from core.geometry import DEFAULT_FOV_DEG
-from core.methods import METHOD_IDS, METHODS
+from core.methods import METHODS
 from core.outputs.pictures import render_views
-from core.render.colors import method_label
+from core.render.colors import GROUND_TRUTH, dark_text_on, method_color, method_hex
+from core.settings import app_settings
+
+FOV_RANGE = (20.0, 120.0)
 
 PROTOCOL_CARD = """**How these numbers are computed** (mmhuman3d's 3DPW protocol, `core.evaluation.pw3d`)
 - **MPJPE**: mean distance (mm) between predicted and true joints over the 14 LSP joints, taken from the
@@ -32,11 +38,36 @@ PROTOCOL_CARD = """**How these numbers are computed** (mmhuman3d's 3DPW protocol
 SOURCES = ("Bundled synthetic samples", "3DPW folder")
 
 
-def load_benchmark(source: str, folder: str | None, session):
+def legend_html() -> str:
+    """Colour chips: each method's mesh colour, and the ground truth's (the body drawn in the bundled samples)."""
+    chips = [(m.label, m.id) for m in METHODS] + [("Ground truth: the grey body in the bundled samples", GROUND_TRUTH)]
+    spans = []
+    for label, key in chips:
+        ink = "#000" if dark_text_on(method_color(key)) else "#fff"
+        spans.append(f'<span class="legend-chip" style="background:{method_hex(key)};color:{ink}">{label}</span>')
+    return '<div id="benchmark-legend">' + "".join(spans) + "</div>"
+
+
+LAYOUT_OUTPUTS = ("benchmark_results", "benchmark_gallery", "benchmark_joints")
+
+
+def result_layout(session) -> dict:
+    """What the last scoring put on the page is visible: one sample's overlays and tables, or the means alone."""
+    shown = session.benchmark_shown if hasattr(session, "benchmark_shown") else None
+    return {
+        "benchmark_results": gr.update(visible=shown_if(shown is not None)),
+        "benchmark_gallery": gr.update(visible=shown_if(shown == "sample")),
+        "benchmark_joints": gr.update(visible=shown_if(shown == "sample")),
+    }
+
+
+def load_benchmark(source, folder, session):
     """Open the chosen sample set for this session; returns the sample picker, a message and the session."""
     session = session_of(session)
+    source = validate.choice(source, "source", SOURCES)
+    folder = validate.server_path(folder, "folder", app_settings()) if source == SOURCES[1] else None
     try:
-        benchmark = sets.bundled_set() if source == SOURCES[0] else sets.pw3d_set(folder or "")
+        benchmark = sets.bundled_set() if folder is None else sets.pw3d_set(folder)
     except (FileNotFoundError, ValueError) as problem:
         gr.Warning(str(problem))
         return {
@@ -53,22 +84,20 @@ def load_benchmark(source: str, folder: str | None, session):
     }
 
 
-def run_benchmark(index, methods, fov_deg, session):
+def run_benchmark(sample, methods, fov_deg, session):
     """Score the methods on one sample: overlays, summary and per-joint tables, a message."""
     session = session_of(session)
     benchmark = session.benchmark
-    if benchmark is None or index is None:
-        return {
-            "benchmark_gallery": [],
-            "benchmark_summary": None,
-            "benchmark_joints": None,
-            "benchmark_status": "Load a sample set and pick a sample first.",
-            "session": session,
-        }
-    chosen = tuple(methods or ()) or METHOD_IDS
-    scores = sets.evaluate_sample(benchmark, int(index), chosen, float(fov_deg or DEFAULT_FOV_DEG))
+    if benchmark is None:
+        raise validate.Refused("Load a sample set first (Load samples, or /benchmark_load).")
+    listed = [i for _, i in sets.sample_choices(benchmark)]
+    index = validate.choice(sample, "sample", listed)
+    chosen = validate.methods(methods)
+    fov_deg = DEFAULT_FOV_DEG if fov_deg is None else validate.number(fov_deg, "fov_deg", *FOV_RANGE)
+    scores = sets.evaluate_sample(benchmark, int(index), chosen, fov_deg)
+    session.benchmark_shown = "sample" if scores.result.people else None
     views = render_views(scores.result, side_view=False) if scores.result.people else None
-    gallery = [(picture, method_label(m)) for m, picture in views.overlays.items()] if views else []
+    gallery = [(picture, scores.result.label(m)) for m, picture in views.overlays.items()] if views else []
     return {
         "benchmark_gallery": gallery,
         "benchmark_summary": scores.summary,
@@ -83,9 +112,11 @@ def run_all(methods, fov_deg, session):
     session = session_of(session)
     benchmark = session.benchmark
     if benchmark is None:
-        return {"benchmark_summary": None, "benchmark_status": "Load a sample set first.", "session": session}
-    chosen = tuple(methods or ()) or METHOD_IDS
-    summary, scored, tried = sets.score_listed(benchmark, chosen, float(fov_deg or DEFAULT_FOV_DEG))
+        raise validate.Refused("Load a sample set first (Load samples, or /benchmark_load).")
+    chosen = validate.methods(methods)
+    fov_deg = DEFAULT_FOV_DEG if fov_deg is None else validate.number(fov_deg, "fov_deg", *FOV_RANGE)
+    summary, scored, tried = sets.score_listed(benchmark, chosen, fov_deg)
+    session.benchmark_shown = "all" if summary is not None else None
     message = (
         f"{benchmark.name}: means over {scored} of {tried} samples."
         if summary is not None

@@ -9,6 +9,9 @@ Frames are pipelined: while a frame is analysed, the previous one is drawn on a 
 call returns the previous frame with its mesh (one frame behind, the overlay always on its own frame).
 On two cores this lifts throughput by about a quarter. The frame rate is measured per browser tab (its
 Session), so two people streaming at once each see their own.
+
+The stream is the browser's (a webcam stream cannot be sent from gradio_client); `/live_frame`, the API
+endpoint, takes one frame as an image file and returns that frame with the method's mesh (`one_frame`).
 """
 
 from __future__ import annotations
@@ -18,12 +21,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from app import validate
 from app.state import session_of
-from core.methods import single_method
+from core.image_io import ImageError, load_image
 from core.outputs.pictures import method_meshes
 from core.pipeline.analyse import ImageResult, PipelineOptions, analyse
 from core.render import render_overlay
-from core.render.colors import method_label
 
 LIVE_OPACITY = 0.7
 LIVE_RENDER_SCALE = 0.5  # meshes drawn at half the frame's size: a quarter of the rendering time
@@ -36,7 +39,9 @@ def live_frame(frame: np.ndarray | None, method: str, session):
     if frame is None:
         session.live_drawing = None
         return {"live_output": None, "live_status": "Waiting for the webcam…", "session": session}
-    method = single_method(method)
+    method = validate.one_method(method)
+    if not isinstance(frame, np.ndarray) or frame.ndim != 3:
+        raise validate.Refused("The live stream takes webcam frames from the page: use /live_frame for one image.")
     start = time.perf_counter()
     options = PipelineOptions(methods=(method,), max_people=1, follow=session.live_person, errors_2d=False)
     result = analyse(frame, options)
@@ -51,6 +56,23 @@ def live_frame(frame: np.ndarray | None, method: str, session):
     }
 
 
+def one_frame(frame, method):
+    """The API's /live_frame: one image file (handle_file) → that frame with the method's mesh, and a status line."""
+    method = validate.one_method(method)
+    path = validate.upload(frame, "frame")
+    if path is None:
+        raise validate.Refused("No frame sent: pass an image file with handle_file(path).")
+    try:
+        with open(path, "rb") as stream:
+            loaded = load_image(stream.read())
+    except (ImageError, OSError) as problem:
+        raise validate.Refused(f"The frame cannot be read: {problem}") from problem
+    start = time.perf_counter()
+    result = analyse(loaded, PipelineOptions(methods=(method,), max_people=1))
+    overlay, status = _draw(result, method, time.perf_counter() - start)
+    return {"live_output": overlay, "live_status": status}
+
+
 def _draw(result: ImageResult, method: str, analysis_seconds: float) -> tuple[np.ndarray, str]:
     """The frame with the method's mesh over it, and what to say about it."""
     start = time.perf_counter()
@@ -61,7 +83,7 @@ def _draw(result: ImageResult, method: str, analysis_seconds: float) -> tuple[np
         status = "No person in view."
     else:
         status = (
-            f"{method_label(method)}: analysed in {analysis_seconds * 1000:.0f} ms, "
+            f"{result.label(method)}: analysed in {analysis_seconds * 1000:.0f} ms, "
             f"drawn in {(time.perf_counter() - start) * 1000:.0f} ms"
         )
     return overlay, status

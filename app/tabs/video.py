@@ -16,30 +16,54 @@ import tempfile
 from pathlib import Path
 
 import gradio as gr
+from PIL import Image, UnidentifiedImageError
 
+from app import validate
+from app.report import shown_if
 from app.state import session_of
-from app.tabs.compare import upload_path
-from core.methods import single_method
+from core.checkpoints import checkpoint_for
+from core.methods import NETWORK_METHODS, method
 from core.outputs.motion import process_people_video, process_video
-from core.pipeline.tracking import DEFAULT_SMOOTHING, TrackedPerson, VideoError
-from core.render.colors import method_label
+from core.pipeline.tracking import TrackedPerson, VideoError
 
 log = logging.getLogger("app.tabs.video")
 DEFAULT_MAX_FRAMES = 150
+SMOOTH_RANGE = (1, 15)
+FRAMES_RANGE = (1, 600)
 ONE, EVERYONE = "The first person found", "Everyone (one identity each)"
 PEOPLE_CHOICES = [ONE, EVERYONE]
+
+
+LAYOUT_OUTPUTS = ("video_results", "video_export_column")
+
+
+def result_layout(session) -> dict:
+    """The result area once a clip was processed; the export controls when everyone was followed."""
+    shown = bool(getattr(session, "video_shown", False))
+    return {
+        "video_results": gr.update(visible=shown_if(shown)),
+        "video_export_column": gr.update(visible=shown_if(shown and bool(session.video_people))),
+    }
 
 
 def run_video(clip, method, smooth, max_frames, people, session, progress=gr.Progress(track_tqdm=True)):
     """→ the overlay video's path, the files to download, a status line, the people picker and the session."""
     session = session_of(session)
-    session.video_people = {}
-    path = upload_path(clip)
+    session.video_people, session.video_shown = {}, False
+    method = validate.one_method(method)
+    smooth = int(validate.number(smooth, "smooth", *SMOOTH_RANGE))
+    max_frames = int(validate.number(max_frames, "max_frames", *FRAMES_RANGE))
+    people = validate.choice(people, "people", PEOPLE_CHOICES)
+    path = validate.upload(clip, "clip")
     if not path:
         return _outputs(None, None, "**Upload a video first.**", session)
-    method = single_method(method)
-    smooth = max(1, int(smooth or DEFAULT_SMOOTHING))
-    max_frames = max(1, int(max_frames or DEFAULT_MAX_FRAMES))
+    still = still_image_format(path)
+    if still:
+        message = (
+            f"This file is a still image ({still}), not a video: use the Compare tab (or /compare) for photos, or "
+            "upload a clip (MP4, WebM, AVI, MOV)."
+        )
+        return _outputs(None, None, f"**{message}**", session)
     session.folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=session.folder) as scratch:
         try:
@@ -57,7 +81,7 @@ def run_video(clip, method, smooth, max_frames, people, session, progress=gr.Pro
     if people != EVERYONE:
         found = int(motion.found.sum())
         status = (
-            f"{method_label(method)}: the person was reconstructed in {found} frames, smoothed over {smooth} "
+            f"{label_now(method)}: the person was reconstructed in {found} frames, smoothed over {smooth} "
             f"frame{'s' if smooth > 1 else ''}. Download the BVH for Blender or other animation tools."
         )
         log.info("video: %s, %d frames with the person", method, found)
@@ -74,7 +98,24 @@ def run_video(clip, method, smooth, max_frames, people, session, progress=gr.Pro
     )
 
 
+def still_image_format(path: str) -> str | None:
+    """The format name when the file is a single still image (OpenCV would read it as a one-frame clip), else None."""
+    try:
+        with Image.open(path) as picture:
+            return None if getattr(picture, "n_frames", 1) > 1 else picture.format
+    except (UnidentifiedImageError, OSError, ValueError):
+        return None
+
+
+def label_now(method_id: str) -> str:
+    """The method's name as the video was made: 'HMR (custom)' when it ran with your own checkpoint."""
+    if method_id in NETWORK_METHODS:
+        return checkpoint_for(method_id).label
+    return method(method_id).short_label
+
+
 def _outputs(overlay, files, status: str, session, picker=None) -> dict:
+    session.video_shown = overlay is not None
     picker = picker if picker is not None else gr.update(choices=[], value=[], visible=False)
     return {
         "video_output": overlay,
@@ -94,7 +135,7 @@ def person_label(person: TrackedPerson) -> str:
 def people_summary(method: str, smooth: int, people: list[TrackedPerson]) -> str:
     """Markdown: who was followed, over which frames, and their joint jitter before and after smoothing."""
     lines = [
-        f"{method_label(method)}: {len(people)} {'person' if len(people) == 1 else 'people'} followed, each "
+        f"{label_now(method)}: {len(people)} {'person' if len(people) == 1 else 'people'} followed, each "
         f"smoothed over {smooth} frame{'s' if smooth > 1 else ''} on their own. Pick who to export below.",
         "",
         "| person | frames | frames seen | lost and picked up again | joint jitter, raw → smoothed (mm/frame²) |",
@@ -125,7 +166,10 @@ def export_people(chosen, session):
     session = session_of(session)
     if not session.video_people:
         return _exported(None, "**Run on a video with “Everyone” first.**", session)
-    identities = [int(i) for i in chosen or [] if int(i) in session.video_people]
+    chosen = chosen or []
+    if not isinstance(chosen, (list, tuple)) or not all(isinstance(i, int) and not isinstance(i, bool) for i in chosen):
+        raise validate.Refused("`chosen` must be a list of person numbers, e.g. [1, 2].")
+    identities = [i for i in chosen if i in session.video_people]
     if not identities:
         return _exported(None, "**Tick at least one person to export.**", session)
     files = [str(path) for identity in sorted(identities) for path in session.video_people[identity]]

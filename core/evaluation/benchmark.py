@@ -110,14 +110,14 @@ def evaluate_sample(benchmark: BenchmarkSet, index: int, methods: tuple[str, ...
         errors = score(person.predictions[method], truth, benchmark.bodies, keep_betas)
         rows.append(
             {
-                "method": method_label(method),
+                "method": result.label(method),
                 "MPJPE": errors.mpjpe.mean(),
                 "PA-MPJPE": errors.pa_mpjpe.mean(),
                 "PVE": float(errors.pve[0]),
             }
         )
-        joint_columns[f"{method_label(method)} MPJPE"] = errors.mpjpe[0]
-        joint_columns[f"{method_label(method)} PA-MPJPE"] = errors.pa_mpjpe[0]
+        joint_columns[f"{result.label(method)} MPJPE"] = errors.mpjpe[0]
+        joint_columns[f"{result.label(method)} PA-MPJPE"] = errors.pa_mpjpe[0]
     summary = pd.DataFrame(rows).round(1)
     missing = [f"{method_label(m)} did not run: {why}" for m, why in result.unavailable.items()]
     if not keep_betas:

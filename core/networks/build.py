@@ -52,15 +52,24 @@ def build_model(method: str, body_model, backbone_depth: int | None = None):
     return MODELS[network_method(method).id](body_model, backbone_depth)
 
 
-def load_model(checkpoint: str | Path, method: str | None = None, body_model=None, device: str | torch.device = "cpu"):
+def load_model(
+    checkpoint: str | Path,
+    method: str | None = None,
+    body_model=None,
+    device: str | torch.device = "cpu",
+    verify: bool = True,
+):
     """The method model of a checkpoint, loaded strictly, on `device`, in eval mode.
+
+    verify: a file under a published name must have that name's sha256 prefix (core.networks.checkpoint); False
+    only for a file the user loads explicitly as their own (core.checkpoints).
 
     Without `method`, the checkpoint says which it is: meta['method'] (saved by train/), else its keys
     (core.networks.checkpoint.looks_like). Without `body_model`, the body model of its run config
     (meta['config']['body_model']; older runs kept it under ['model']), else 'auto' (the user's SMPL, else the open
     model).
     """
-    state_dict, meta = read_checkpoint(checkpoint)
+    state_dict, meta = read_checkpoint(checkpoint, verify)
     method = method or meta.get("method") or looks_like(state_dict)
     if method is None:
         raise ValueError(f"{checkpoint}: cannot tell which method this checkpoint belongs to; pass method=")

@@ -8,6 +8,11 @@ the user's SMPL files or the open model instead.
 
 Files are read with `torch.load(weights_only=True)`: tensors and plain containers only. The meta of
 mmcv checkpoints may hold numpy scalars (seed, epoch), so exactly those numpy types are allowed too.
+
+A file whose name carries a published sha256 prefix (mmhuman3d's `...-04f40f58_20211201.pth`, torchvision's
+`resnet50-0676ba61.pth`) is read only when its content has that hash (`verify_published_hash`): a file saved
+under an official name is never taken for the official one. The hash is computed once per file version
+(core.file_hash).
 """
 
 from __future__ import annotations
@@ -23,7 +28,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from core.methods import METHOD_IDS
+from core.file_hash import sha256_of
+from core.methods import METHOD_IDS, METHODS, published_sha256_prefix
 from core.methods import method as method_row
 
 IGNORED_PREFIXES = ("disc.", "body_model_train.", "body_model_test.", "smpl.")
@@ -44,17 +50,64 @@ class CheckpointError(RuntimeError):
     """A checkpoint that cannot be used; the message names the file and what to do."""
 
 
-def read_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
-    """Read an mmcv-layout `.pth` → (state_dict, meta) without running any code stored in it."""
+class CheckpointIntegrityError(CheckpointError):
+    """A file under a published name whose sha256 does not start with the prefix in that name."""
+
+
+def integrity_message(path: str | Path, expected: str, found: str) -> str:
+    """The one message for a file whose content does not match the hash its name promises: what was
+    expected, what was found, and how to fix it."""
+    path = Path(path)
+    owner = next((m for m in METHODS if m.checkpoint == path.name), None)
+    what = f"the published {owner.label} checkpoint" if owner else "the published file of that name"
+    problem = (
+        f"{path.name} is not {what}: its name promises a sha256 starting {expected}, but this file's sha256 "
+        f"starts {found[:8]} ({path}), so it is refused."
+    )
+    if owner is None:
+        return (
+            f"{problem} Download it again (`python -m core.weights fetch {path.name}`), or give your own file "
+            "under another name."
+        )
+    return (
+        f"{problem} To fix it, download the official file again (`python -m core.weights fetch {owner.id}`, or "
+        f"Download on the app's Setup tab), or, if it is your own checkpoint, load it as your own (the Setup "
+        f"tab's Own checkpoint, HMRC_CHECKPOINT_{owner.id.upper()}=PATH, or `--checkpoint {owner.id}=PATH`): "
+        "it is then labelled “custom”."
+    )
+
+
+def verify_published_hash(path: str | Path) -> None:
+    """CheckpointIntegrityError when the file's name carries a published sha256 prefix its content does not
+    have; files without such a name pass (their hash is not published)."""
+    path = Path(path)
+    expected = published_sha256_prefix(path.name)
+    if expected is None:
+        return
+    found = sha256_of(path)
+    if not found.startswith(expected):
+        raise CheckpointIntegrityError(integrity_message(path, expected, found))
+
+
+def read_checkpoint(path: str | Path, verify: bool = True) -> tuple[dict[str, torch.Tensor], dict]:
+    """Read an mmcv-layout `.pth` → (state_dict, meta) without running any code stored in it.
+
+    verify: refuse a file under a published name whose hash differs (`verify_published_hash`); False only for a
+    file the user explicitly loads as their own checkpoint (core.checkpoints), which is labelled as such."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"checkpoint not found: {path}")
+    if verify:
+        verify_published_hash(path)
     try:
         with torch.serialization.safe_globals(ALLOWED_META_GLOBALS):
             content = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
+        unsafe = _unsafe_globals(path)
+        if unsafe is None:  # not even a readable pickle
+            raise CheckpointError(f"{path} is not a PyTorch checkpoint (.pth written by torch.save).") from error
         raise CheckpointError(
-            f"{path} holds Python objects that would run code when loaded ({_unsafe_globals(path)}); "
+            f"{path} holds Python objects that would run code when loaded ({unsafe}); "
             "refusing to load it. Use the official checkpoint (python -m core.weights fetch <method>)."
         ) from error
     except (RuntimeError, EOFError, zipfile.BadZipFile, OSError) as error:
@@ -65,11 +118,12 @@ def read_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
     return _split_content(content, path)
 
 
-def _unsafe_globals(path: Path) -> str:
+def _unsafe_globals(path: Path) -> str | None:
+    """The globals a pickled checkpoint would import, for the message; None when the file is no pickle at all."""
     try:
         return ", ".join(torch.serialization.get_unsafe_globals_in_checkpoint(path)) or "unknown globals"
     except Exception:  # noqa: BLE001 - only for the message
-        return "unreadable globals"
+        return None
 
 
 def _split_content(content, path: Path) -> tuple[dict[str, torch.Tensor], dict]:

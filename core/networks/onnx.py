@@ -19,7 +19,6 @@ network (IK, skinning, cameras) is PyTorch in both cases.
 from __future__ import annotations
 
 import glob
-import hashlib
 import io
 import os
 import warnings
@@ -28,6 +27,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from core.file_hash import sha256_of
 from core.settings import FAST, FAST_CHOICES, fast_setting
 
 ONNX_OPSET = 17
@@ -110,8 +110,7 @@ def export_onnx(network: nn.Module, input_size: int, output_names: list[str]) ->
 def cached_graph_path(checkpoint: str | Path) -> Path:
     """Where the graph exported from `checkpoint` is kept: beside it, named by its sha256 and GRAPH_VERSION."""
     checkpoint = Path(checkpoint)
-    with open(checkpoint, "rb") as stream:
-        digest = hashlib.file_digest(stream, "sha256").hexdigest()[:16]
+    digest = sha256_of(checkpoint)[:16]  # hashed once per file version (core.file_hash), shared with the checks
     return checkpoint.with_name(f"{checkpoint.name}.v{GRAPH_VERSION}-{digest}{GRAPH_SUFFIX}")
 
 

@@ -22,13 +22,23 @@ from pathlib import Path
 import numpy as np
 import PIL.Image
 
+from core.file_hash import sha256_of
 from core.outputs.bvh import prediction_bvh
 from core.outputs.meshes import export_glb, export_mesh
-from core.outputs.pictures import COMBINED, Views, comparison_image, mesh_name, method_meshes, render_views
+from core.outputs.pictures import (
+    COMBINED,
+    Views,
+    comparison_image,
+    mesh_name,
+    method_file_stem,
+    method_meshes,
+    person_file_label,
+    render_views,
+)
+from core.pipeline.inference import checkpoint_of
 from core.render import renderer_info
-from core.render.colors import method_label
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -42,10 +52,17 @@ class Field:
 PARAMETER_SCHEMA: tuple[Field, ...] = (
     Field("schema_version", "int", (), f"version of this schema ({SCHEMA_VERSION})"),
     Field("method", "str", (), "method id: hmr, hybrik, spin_gta, fit, or a refined one such as hmr+fit"),
-    Field("method_label", "str", (), "display name of the method"),
+    Field(
+        "method_label", "str", (), "display name of the method; '(custom)' when it ran with the user's own checkpoint"
+    ),
+    Field("checkpoint", "str", (), "the checkpoint file the network ran with ('' for the keypoint fit)"),
+    Field("checkpoint_origin", "str", (), "'official' (verified published file), 'custom' (the user's own) or ''"),
+    Field("checkpoint_sha256", "str", (), "sha256 of that checkpoint file ('' for the keypoint fit)"),
     Field("body_model", "str", (), "'smpl' (the user's SMPL file) or 'open' (the bundled open body model)"),
     Field("body_model_description", "str", (), "which body-model file, vertex and face counts"),
-    Field("person_index", "int", (), "the person's position among the detected people, left to right"),
+    Field(
+        "person_number", "int", (), "the person's number, as on the page ('Person 1'): detected people, left to right"
+    ),
     Field("box_xyxy", "array", (4,), "the box every method saw: x0, y0, x1, y1 in processing-image pixels"),
     Field("global_orient", "array", (3,), "root rotation, axis-angle in radians, in the camera frame"),
     Field("body_pose", "array", (23, 3), "SMPL joints 1..23, axis-angle in radians, relative to the parent"),
@@ -71,7 +88,7 @@ PARAMETER_SCHEMA: tuple[Field, ...] = (
         "equivalent focal length) or 'default'",
     ),
 )
-ERROR_COLUMNS = ("person_index", "method", "joint", "error_px", "error_percent_of_box_height")
+ERROR_COLUMNS = ("person_number", "method", "joint", "error_px", "error_percent_of_box_height")
 MEAN_ROW = "mean"  # joint name of each method's mean row in the error table
 
 
@@ -80,11 +97,12 @@ def write_bundle(result, views: Views, folder: str | Path) -> list[Path]:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = [_write_readme(result, folder / "README.md")]
-    written += _write_pictures(views, folder)
+    written += _write_pictures(views, folder, result.custom_methods)
     for person in result.people:
         for method, prediction in person.predictions.items():
-            stem = f"person{person.index}_{file_stem(method)}"
-            mesh = next(m for m in method_meshes(result, method) if m.name == mesh_name(method, person.index))
+            stem = f"{person_file_label(person.index)}_{method_file_stem(method, result.custom_methods)}"
+            name = mesh_name(method, person.index, result.custom_methods)
+            mesh = next(m for m in method_meshes(result, method) if m.name == name)
             written += [export_mesh(mesh, folder / "meshes" / f"{stem}.{suffix}") for suffix in ("obj", "ply")]
             written += write_parameters(parameters(result, person, prediction), folder / "parameters" / stem)
             written.append(write_bvh(prediction, result.body_model, folder / "skeletons" / f"{stem}.bvh"))
@@ -128,11 +146,6 @@ def zip_bundle(result, views: Views, zip_path: str | Path) -> Path:
     return zip_path
 
 
-def file_stem(method: str) -> str:
-    """A method id as it appears in file names: 'hmr+fit' → 'hmr-fit'."""
-    return method.replace("+", "-")
-
-
 # --- parameters ------------------------------------------------------------------------------------
 
 
@@ -142,13 +155,17 @@ def parameters(result, person, prediction) -> dict:
     assert pose_aa.shape == (24, 3), f"{prediction.method}: pose_aa must be (24, 3) axis-angle, got {pose_aa.shape}"
     height, width = result.image.size
     focal = float(prediction.K[0, 0])
+    checkpoint = checkpoint_of(prediction)
     values = {
         "schema_version": SCHEMA_VERSION,
         "method": prediction.method,
-        "method_label": method_label(prediction.method),
+        "method_label": result.label(prediction.method),
+        "checkpoint": str(checkpoint.path) if checkpoint else "",
+        "checkpoint_origin": ("custom" if checkpoint.custom else "official") if checkpoint else "",
+        "checkpoint_sha256": sha256_of(checkpoint.path) if checkpoint and checkpoint.path.is_file() else "",
         "body_model": result.body_model.kind,
         "body_model_description": result.body_model_description,
-        "person_index": int(person.index),
+        "person_number": int(person.index) + 1,
         "box_xyxy": prediction.box,
         "global_orient": pose_aa[0],
         "body_pose": pose_aa[1:],
@@ -220,8 +237,8 @@ def error_rows(result) -> list[dict]:
         for method, errors in person.errors_2d.items():
             for joint, px, percent in zip(errors.names, errors.pixels, errors.percent_of_box_height):
                 if np.isfinite(px):
-                    rows.append(_error_row(person.index, method, joint, px, percent))
-            rows.append(_error_row(person.index, method, MEAN_ROW, errors.mean_pixels, errors.mean_percent))
+                    rows.append(_error_row(person.index + 1, method, joint, px, percent))
+            rows.append(_error_row(person.index + 1, method, MEAN_ROW, errors.mean_pixels, errors.mean_percent))
     return rows
 
 
@@ -234,28 +251,29 @@ def write_error_table(result, path: str | Path) -> Path:
     return path
 
 
-def _error_row(person_index: int, method: str, joint: str, pixels: float, percent: float) -> dict:
-    return dict(zip(ERROR_COLUMNS, (person_index, method, joint, _rounded(pixels), _rounded(percent))))
+def _error_row(person_number: int, method: str, joint: str, pixels: float, percent: float) -> dict:
+    return dict(zip(ERROR_COLUMNS, (person_number, method, joint, _rounded(pixels), _rounded(percent))))
 
 
 def _rounded(value: float):
     return "" if not np.isfinite(value) else round(float(value), 3)
 
 
-def picture_files(views: Views) -> dict[str, np.ndarray]:
-    """File name → picture, for every picture in `views` plus the comparison sheet."""
+def picture_files(views: Views, custom=()) -> dict[str, np.ndarray]:
+    """File name → picture, for every picture in `views` plus the comparison sheet (`custom`: methods run with the
+    user's own checkpoint, named 'hmr-custom' in file names)."""
     pictures = {"comparison.png": comparison_image(views)}
-    pictures.update({f"overlay_{file_stem(m)}.png": image for m, image in views.overlays.items()})
+    pictures.update({f"overlay_{method_file_stem(m, custom)}.png": image for m, image in views.overlays.items()})
     if views.combined is not None:
         pictures[f"overlay_{COMBINED}.png"] = views.combined
-    pictures.update({f"side_{file_stem(m)}.png": image for m, image in views.side.items()})
-    pictures.update({f"top_{file_stem(m)}.png": image for m, image in views.top.items()})
+    pictures.update({f"side_{method_file_stem(m, custom)}.png": image for m, image in views.side.items()})
+    pictures.update({f"top_{method_file_stem(m, custom)}.png": image for m, image in views.top.items()})
     return pictures
 
 
-def _write_pictures(views: Views, folder: Path) -> list[Path]:
+def _write_pictures(views: Views, folder: Path, custom=()) -> list[Path]:
     written = []
-    for name, image in picture_files(views).items():
+    for name, image in picture_files(views, custom).items():
         PIL.Image.fromarray(image).save(folder / name)
         written.append(folder / name)
     return written
@@ -266,7 +284,11 @@ def _write_summary(result, views: Views, path: Path) -> Path:
         "schema_version": SCHEMA_VERSION,
         "methods": list(result.methods),
         "unavailable": result.unavailable,
-        "people": [person.index for person in result.people],
+        "people": [person.index + 1 for person in result.people],  # numbered as on the page: Person 1, ...
+        "checkpoints": {
+            method: {"path": str(choice.path), "origin": "custom" if choice.custom else "official"}
+            for method, choice in _checkpoints(result).items()
+        },
         "detected_people": len(result.detected),
         "body_model": result.body_model_description,
         "renderer": renderer_info(),
@@ -287,15 +309,18 @@ README_FILES = (
     ("overlay_<method>.png", "the method's meshes of every person over the photo (overlay_all.png: all methods)"),
     ("side_<method>.png", "the same meshes turned 90° about the vertical axis (seen from the camera's right)"),
     ("top_<method>.png", "seen from above, the camera at the bottom (only when top views were asked for)"),
-    ("meshes/person<i>_<method>.obj, .ply", "one mesh per person and method, vertex-coloured, y-up (see below)"),
     (
-        "skeletons/person<i>_<method>.bvh",
+        "meshes/person_<n>_<method>.obj, .ply",
+        "one mesh per person and method, vertex-coloured, y-up (see below); people are numbered from 1 as on the page",
+    ),
+    (
+        "skeletons/person_<n>_<method>.bvh",
         "the pose as a BVH motion file (one frame) on SMPL's 24-joint skeleton, "
         "for Blender and other animation tools; same y-up frame as the meshes",
     ),
     ("scene.glb", "all meshes, the camera and the photo as a textured plane behind the people (glTF, y-up)"),
     (
-        "parameters/person<i>_<method>.npz, .json",
+        "parameters/person_<n>_<method>.npz, .json",
         "the body-model parameters and camera (schema below); both files hold the same values",
     ),
     (
@@ -319,7 +344,8 @@ CONVENTIONS = """\
   the root position in metres, rotations in degrees, channels Zrotation Yrotation Xrotation (R = Rz·Ry·Rx),
   joint names as SMPL's; the head, feet and hands end in End Sites.
 - Method ids: hmr, hybrik, spin_gta (networks from mmhuman3d), fit (MediaPipe keypoint fit);
-  'hmr+fit' is HMR refined with the keypoint fit (written 'hmr-fit' in file names).
+  'hmr+fit' is HMR refined with the keypoint fit (written 'hmr-fit' in file names). A network run with the
+  user's own checkpoint instead of the official one is labelled '(custom)' and written 'hmr-custom'.
 """
 
 
@@ -327,12 +353,12 @@ def readme_text(result) -> str:
     """The bundle's README.md: files, coordinate conventions and the parameter schema (from PARAMETER_SCHEMA)."""
     lines = ["# hmr-compare results", ""]
     lines += [
-        f"Methods: {', '.join(method_label(m) for m in result.methods) or 'none'}. "
+        f"Methods: {', '.join(result.label(m) for m in result.methods) or 'none'}. "
         f"People: {len(result.people)}. Body model: {result.body_model.kind}.",
         "",
     ]
     for method, reason in result.unavailable.items():
-        lines.append(f"- {method_label(method)} did not run: {reason}")
+        lines.append(f"- {result.label(method)} did not run: {reason}")
     lines += ["", "## Files", ""] + [f"- `{name}`: {text}" for name, text in README_FILES]
     lines += [
         "",
@@ -351,6 +377,16 @@ def readme_text(result) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _checkpoints(result) -> dict:
+    """Method → the CheckpointChoice its predictions came from (networks only)."""
+    return {
+        method: checkpoint_of(prediction)
+        for person in result.people
+        for method, prediction in person.predictions.items()
+        if checkpoint_of(prediction) is not None
+    }
 
 
 def _write_readme(result, path: Path) -> Path:

@@ -3,6 +3,8 @@
 Files use the glTF / OpenGL convention (y up, the photo's camera at the origin looking down -z), so they
 look upright in viewers. In the GLB, the photo hangs behind the people as a textured plane that exactly
 fills the camera's view at its depth: seen from the camera, the meshes sit on the photo as in the overlay.
+The camera is marked by a small wire pyramid at its position (lines reaching all the way to the photo's corners
+would cross the picture in a viewer that looks from the side).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ MESH_FORMATS = ("obj", "ply")
 BACKDROP_MARGIN = 0.5  # metres between the farthest vertex and the photo plane
 EMPTY_SCENE_DEPTH = 5.0  # photo plane depth (metres) when there are no meshes
 MAX_TEXTURE_SIDE = 2048  # keeps the GLB small enough to send to a browser
+CAMERA_MARK_DEPTH = 0.25  # metres: depth of the camera's wire pyramid, far in front of the people and the photo
 # The photo travels as a JPEG: a tenth of a PNG's bytes and encoding time (a 1600 × 1064 PNG took ~0.5 s).
 
 
@@ -55,7 +58,8 @@ def export_glb(
     image_depth: float | None = None,
     frustum: bool = True,
 ) -> Path:
-    """Write a GLB holding the meshes (nodes named after them), the camera, and the photo (H, W, 3) uint8 as a plane.
+    """Write a GLB holding the meshes (nodes named after them), the camera (with its wire pyramid, `frustum`), and
+    the photo (H, W, 3) uint8 as a plane.
 
     image_depth: distance of the photo plane in metres; default BACKDROP_MARGIN behind the farthest vertex.
     """
@@ -93,7 +97,7 @@ def build_scene(
     corners = image_plane_corners(K, height, width, image_depth)
     scene.add_geometry(_photo_plane(corners, image_rgb), node_name="photo", geom_name="photo")
     if frustum:
-        scene.add_geometry(_frustum_lines(corners), node_name="camera_frustum", geom_name="camera_frustum")
+        scene.add_geometry(_camera_lines(corners), node_name="camera_frustum", geom_name="camera_frustum")
     scene.camera = trimesh.scene.Camera(
         name="camera", resolution=(width, height), focal=(K[0, 0], K[1, 1]), z_near=Z_NEAR
     )
@@ -135,9 +139,11 @@ def _photo_plane(corners: np.ndarray, image_rgb: np.ndarray) -> trimesh.Trimesh:
     return plane
 
 
-def _frustum_lines(corners: np.ndarray) -> trimesh.path.Path3D:
-    """Lines from the camera centre to the photo's corners, and the photo's border."""
-    points = opencv_to_opengl(np.concatenate([np.zeros((1, 3)), corners]))
+def _camera_lines(corners: np.ndarray) -> trimesh.path.Path3D:
+    """A small pyramid at the camera: lines from its centre towards the photo's corners, cut at CAMERA_MARK_DEPTH,
+    and the rectangle that closes them (the shape of the photo's frame)."""
+    near = corners * (CAMERA_MARK_DEPTH / corners[0, 2])
+    points = opencv_to_opengl(np.concatenate([np.zeros((1, 3)), near]))
     segments = [(0, k) for k in range(1, 5)] + [(1, 2), (2, 3), (3, 4), (4, 1)]
     return trimesh.load_path(points[np.array(segments)])
 

@@ -113,7 +113,7 @@ def render_views(
     height, width = result.image.rgb.shape[:2]
     jobs = {}
     for method in result.methods:
-        tag = (method_label(method), method_color(method))
+        tag = (result.label(method), method_color(method))
         jobs["overlays", method] = lambda m=method, t=tag: draw_label(_method_overlay(result, m, views), *t)
         if side_view:
             jobs["side", method] = lambda m=method, t=tag: draw_label(
@@ -142,14 +142,14 @@ def add_combined_views(views: Views, result) -> Views:
     several = len(result.methods) > 1
     jobs = {"overlay": lambda: render_overlay(photo, everything, result.K, views.opacity)}
     if views.side_view and several:
-        jobs["side"] = lambda: draw_legend(render_side_view(everything, height, width), result.methods)
+        jobs["side"] = lambda: draw_legend(render_side_view(everything, height, width), result.methods, result.label)
     if views.top_view and several:
-        jobs["top"] = lambda: draw_legend(render_top_view(everything, height, width), result.methods)
+        jobs["top"] = lambda: draw_legend(render_top_view(everything, height, width), result.methods, result.label)
     drawn = dict(zip(jobs, _drawing.map(lambda job: job(), jobs.values())))
     combined = drawn["overlay"]
     if views.show_keypoints:
         combined = draw_landmarks(combined, result)
-    views.combined = draw_legend(combined, result.methods)
+    views.combined = draw_legend(combined, result.methods, result.label)
     if "side" in drawn:
         views.side[COMBINED] = drawn["side"]
     if "top" in drawn:
@@ -166,23 +166,35 @@ def _method_overlay(result, method: str, views: Views) -> np.ndarray:
 
 
 def method_meshes(result, method: str) -> list[MeshToDraw]:
-    """Each person's mesh of `method` in the camera frame (vertices + cam_t), named `mesh_name(method, index)`."""
+    """Each person's mesh of `method` in the camera frame (vertices + cam_t), named `mesh_name(...)`."""
     faces = np.asarray(result.body_model.faces)
     return [
         MeshToDraw(
             person.predictions[method].vertices + person.predictions[method].cam_t,
             faces,
             method_color(method),
-            name=mesh_name(method, person.index),
+            name=mesh_name(method, person.index, result.custom_methods),
         )
         for person in result.people
         if method in person.predictions
     ]
 
 
-def mesh_name(method: str, person_index: int) -> str:
-    """'hmr_person0': the name of a person's mesh in pictures, GLB scenes and bundles (0-based index)."""
-    return f"{method}_person{person_index}"
+def mesh_name(method: str, person_index: int, custom=()) -> str:
+    """'hmr_person_1': a person's mesh in GLB scenes and bundles, numbered from 1 as on the page ('Person 1');
+    a method run with the user's own checkpoint reads 'hmr-custom_person_1', a refined one 'hmr-fit_person_1'."""
+    return f"{method_file_stem(method, custom)}_{person_file_label(person_index)}"
+
+
+def method_file_stem(method: str, custom=()) -> str:
+    """A method as it appears in file and node names: 'hmr+fit' → 'hmr-fit'; run with the user's own checkpoint
+    (`custom`), 'hmr' → 'hmr-custom'."""
+    return "-".join(part + ("-custom" if part in custom else "") for part in method.split("+"))
+
+
+def person_file_label(person_index: int) -> str:
+    """'person_1' for the first person (index 0): how files name the person the page calls 'Person 1'."""
+    return person_label(person_index).lower().replace(" ", "_")
 
 
 def projected_joints(prediction) -> np.ndarray:
@@ -235,7 +247,7 @@ def vertex_difference_heatmap(
     top = max(float(np.percentile(per_vertex_mm, HEATMAP_SCALE_PERCENTILE)), 1.0)
     meshes = heatmap_meshes(b.vertices + b.cam_t, np.asarray(result.body_model.faces), per_vertex_mm / top)
     picture = render_overlay(result.image.rgb, meshes, result.K, opacity)
-    title = f"{method_label(method_a)} vs {method_label(method_b)}, {person_label(person_index).lower()}"
+    title = f"{result.label(method_a)} vs {result.label(method_b)}, {person_label(person_index)}"
     return draw_colorbar(picture, top, title), per_vertex_mm
 
 
@@ -279,9 +291,9 @@ def draw_label(image: np.ndarray, text: str, color: tuple[float, float, float]) 
     return _draw_tags(image, [(text, color)])
 
 
-def draw_legend(image: np.ndarray, methods) -> np.ndarray:
-    """One coloured tag per method, stacked in the top-left corner."""
-    return _draw_tags(image, [(method_label(m), method_color(m)) for m in methods])
+def draw_legend(image: np.ndarray, methods, label=method_label) -> np.ndarray:
+    """One coloured tag per method (named by `label`, e.g. ImageResult.label), stacked in the top-left corner."""
+    return _draw_tags(image, [(label(m), method_color(m)) for m in methods])
 
 
 def draw_colorbar(image: np.ndarray, top_mm: float, title: str) -> np.ndarray:

@@ -24,10 +24,12 @@ from core.evaluation.metrics import KeypointErrors2D, keypoint_errors_2d, method
 from core.geometry import DEFAULT_FOV_DEG, image_intrinsics, project
 from core.image_io import LoadedImage, load_image
 from core.methods import FIT, METHOD_IDS, NETWORK_METHODS
+from core.networks.checkpoint import CheckpointError
 from core.pipeline.detect import NO_PERSON_MESSAGE, Person, detect_people, person_from_box, track_person
 from core.pipeline.estimate import MeshPrediction
 from core.pipeline.fit import FitConfig, FitInit, FitPerson, fit_people
-from core.pipeline.inference import MissingCheckpointError, default_body_model, predict
+from core.pipeline.inference import MissingCheckpointError, checkpoint_of, default_body_model, predict
+from core.render.colors import method_label
 from core.threads import single_threaded
 
 REFINED_SUFFIX = "+fit"  # "hmr+fit": HMR refined with the keypoint fit, as SPIN refines with SMPLify
@@ -91,6 +93,20 @@ class ImageResult:
     @property
     def body_model_description(self) -> str:
         return describe_body_model(self.body_model)
+
+    @property
+    def custom_methods(self) -> frozenset[str]:
+        """Networks that ran with the user's own checkpoint (core.checkpoints), not the official one."""
+        return frozenset(
+            method
+            for person in self.people
+            for method, prediction in person.predictions.items()
+            if getattr(checkpoint_of(prediction), "custom", False)
+        )
+
+    def label(self, method: str) -> str:
+        """The method's display name in this result: 'HMR', 'HMR (custom)', 'HMR (custom) + Fit'."""
+        return method_label(method, self.custom_methods)
 
 
 def analyse(image, options: PipelineOptions = PipelineOptions()) -> ImageResult:
@@ -194,7 +210,7 @@ def _run_networks(rgb, people, options, body_model, timings, unavailable) -> Non
             start = time.perf_counter()
             predictions = predict(rgb, boxes, methods=[method], body_model=body_model, fov_deg=options.fov_deg)
             timings[method] = time.perf_counter() - start
-        except MissingCheckpointError as error:
+        except (MissingCheckpointError, CheckpointError) as error:  # missing, refused by its hash, or unreadable
             unavailable[method] = str(error)
             continue
         for person, prediction in zip(people, predictions[method]):

@@ -5,6 +5,7 @@ Colours are RGB in [0, 1]; each method's colour and name come from the method ta
 
 from __future__ import annotations
 
+from core.checkpoints import custom_label
 from core.methods import METHODS
 
 GROUND_TRUTH = "ground_truth"
@@ -31,9 +32,10 @@ def method_color(method: str) -> tuple[float, float, float]:
     return color
 
 
-def method_label(method: str) -> str:
-    """Short display name: 'hmr' → 'HMR', 'hmr+fit' → 'HMR + Fit'; unknown parts are shown as given."""
-    return " + ".join(METHOD_LABELS.get(part, part) for part in method.split("+"))
+def method_label(method: str, custom=()) -> str:
+    """Short display name: 'hmr' → 'HMR', 'hmr+fit' → 'HMR + Fit'; unknown parts are shown as given. Parts named in
+    `custom` (methods run with the user's own checkpoint, core.checkpoints) read 'HMR (custom)'."""
+    return " + ".join(custom_label(METHOD_LABELS.get(part, part), part in custom) for part in method.split("+"))
 
 
 def to_uint8(color: tuple[float, float, float]) -> tuple[int, int, int]:

@@ -26,8 +26,9 @@ def free_port() -> int:
 
 
 class AppServer:
-    """`python app.py` on 127.0.0.1 and a free port, with its own temporary folder and data folder (`data`, else
-    the data folders in force in this process), and `env` on top; a context manager that stops it on exit."""
+    """`python app.py` on 127.0.0.1 and a free port, with its own temporary folder and data folder (`data`, with its
+    stand-in checkpoints as the user's own; else the data folders in force in this process), and `env` on top
+    (None removes a variable); a context manager that stops it on exit."""
 
     def __init__(self, temp: Path, data: Path | None = None, log_path: Path | None = None, **env: str):
         self.port = free_port()
@@ -35,7 +36,10 @@ class AppServer:
         self.temp = temp
         self.log_path = log_path or temp.parent / f"app_server_{self.port}.log"
         served = {
-            settings.APP_PORT: str(self.port),
+            settings.GRADIO_PORT: str(self.port),
+            settings.APP_PORT: None,
+            settings.GRADIO_HOST: None,
+            settings.APP_HOST: None,
             settings.APP_TMP: str(temp),
             settings.APP_EXAMPLES: "lazy",
             settings.SPACE_ID: None,
@@ -45,7 +49,9 @@ class AppServer:
         if data is None:
             self.env = settings.data_environment(**served)
         else:
-            with settings.use_data_folders(data):
+            from core.testing.data import standin_checkpoints
+
+            with settings.use_data_folders(data, own_checkpoints=standin_checkpoints(data)):
                 self.env = settings.data_environment(**served)
         self.process: subprocess.Popen | None = None
 

@@ -6,17 +6,22 @@ folder gives the same stand-in faces between neighbouring vertices instead, so p
 of a second; it looks like a cloud of skin. The three networks get checkpoints with the official key names
 and random weights (garbage but finite outputs, enough for files, shapes and placement); with
 `keep_mean_camera` HMR and SPIN-GTA keep their mean camera so the mesh lands on the person.
+
+The stand-in checkpoints are not the published files, so they never take the official names (a file under an
+official name must have its published hash, core.networks.checkpoint): they are `standin_<method>.pth` and run as
+the user's own checkpoints (`standin_checkpoints`, `use_standin_data`), labelled "custom" like any other.
 """
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import torch
 from scipy.spatial import cKDTree
 
-from core.methods import NETWORK_METHODS, network_method
+from core.methods import NETWORK_METHODS
 from core.networks.checkpoint import save_checkpoint
 from core.pipeline import inference
 from core.settings import use_data_folders
@@ -43,8 +48,12 @@ def write_drawable_body_models(folder: Path) -> Path:
     return folder
 
 
-def write_checkpoints(folder: Path, methods=NETWORK_METHODS, keep_mean_camera: bool = False) -> Path:
-    """Official file names and keys, random values (seeded); see the module docstring for keep_mean_camera."""
+STANDIN_CHECKPOINT = "standin_{method}.pth"
+
+
+def write_checkpoints(folder: Path, methods=NETWORK_METHODS, keep_mean_camera: bool = False, names=None) -> Path:
+    """Official keys, random values (seeded), as `standin_<method>.pth` (`names`: method → another file name, e.g.
+    the official one to test that it is refused); see the module docstring for keep_mean_camera."""
     body_model = make_body_model()
     torch.manual_seed(0)
     folder.mkdir(parents=True, exist_ok=True)
@@ -52,8 +61,28 @@ def write_checkpoints(folder: Path, methods=NETWORK_METHODS, keep_mean_camera: b
         state = official_state_dict(method, body_model)
         if keep_mean_camera and method != "hybrik":
             state.update({f"head.{k}": v for k, v in sane_hmr(body_model, method).head.state_dict().items()})
-        save_checkpoint(folder / network_method(method).checkpoint, state, {})
+        name = (names or {}).get(method, STANDIN_CHECKPOINT.format(method=method))
+        save_checkpoint(folder / name, state, {"method": method})
     return folder
+
+
+def standin_checkpoints(data: Path) -> dict[str, Path]:
+    """Method → the stand-in checkpoint `write_checkpoints` left in data/checkpoints (methods without one left out)."""
+    folder = Path(data) / "checkpoints"
+    found = {method: folder / STANDIN_CHECKPOINT.format(method=method) for method in NETWORK_METHODS}
+    return {method: path for method, path in found.items() if path.is_file()}
+
+
+@contextmanager
+def use_standin_data(data: Path, body_models: Path | None = None):
+    """core.settings.use_data_folders(data) with the stand-in checkpoints as the user's own, and the model caches
+    emptied before and after."""
+    inference.clear_cache()
+    with use_data_folders(data, body_models=body_models, own_checkpoints=standin_checkpoints(data)):
+        try:
+            yield
+        finally:
+            inference.clear_cache()
 
 
 def prepare_data(folder: Path, methods=("hmr", "spin_gta")) -> Path:
@@ -74,12 +103,8 @@ def analysed(image, options, data: Path):
     """core.pipeline.analyse on the data folder `data` (core.settings.use_data_folders)."""
     from core.pipeline.analyse import analyse
 
-    with use_data_folders(data):
-        inference.clear_cache()  # its caches ignore the data folders
-        try:
-            return analyse(image, options)
-        finally:
-            inference.clear_cache()
+    with use_standin_data(data):
+        return analyse(image, options)
 
 
 _analyses: dict = {}

@@ -13,10 +13,22 @@ def test_tab_handlers_load_score_and_average():
     assert averaged["benchmark_summary"].loc[0, "samples"] == 6 and "means over 6 of 6" in averaged["benchmark_status"]
 
 
-def test_missing_3dpw_folder_says_where_to_point(tmp_path):
-    loaded = benchmark.load_benchmark(benchmark.SOURCES[1], str(tmp_path), None)
+def test_missing_3dpw_folder_says_where_to_point():
+    from core.paths import data_root
+
+    loaded = benchmark.load_benchmark(benchmark.SOURCES[1], str(data_root()), None)
     assert (
         loaded["benchmark_sample"]["choices"] == []
         and "preprocessed_datasets/pw3d_test.npz" in loaded["benchmark_status"]
     )
     assert loaded["session"].benchmark is None
+
+
+def test_a_folder_outside_the_data_folders_is_refused(tmp_path):
+    import gradio as gr
+    import pytest
+
+    with pytest.raises(gr.Error, match="is outside the folders this app may read"):
+        benchmark.load_benchmark(benchmark.SOURCES[1], str(tmp_path), None)
+    with pytest.raises(gr.Error, match="`source` must be one of"):
+        benchmark.load_benchmark("my disk", str(tmp_path), None)

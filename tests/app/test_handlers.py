@@ -16,32 +16,7 @@ from core import settings, weights
 from core.geometry import DEFAULT_FOV_DEG
 from core.methods import checkpoint_path
 from core.paths import REPO_ROOT
-from core.testing.data import write_drawable_body_models
 from core.testing.examples import example_image, write_test_clip
-
-
-@pytest.fixture(scope="module")
-def drawable_folder(tmp_path_factory):
-    return write_drawable_body_models(tmp_path_factory.mktemp("drawable") / "body_models")
-
-
-@pytest.fixture
-def body_models(drawable_folder, monkeypatch):
-    """HMRC_BODY_MODELS at the drawable stand-ins; the process-wide model caches are emptied around the test."""
-    from core.pipeline import inference
-
-    monkeypatch.setenv("HMRC_BODY_MODELS", str(drawable_folder))
-    inference.clear_cache()
-    yield drawable_folder
-    inference.clear_cache()
-
-
-def run_compare(path, methods=("fit",), session=None, box_text=""):
-    out = compare.analyse_photo(
-        {"path": str(path)}, list(methods), 53.0, 0.8, False, True, False, [], box_text, session
-    )
-    assert set(out) == set(compare.ANALYSE_OUTPUTS) | {"session"}
-    return out
 
 
 def test_build_demo_without_launching_has_stable_api_names():
@@ -49,8 +24,8 @@ def test_build_demo_without_launching_has_stable_api_names():
 
     settings = settings_from_env()
     demo = build_demo(settings)
-    names = {fn.api_name for fn in demo.fns.values()}
-    assert {
+    public = {fn.api_name for fn in demo.fns.values() if fn.api_visibility == "public"}
+    assert public == {
         "compare",
         "show_in_3d",
         "person_details",
@@ -58,18 +33,26 @@ def test_build_demo_without_launching_has_stable_api_names():
         "bundle",
         "benchmark_load",
         "benchmark_score",
+        "benchmark_all",
         "live_frame",
         "video",
+        "video_export",
         "setup_refresh",
         "download_hmr",
+        "download_hybrik",
+        "download_spin_gta",
         "download_smpl",
-    } <= names
+        "own_checkpoint",
+        "own_checkpoint_upload",
+        "own_checkpoint_clear",
+    }
     demo.queue(**queue_options(settings))
     assert demo._queue.default_concurrency_limit == settings.concurrency == 2
-    assert demo._queue.max_size == settings.queue_size
+    assert demo._queue.max_size == settings.queue_size == 64
     options = launch_options(settings)
     assert options["server_name"] == "127.0.0.1" and options["server_port"] == 7860
     assert options["allowed_paths"] == [str(REPO_ROOT / "assets" / "examples")]
+    assert options["max_file_size"] == 25 * 1024 * 1024  # larger uploads are refused by Gradio itself
 
 
 def test_space_binds_every_interface_and_caches_examples_at_start(monkeypatch):
@@ -81,15 +64,35 @@ def test_space_binds_every_interface_and_caches_examples_at_start(monkeypatch):
         settings_from_env()
 
 
-def test_controls_defaults_for_cached_examples_and_user_box():
-    defaults = compare.controls_from(None, None, None, None, None, None, None, None)
-    assert defaults.methods == ("hmr", "hybrik", "spin_gta", "fit") and defaults.people is None and defaults.box is None
-    chosen = compare.controls_from(["fit", "hmr"], 500, 0.5, True, False, True, ["Person 3", "Person 1"], "")
-    assert chosen.methods == ("hmr", "fit") and chosen.fov_deg == compare.FOV_RANGE[1] and chosen.people == (0, 2)
+def test_controls_are_checked_and_a_user_box_replaces_picking():
+    defaults = compare.controls_from(["fit"], None, None, None, None, None, None, None)
+    assert defaults.methods == ("fit",) and defaults.people is None and defaults.box is None
+    chosen = compare.controls_from(["fit", "hmr"], 120, 0.5, True, False, True, ["Person 3", "Person 1"], "")
+    assert chosen.methods == ("hmr", "fit") and chosen.fov_deg == 120 and chosen.people == (0, 2)
     boxed = compare.controls_from(["fit"], 50, 0.5, False, True, False, ["Person 2"], "540, 420; 330 30")
     assert boxed.box == (330, 30, 540, 420)
     assert boxed.pipeline_options().people is None  # a drawn box replaces detection, so no picking
     assert boxed.pipeline_options().boxes == [[330, 30, 540, 420]]
+
+
+@pytest.mark.parametrize(
+    "arguments, sentence",
+    [
+        (([], 53.0), "No method chosen: tick at least one method."),
+        ((["vibe"], 53.0), "Unknown method 'vibe'"),
+        (("hmr", 53.0), "`methods` must be a list"),
+        ((["fit"], 500), "`fov_deg` must be between 20 and 120"),
+        ((["fit"], "wide"), "`fov_deg` must be a number"),
+    ],
+)
+def test_wrong_controls_are_refused_with_a_sentence(arguments, sentence):
+    import gradio as gr
+
+    methods, fov = arguments
+    with pytest.raises(gr.Error) as refused:
+        compare.controls_from(methods, fov, 0.8, False, True, False, [], "")
+    assert sentence in refused.value.message and refused.value.message.endswith(".")
+    assert not refused.value.print_exception  # a refusal, not a crash: nothing in the server log
 
 
 def test_a_new_photo_sets_the_field_of_view_from_its_exif(tmp_path):
@@ -108,7 +111,9 @@ def test_a_new_photo_sets_the_field_of_view_from_its_exif(tmp_path):
 
 @pytest.mark.parametrize("text, problem", [("1, 2, 3", "four numbers"), ("10 10 11 200", "too small")])
 def test_bad_boxes_are_explained(text, problem):
-    with pytest.raises(ValueError, match=problem):
+    import gradio as gr
+
+    with pytest.raises(gr.Error, match=problem):
         compare.parse_box(text)
 
 
@@ -138,7 +143,7 @@ def _odd_uploads(folder: Path) -> dict[str, Path]:
     return files
 
 
-def test_odd_images_are_read_with_a_note_and_nobody_found(body_models, tmp_path):
+def test_odd_images_are_read_with_a_note_and_nobody_found(body_models, tmp_path, run_compare):
     for expected, path in _odd_uploads(tmp_path).items():
         out = run_compare(path)
         assert expected in out["status"], (path.name, out["status"])
@@ -154,7 +159,7 @@ def test_odd_images_are_read_with_a_note_and_nobody_found(body_models, tmp_path)
         (b"\xff\xd8\xff\xe0 not really a jpeg", "damaged or cut short"),
     ],
 )
-def test_broken_uploads_get_a_message_not_an_exception(tmp_path, content, expected):
+def test_broken_uploads_get_a_message_not_an_exception(tmp_path, content, expected, run_compare):
     path = tmp_path / "upload.jpg"
     path.write_bytes(content)
     out = run_compare(path)
@@ -166,7 +171,7 @@ def test_no_photo_yet():
     assert "No photo yet" in out["status"]
 
 
-def test_huge_photo_is_downscaled_not_refused(body_models, tmp_path):
+def test_huge_photo_is_downscaled_not_refused(body_models, tmp_path, run_compare):
     path = tmp_path / "huge.jpg"
     Image.new("RGB", (10000, 10000), (120, 140, 160)).save(path, quality=70)
     out = run_compare(path)
@@ -174,7 +179,7 @@ def test_huge_photo_is_downscaled_not_refused(body_models, tmp_path):
     assert out["people_image"].shape == (4096, 4096, 3)
 
 
-def test_fit_on_a_person_then_follow_ups_reuse_the_session(body_models):
+def test_fit_on_a_person_then_follow_ups_reuse_the_session(body_models, run_compare):
     skier = example_image("sport_skier_fullbody")
     out = run_compare(skier)
     session: Session = out["session"]
@@ -197,7 +202,7 @@ def test_fit_on_a_person_then_follow_ups_reuse_the_session(body_models):
     assert not folder.exists()
 
 
-def test_sessions_are_separate(body_models):
+def test_sessions_are_separate(body_models, run_compare):
     first = run_compare(example_image("small_skier_crop"))["session"]
     second = run_compare(example_image("sport_skier_fullbody"))["session"]
     assert first.folder != second.folder and first.analysis is not second.analysis
@@ -206,8 +211,11 @@ def test_sessions_are_separate(body_models):
 
 def test_setup_tab_marks_missing_checkpoints_and_explains_offline_downloads(monkeypatch):
     labels = dict((value, label) for label, value in setup.method_choices())
-    assert labels["hmr"].endswith("(no checkpoint: see Setup)") and labels["fit"] == "Keypoint fit"
-    assert "unavailable" in setup.methods_markdown()
+    assert labels["hmr"].endswith("(no checkpoint: download it below)") and labels["fit"] == "Keypoint fit"
+    assert "**missing**" in setup.methods_markdown() and compare.default_methods() == ["fit"]
+    refreshed = setup.refresh()
+    assert refreshed["method_checkboxes"]["value"] == ["fit"]  # methods without weights are unticked...
+    assert all(refreshed[f"inline_download_{m}"]["visible"] for m in ("hmr", "hybrik", "spin_gta"))  # ...with a button
     monkeypatch.setenv(settings.WEIGHTS_BASE_URL, "http://127.0.0.1:9")  # nothing listens there: offline
     message = setup.download_method("hmr", lambda *args, **kwargs: None)["download_status"]
     assert "Download failed" in message and "put it at" in message and str(checkpoint_path("hmr")) in message

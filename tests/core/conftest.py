@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from core.outputs.bundle import file_stem
+from core.outputs.pictures import method_file_stem
 from core.testing.smpl import make_body_model
 
 
@@ -25,7 +25,8 @@ def expected_files():
     return _expected_files
 
 
-def _expected_files(methods, people=(0,)) -> set[str]:
+def _expected_files(methods, people=(0,), custom=()) -> set[str]:
+    """The bundle's files for `methods` (those in `custom` ran with the user's own checkpoint) and people (indices)."""
     names = {
         "README.md",
         "comparison.png",
@@ -35,10 +36,10 @@ def _expected_files(methods, people=(0,)) -> set[str]:
         "errors_2d.csv",
         "summary.json",
     }
-    for method in map(file_stem, methods):
+    for method in (method_file_stem(m, custom) for m in methods):
         names |= {f"overlay_{method}.png", f"side_{method}.png"}
         for person in people:
-            names |= {f"meshes/person{person}_{method}.{suffix}" for suffix in ("obj", "ply")}
-            names |= {f"parameters/person{person}_{method}.{suffix}" for suffix in ("npz", "json")}
-            names.add(f"skeletons/person{person}_{method}.bvh")
+            names |= {f"meshes/person_{person + 1}_{method}.{suffix}" for suffix in ("obj", "ply")}
+            names |= {f"parameters/person_{person + 1}_{method}.{suffix}" for suffix in ("npz", "json")}
+            names.add(f"skeletons/person_{person + 1}_{method}.bvh")
     return names

@@ -46,6 +46,7 @@ def test_demo_writes_the_bundle_and_reports_each_problem(data, bad_photos, tmp_p
     skier = example_image("sport_skier_fullbody")
     out = tmp_path / "out"
     caplog.set_level(logging.INFO, logger="core.demo")
+    own = data / "checkpoints" / "standin_hmr.pth"
     code = main(
         [
             str(skier),
@@ -57,14 +58,18 @@ def test_demo_writes_the_bundle_and_reports_each_problem(data, bad_photos, tmp_p
             "--keypoints",
             "--opacity",
             "0.6",
+            "--checkpoint",
+            f"hmr={own}",
         ]
     )
     assert code == 0  # one photo worked
     folder = out / skier.stem
     files = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
-    assert files == expected_files(("hmr", "fit"))
+    assert files == expected_files(("hmr", "fit"), custom={"hmr"})
     for path in (folder / "parameters").iterdir():
         assert list(read_parameters(path)) == [f.name for f in PARAMETER_SCHEMA]
+    hmr = read_parameters(folder / "parameters" / "person_1_hmr-custom.json")
+    assert hmr["method_label"] == "HMR (custom)" and hmr["checkpoint"] == str(own.resolve())
     assert sorted(p.name for p in out.iterdir()) == [skier.stem]  # nothing for the failed photos
     lines = _lines(caplog)
     assert lines.count("HybrIK skipped") == 1 and "python -m core.weights fetch hybrik" in lines
@@ -72,6 +77,29 @@ def test_demo_writes_the_bundle_and_reports_each_problem(data, bad_photos, tmp_p
     assert f"{bad_photos[1]}: skipped, the file is damaged" in lines
     assert f"{bad_photos[2]}: no person reconstructed" in lines and "box" in lines
     assert "1 of 4 photos" in lines and "mean distance to MediaPipe" in lines
+    assert "HMR runs with your own checkpoint" in lines and "HMR (custom)" in lines
+
+
+def test_an_official_name_with_the_wrong_hash_is_refused_with_one_message(data, tmp_path, caplog):
+    """A stand-in saved under HMR's official name: the demo skips HMR, saying what was expected and found."""
+    from core.testing.data import write_checkpoints
+
+    write_checkpoints(data / "checkpoints", ["hmr"], names={"hmr": "resnet50_hmr_pw3d-04f40f58_20211201.pth"})
+    caplog.set_level(logging.INFO, logger="core.demo")
+    skier = example_image("sport_skier_fullbody")
+    assert main([str(skier), "--methods", "hmr,fit", "--out", str(tmp_path / "out")]) == 0  # the fit still ran
+    lines = _lines(caplog)
+    assert "HMR skipped" in lines and "promises a sha256 starting 04f40f58" in lines
+    assert "python -m core.weights fetch hmr" in lines and "--checkpoint hmr=PATH" in lines
+    assert not list((tmp_path / "out" / skier.stem / "parameters").glob("*hmr*"))
+
+
+def test_own_checkpoint_of_another_method_is_refused(data, tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="core.demo")
+    skier = example_image("sport_skier_fullbody")
+    own = data / "checkpoints" / "standin_spin_gta.pth"
+    assert main([str(skier), "--out", str(tmp_path / "out"), "--checkpoint", f"hybrik={own}"]) == 1
+    assert "looks like a SPIN-GTA" in _lines(caplog)
 
 
 def test_demo_fails_only_when_every_photo_fails(data, bad_photos, tmp_path, caplog):
@@ -87,6 +115,7 @@ def test_demo_fails_only_when_every_photo_fails(data, bad_photos, tmp_path, capl
         (["--box", "1,2,3"], "x0,y0,x1,y1"),
         (["--box", "10,10,5,20"], "x1 must exceed x0"),
         (["--opacity", "1.5"], "opacity"),
+        (["--checkpoint", "vibe=x.pth"], "METHOD=PATH"),
     ],
 )
 def test_bad_arguments_are_refused_with_a_reason(arguments, complaint, tmp_path, capsys):

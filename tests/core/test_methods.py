@@ -19,7 +19,8 @@ def test_app_weight_manager_training_and_bench_list_the_same_methods_in_the_same
     from core import weights
     from train import config
 
-    assert [value for _, value in compare.METHOD_CHOICES] == compare.DEFAULT_METHODS == list(METHOD_IDS)
+    assert [value for _, value in compare.METHOD_CHOICES] == list(METHOD_IDS)
+    assert compare.default_methods() == [FIT]  # a fresh install: only the method without weights is ticked
     assert [value for _, value in setup.method_choices()] == list(METHOD_IDS)
     assert bench_app.METHODS == list(METHOD_IDS)
     assert tuple(weights.METHOD_FILES) == tuple(config.METHODS) == NETWORK_METHODS

@@ -72,11 +72,19 @@ def test_settings_are_read_when_asked(monkeypatch, tmp_path):
     assert paths.data_root() == tmp_path and paths.body_models_dir() == tmp_path / "body_models"
     assert paths.checkpoints_dir() == tmp_path / "elsewhere"
     assert settings.data_folders(tmp_path / "given").body_models == tmp_path / "given" / "body_models"
-    monkeypatch.setenv("HMRC_APP_PORT", "8123")
     monkeypatch.setenv("GRADIO_SERVER_PORT", "9000")
     monkeypatch.setenv("GRADIO_SERVER_NAME", "0.0.0.0")
     app = settings.app_settings()
-    assert app.port == 8123 and app.host == "0.0.0.0" and not app.on_space
+    assert app.port == 9000 and app.host == "0.0.0.0" and not app.on_space  # Gradio's own names are honoured
+    monkeypatch.setenv("HMRC_APP_PORT", "9000")  # the alias, saying the same
+    assert settings.app_settings().port == 9000
+    monkeypatch.delenv("GRADIO_SERVER_PORT")
+    monkeypatch.setenv("HMRC_APP_PORT", "8123")
+    assert settings.app_settings().port == 8123  # the alias alone
+    monkeypatch.setenv("GRADIO_SERVER_PORT", "9000")
+    with pytest.raises(ValueError, match="GRADIO_SERVER_PORT='9000' and HMRC_APP_PORT='8123' disagree"):
+        settings.app_settings()
+    monkeypatch.delenv("HMRC_APP_PORT")
     monkeypatch.setenv("HMRC_FAST", "sometimes")
     with pytest.raises(ValueError, match="HMRC_FAST='sometimes'"):
         settings.fast_setting()
@@ -91,6 +99,17 @@ def test_chosen_data_folders_win_over_the_environment_and_reach_subprocesses(mon
         assert child["HMRC_BODY_MODELS"] == str(tmp_path / "open") and child["HMRC_APP_PORT"] == "7000"
         assert "SPACE_ID" not in child
     assert paths.body_models_dir() == tmp_path / "env_models"
+
+
+def test_own_checkpoint_variables_name_every_network_method(monkeypatch, tmp_path):
+    from core.methods import NETWORK_METHODS
+
+    assert tuple(settings.OWN_CHECKPOINT_VARIABLES) == NETWORK_METHODS
+    monkeypatch.setenv("HMRC_CHECKPOINT_HYBRIK", str(tmp_path / "mine.pth"))
+    assert settings.data_folders().own_checkpoints == {"hybrik": tmp_path / "mine.pth"}
+    with settings.use_data_folders(tmp_path, own_checkpoints={"hmr": tmp_path / "hmr.pth"}):
+        assert settings.data_folders().own_checkpoints == {"hmr": tmp_path / "hmr.pth"}
+        assert "HMRC_CHECKPOINT_HYBRIK" not in settings.data_environment()  # the chosen folders replace the env
 
 
 def test_only_library_variables_are_written(monkeypatch):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from core.networks.checkpoint import CheckpointError
+from core.networks.checkpoint import CheckpointError, CheckpointIntegrityError
 from core.settings import data_folders
 from train.config import apply_overrides, check_config, default_config
 from train.init import initialise
@@ -105,7 +105,11 @@ def test_imagenet_backbone_is_loaded_by_default_with_a_report(tmp_path, capsys):
     path = imagenet_backbone(50)[1].path_in(tmp_path)
     path.parent.mkdir(parents=True)
     state = _torchvision_like(50)
-    torch.save(state, path)
+    torch.save(state, path)  # random weights under torchvision's name: not the published file, refused
+    with pytest.raises(CheckpointIntegrityError, match="promises a sha256 starting 0676ba61"):
+        initialise(generator, disc, config, data_folders(tmp_path))
+    own = path.rename(path.with_name("my_resnet50.pth"))  # the same file given as one's own backbone
+    config = check_config(apply_overrides(config, [f"model.pretrained_backbone={own}"]))
     lines = initialise(generator, disc, config, data_folders(tmp_path))
     report = "\n".join(lines)
     assert "318 keys loaded" not in report and "265 keys loaded, 53 missing, 2 unexpected, 0 shape-mismatched" in report

@@ -5,7 +5,6 @@ import pytest
 import torch
 
 from core import settings
-from core.methods import checkpoint_path
 from core.networks import onnx
 from core.networks.build import build_model
 from core.networks.checkpoint import save_checkpoint
@@ -119,9 +118,9 @@ class _Refuses:
 @needs_onnxruntime
 @pytest.mark.parametrize("setting", ["auto", "off"])
 def test_inference_models_follow_hmrc_fast(tmp_path, monkeypatch, body_model, image, setting):
-    monkeypatch.setenv("HMRC_CHECKPOINTS", str(tmp_path))
+    monkeypatch.setenv(settings.OWN_CHECKPOINT_HMR, str(tmp_path / "my_hmr.pth"))
     monkeypatch.setenv(settings.FAST, setting)
-    save_checkpoint(tmp_path / checkpoint_path("hmr").name, official_state_dict("hmr", body_model), {})
+    save_checkpoint(tmp_path / "my_hmr.pth", official_state_dict("hmr", body_model), {})
     inference.clear_cache()
     try:
         model = inference.get_model("hmr", body_model)

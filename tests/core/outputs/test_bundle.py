@@ -16,20 +16,23 @@ from core.outputs.bundle import (
     MEAN_ROW,
     PARAMETER_SCHEMA,
     README_FILES,
-    file_stem,
     read_parameters,
     readme_text,
     write_bundle,
     zip_bundle,
 )
-from core.outputs.pictures import render_views
+from core.outputs.pictures import method_file_stem, render_views
 from core.testing.bvh import forward_kinematics, parse_bvh
 from core.testing.data import skier_analysis
 
 
 @pytest.fixture(scope="module")
 def result(tmp_path_factory):
-    return skier_analysis(tmp_path_factory)  # HMR, SPIN-GTA (random weights) and the fit; HybrIK missing
+    return skier_analysis(tmp_path_factory)  # HMR, SPIN-GTA (random stand-ins: custom) and the fit; HybrIK missing
+
+
+def _stem(result, method: str) -> str:
+    return f"person_1_{method_file_stem(method, result.custom_methods)}"
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +45,9 @@ def bundle(result, tmp_path_factory):
 def test_every_promised_file_is_written_and_listed(result, bundle, expected_files):
     folder, written, _ = bundle
     on_disk = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
-    assert on_disk == {p.relative_to(folder).as_posix() for p in written} == expected_files(result.methods)
+    expected = expected_files(result.methods, custom=result.custom_methods)
+    assert on_disk == {p.relative_to(folder).as_posix() for p in written} == expected
+    assert "person_1_hmr-custom.json" in {p.name for p in written}  # numbered as on the page, labelled custom
     assert all(p.stat().st_size > 0 for p in written)
 
 
@@ -50,7 +55,7 @@ def test_parameter_files_hold_exactly_the_documented_keys_in_both_formats(result
     folder = bundle[0]
     names = [f.name for f in PARAMETER_SCHEMA]
     for method in result.methods:
-        stem = folder / "parameters" / f"person0_{file_stem(method)}"
+        stem = folder / "parameters" / _stem(result, method)
         with np.load(stem.with_suffix(".npz")) as data:
             assert data.files == names
         assert list(json.loads(stem.with_suffix(".json").read_text())) == names
@@ -66,8 +71,13 @@ def test_parameter_files_hold_exactly_the_documented_keys_in_both_formats(result
 def test_parameters_describe_the_drawn_mesh_and_camera(result, bundle):
     folder, person = bundle[0], result.people[0]
     for method, prediction in person.predictions.items():
-        values = read_parameters(folder / "parameters" / f"person0_{file_stem(method)}.json")
-        assert values["method"] == method and values["person_index"] == 0
+        values = read_parameters(folder / "parameters" / f"{_stem(result, method)}.json")
+        assert values["method"] == method and values["person_number"] == 1
+        if method == "fit":
+            assert values["method_label"] == "Fit" and values["checkpoint"] == values["checkpoint_origin"] == ""
+        else:  # the stand-ins run as the user's own checkpoints
+            assert values["method_label"].endswith("(custom)") and values["checkpoint_origin"] == "custom"
+            assert values["checkpoint"].endswith(f"standin_{method}.pth") and len(values["checkpoint_sha256"]) == 64
         assert values["body_model"] == result.body_model.kind
         np.testing.assert_allclose(values["box_xyxy"], person.person.box, atol=1e-3)  # float32 in the models
         np.testing.assert_allclose(values["K"], result.K)
@@ -99,15 +109,16 @@ def test_error_table_lists_visible_shared_joints_and_means(result, bundle):
 def test_meshes_and_scene_are_y_up_and_named(result, bundle):
     folder, person = bundle[0], result.people[0]
     prediction = person.predictions["fit"]
-    mesh = trimesh.load(folder / "meshes" / "person0_fit.obj", process=False)
+    mesh = trimesh.load(folder / "meshes" / "person_1_fit.obj", process=False)
     np.testing.assert_allclose(mesh.vertices, (prediction.vertices + prediction.cam_t) * [1, -1, -1], atol=1e-5)
     scene = trimesh.load(folder / "scene.glb")
-    assert set(scene.geometry) >= {f"{m}_person0" for m in result.methods} | {"photo"}
+    named = {f"{method_file_stem(m, result.custom_methods)}_person_1" for m in result.methods}
+    assert set(scene.geometry) >= named | {"photo"} and "hmr-custom_person_1" in named
 
 
 def test_skeletons_stand_where_the_meshes_are(result, bundle):
     folder, prediction = bundle[0], result.people[0].predictions["fit"]
-    names, parents, offsets, channels, motion, _ = parse_bvh((folder / "skeletons" / "person0_fit.bvh").read_text())
+    names, parents, offsets, channels, motion, _ = parse_bvh((folder / "skeletons" / "person_1_fit.bvh").read_text())
     world = forward_kinematics(parents, offsets, channels, motion[0])
     mesh_frame = (prediction.joints + prediction.cam_t) * [1, -1, -1]  # as the OBJ: y and z negated
     np.testing.assert_allclose(world, mesh_frame[[SMPL_JOINTS.index(name) for name in names]], atol=1e-4)
@@ -127,7 +138,7 @@ def test_readme_explains_every_file_key_and_convention(result, bundle):
 def test_zip_holds_the_same_files(result, bundle, tmp_path, expected_files):
     folder, _, views = bundle
     with zipfile.ZipFile(zip_bundle(result, views, tmp_path / "out" / "skier.zip")) as archive:
-        assert set(archive.namelist()) == expected_files(result.methods)
+        assert set(archive.namelist()) == expected_files(result.methods, custom=result.custom_methods)
 
 
 def test_reading_a_file_without_the_schema_names_the_missing_keys(tmp_path):

@@ -10,6 +10,7 @@ import trimesh
 
 from core.outputs.meshes import (
     BACKDROP_MARGIN,
+    CAMERA_MARK_DEPTH,
     MAX_TEXTURE_SIDE,
     export_glb,
     export_mesh,
@@ -74,7 +75,11 @@ def test_glb_holds_named_coloured_meshes_camera_and_textured_photo(tmp_path):
     assert texture.size == (WIDTH, HEIGHT) and texture.format == "JPEG"
     stored, given = (cv2.blur(np.asarray(image, np.float32), (8, 8)) for image in (texture.convert("RGB"), _photo()))
     assert np.abs(stored - given).mean() < 3  # the photo, JPEG-compressed (noise loses its finest detail)
-    assert isinstance(scene.geometry[scene.graph["camera_frustum"][1]], trimesh.path.Path3D)
+    camera_lines = scene.geometry[scene.graph["camera_frustum"][1]]
+    assert isinstance(camera_lines, trimesh.path.Path3D)
+    photo_depth = -plane.vertices[:, 2].max()
+    reach = -camera_lines.vertices[:, 2].min()
+    assert reach == pytest.approx(CAMERA_MARK_DEPTH) and reach < photo_depth / 4  # never reaches the photo
     assert scene.has_camera
     camera = _glb_json(path)["cameras"][0]["perspective"]
     assert camera["yfov"] == pytest.approx(2 * np.arctan(HEIGHT / 2 / K[1, 1]))

@@ -123,14 +123,15 @@ def test_missing_checkpoint_says_where_and_how(tmp_path, monkeypatch):
 
 
 def test_inference_loads_once_and_predicts(tmp_path, monkeypatch, body_model, image):
-    monkeypatch.setenv("HMRC_CHECKPOINTS", str(tmp_path))
-    save_checkpoint(tmp_path / "resnet50_hmr_pw3d-04f40f58_20211201.pth", official_state_dict("hmr", body_model), {})
+    monkeypatch.setenv("HMRC_CHECKPOINT_HMR", str(tmp_path / "my_hmr.pth"))  # random weights: the user's own file
+    save_checkpoint(tmp_path / "my_hmr.pth", official_state_dict("hmr", body_model), {})
     inference.clear_cache()
     try:
         results = inference.predict(
             image, [[100, 50, 300, 450], [350, 100, 600, 470]], methods=["hmr"], body_model=body_model
         )
         assert list(results) == ["hmr"] and len(results["hmr"]) == 2
+        assert inference.checkpoint_of(results["hmr"][0]).custom  # each prediction names its checkpoint
         assert inference.get_model("hmr", body_model) is inference.get_model("hmr", body_model)
         with pytest.raises(ValueError, match="precision"):
             inference.predict(image, [[0, 0, 10, 10]], methods=["hmr"], body_model=body_model, precision="int8")
