@@ -141,7 +141,7 @@ def analyse(image, options: PipelineOptions = PipelineOptions()) -> ImageResult:
 def warm_up(methods: tuple[str, ...] = METHOD_IDS, body_model: str = "auto") -> dict[str, float]:
     """Load what a first request needs before it comes (the app does this in the background at start-up): the
     body model, the landmark models, and each network whose checkpoint is present (its ONNX graph read from
-    beside the checkpoint), run once. Missing checkpoints are skipped: the request says how to get them.
+    beside the checkpoint), run once. Missing and refused checkpoints are skipped: the request says why and what to do.
     Returns seconds per part."""
     from core.pipeline.detect import pose_models
     from core.pipeline.inference import get_model
@@ -152,7 +152,7 @@ def warm_up(methods: tuple[str, ...] = METHOD_IDS, body_model: str = "auto") -> 
     for method in (m for m in NETWORK_METHODS if m in methods):
         try:
             network = _timed(seconds, method, get_model, method, model)
-        except MissingCheckpointError:
+        except (MissingCheckpointError, CheckpointError):
             continue
         size = network.input_spec.size
         with torch.inference_mode():

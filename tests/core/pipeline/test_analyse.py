@@ -100,7 +100,10 @@ def test_warm_up_loads_what_is_present_and_skips_what_is_missing(tmp_path, monke
     inference.clear_cache()
     try:
         body_model = inference.default_body_model()
-        save_checkpoint(tmp_path / checkpoint_path("hmr").name, official_state_dict("hmr", body_model), {})
+        save_checkpoint(tmp_path / "my_hmr.pth", official_state_dict("hmr", body_model), {})
+        monkeypatch.setenv("HMRC_CHECKPOINT_HMR", str(tmp_path / "my_hmr.pth"))  # present, as the user's own
+        # A stand-in under HybrIK's published name fails its hash: refused, so skipped like a missing one.
+        save_checkpoint(tmp_path / checkpoint_path("hybrik").name, official_state_dict("hybrik", body_model), {})
         seconds = warm_up()
         assert {"body model", "detection", "hmr"} <= set(seconds) and "hybrik" not in seconds
         loaded = {key[0] for key in inference._MODELS}
