@@ -52,6 +52,7 @@ class Session:
     live_drawing: object | None = None  # live mode: Future of the last frame's (overlay, status), returned next call
     benchmark: object | None = None  # core.evaluation.benchmark.BenchmarkSet the Benchmark tab has open
     benchmark_shown: str | None = None  # Benchmark tab: 'sample' (overlays and tables) or 'all' (means) on the page
+    benchmark_methods: int = 0  # Benchmark tab: methods scored on the sample on the page (a column each)
     video_people: dict[int, list[Path]] = field(default_factory=dict)  # Video tab: identity → its BVH and npz
     video_shown: bool = False  # Video tab: a result is on the page
 

@@ -263,6 +263,15 @@ def _benchmark_tab(c: dict, settings: AppSettings) -> None:
                     elem_id="benchmark-gallery",
                     elem_classes=["result-gallery"],
                 )
+                c["benchmark_truth_gallery"] = gr.Gallery(
+                    label="Against the ground truth (grey), pelvises together as MPJPE compares them: the camera's "
+                    "view and the view from its right",
+                    columns=compare.MAX_OVERLAY_COLUMNS,
+                    height=OVERLAY_HEIGHT,
+                    object_fit="contain",
+                    elem_id="benchmark-truth-gallery",
+                    elem_classes=["result-gallery"],
+                )
                 c["benchmark_summary"] = gr.Dataframe(
                     label="Per method (mm): MPJPE, PA-MPJPE, PVE", interactive=False, elem_id="benchmark-summary"
                 )
@@ -500,7 +509,8 @@ def _wire_benchmark(c: dict) -> None:
         c["benchmark_run_button"].click,
         benchmark.run_benchmark,
         ("benchmark_sample", "benchmark_methods", "fov_slider") + session,
-        ("benchmark_gallery", "benchmark_summary", "benchmark_joints", "benchmark_status") + session,
+        ("benchmark_gallery", "benchmark_truth_gallery", "benchmark_summary", "benchmark_joints", "benchmark_status")
+        + session,
         api_name="benchmark_score",
         preprocess=False,
     )

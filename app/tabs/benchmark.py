@@ -9,10 +9,11 @@ import gradio as gr
 from app import validate
 from app.report import shown_if
 from app.state import session_of
+from app.tabs.compare import MAX_OVERLAY_COLUMNS
 from core.evaluation import benchmark as sets
 from core.geometry import DEFAULT_FOV_DEG
 from core.methods import METHODS
-from core.outputs.pictures import render_views
+from core.outputs.pictures import against_truth, render_views
 from core.render.colors import GROUND_TRUTH, dark_text_on, method_color, method_hex
 from core.settings import app_settings
 
@@ -38,9 +39,12 @@ PROTOCOL_CARD = """**How these numbers are computed** (mmhuman3d's 3DPW protocol
 SOURCES = ("Bundled synthetic samples", "3DPW folder")
 
 
+TRUTH_PICTURE_SIZE = (480, 480)  # (height, width): the camera's view and the view from its right, side by side
+
+
 def legend_html() -> str:
-    """Colour chips: each method's mesh colour, and the ground truth's (the body drawn in the bundled samples)."""
-    chips = [(m.label, m.id) for m in METHODS] + [("Ground truth: the grey body in the bundled samples", GROUND_TRUTH)]
+    """Colour chips: each method's mesh colour, and the ground truth's (drawn with each method, pelvises together)."""
+    chips = [(m.label, m.id) for m in METHODS] + [("Ground truth", GROUND_TRUTH)]
     spans = []
     for label, key in chips:
         ink = "#000" if dark_text_on(method_color(key)) else "#fff"
@@ -48,15 +52,17 @@ def legend_html() -> str:
     return '<div id="benchmark-legend">' + "".join(spans) + "</div>"
 
 
-LAYOUT_OUTPUTS = ("benchmark_results", "benchmark_gallery", "benchmark_joints")
+LAYOUT_OUTPUTS = ("benchmark_results", "benchmark_gallery", "benchmark_truth_gallery", "benchmark_joints")
 
 
 def result_layout(session) -> dict:
     """What the last scoring put on the page is visible: one sample's overlays and tables, or the means alone."""
     shown = session.benchmark_shown if hasattr(session, "benchmark_shown") else None
+    columns = max(1, min(getattr(session, "benchmark_methods", 0), MAX_OVERLAY_COLUMNS))
     return {
         "benchmark_results": gr.update(visible=shown_if(shown is not None)),
-        "benchmark_gallery": gr.update(visible=shown_if(shown == "sample")),
+        "benchmark_gallery": gr.update(visible=shown_if(shown == "sample"), columns=columns),
+        "benchmark_truth_gallery": gr.update(visible=shown_if(shown == "sample"), columns=columns),
         "benchmark_joints": gr.update(visible=shown_if(shown == "sample")),
     }
 
@@ -85,7 +91,8 @@ def load_benchmark(source, folder, session):
 
 
 def run_benchmark(sample, methods, fov_deg, session):
-    """Score the methods on one sample: overlays, summary and per-joint tables, a message."""
+    """Score the methods on one sample: overlays, each method against the ground truth, summary and per-joint
+    tables, a message."""
     session = session_of(session)
     benchmark = session.benchmark
     if benchmark is None:
@@ -96,10 +103,19 @@ def run_benchmark(sample, methods, fov_deg, session):
     fov_deg = DEFAULT_FOV_DEG if fov_deg is None else validate.number(fov_deg, "fov_deg", *FOV_RANGE)
     scores = sets.evaluate_sample(benchmark, int(index), chosen, fov_deg)
     session.benchmark_shown = "sample" if scores.result.people else None
+    session.benchmark_methods = len(scores.result.methods)
     views = render_views(scores.result, side_view=False) if scores.result.people else None
     gallery = [(picture, scores.result.label(m)) for m, picture in views.overlays.items()] if views else []
+    truth = (
+        against_truth(scores.result, scores.truth.vertices, scores.truth.faces, *TRUTH_PICTURE_SIZE)
+        if scores.truth is not None
+        else {}
+    )
     return {
         "benchmark_gallery": gallery,
+        "benchmark_truth_gallery": [
+            (picture, f"{scores.result.label(m)} vs ground truth") for m, picture in truth.items()
+        ],
         "benchmark_summary": scores.summary,
         "benchmark_joints": scores.per_joint,
         "benchmark_status": scores.message,

@@ -87,11 +87,20 @@ def sample_choices(benchmark: BenchmarkSet) -> list[tuple[str, int]]:
 
 
 @dataclass
+class TruthMesh:
+    """A sample's ground-truth body posed as it is scored, in the camera's orientation, pelvis at the origin."""
+
+    vertices: np.ndarray  # (V, 3) metres
+    faces: np.ndarray  # (F, 3)
+
+
+@dataclass
 class SampleScores:
     result: ImageResult
     summary: pd.DataFrame  # method → MPJPE, PA-MPJPE, PVE (mm)
     per_joint: pd.DataFrame  # LSP joint → MPJPE / PA-MPJPE per method (mm)
     message: str
+    truth: TruthMesh | None = None  # None when nobody was found in the box
 
 
 def evaluate_sample(benchmark: BenchmarkSet, index: int, methods: tuple[str, ...], fov_deg: float) -> SampleScores:
@@ -128,7 +137,7 @@ def evaluate_sample(benchmark: BenchmarkSet, index: int, methods: tuple[str, ...
     message = "\n\n".join(
         filter(None, [f"{benchmark.name}, sample {index}", benchmark.note, *result.image.notes, *missing])
     )
-    return SampleScores(result, summary, pd.DataFrame(joint_columns).round(1), message)
+    return SampleScores(result, summary, pd.DataFrame(joint_columns).round(1), message, truth_mesh(benchmark, index))
 
 
 def score(prediction, truth: GroundTruth, bodies: EvalBodies, keep_betas: bool = True):
@@ -155,6 +164,18 @@ def ground_truth(benchmark: BenchmarkSet, index: int) -> GroundTruth:
     return GroundTruth(
         betas=row("betas", 10), global_orient=row("global_orient", 3), body_pose=row("body_pose", 69), is_male=is_male
     )
+
+
+def truth_mesh(benchmark: BenchmarkSet, index: int) -> TruthMesh:
+    """Sample `index`'s ground-truth body, posed by the model it is scored with (the male or female one when the
+    set is gendered), pelvis at the origin."""
+    truth = ground_truth(benchmark, index)
+    bodies = benchmark.bodies
+    model = bodies.neutral if truth.is_male is None else (bodies.male if bool(truth.is_male[0]) else bodies.female)
+    with torch.no_grad():
+        posed = model.forward_axis_angle(truth.betas, truth.global_orient, truth.body_pose)
+    vertices, pelvis = posed.vertices[0].double().numpy(), posed.joints[0, 0].double().numpy()
+    return TruthMesh(vertices - pelvis, np.asarray(model.faces))
 
 
 def score_listed(

@@ -22,9 +22,17 @@ from core import joints as joint_sets
 from core.body_models import SMPL_PARENTS
 from core.evaluation.metrics import MM_PER_M, method_vertex_distances
 from core.pipeline.analyse import person_label
-from core.render import MeshToDraw, draw_keypoints, method_color, render_overlay, render_side_view, render_top_view
+from core.render import (
+    MeshToDraw,
+    draw_keypoints,
+    method_color,
+    render_overlay,
+    render_side_view,
+    render_top_view,
+    render_turned_view,
+)
 from core.render.camera import project
-from core.render.colors import dark_text_on, method_label, to_uint8
+from core.render.colors import GROUND_TRUTH, dark_text_on, method_label, to_uint8
 
 COMBINED = "all"  # key of the all-methods side / top view, beside the method names
 LANDMARK_COLOR = (1.0, 1.0, 1.0)  # MediaPipe's landmarks: white, so they never read as a method
@@ -33,6 +41,7 @@ LANDMARK_VISIBLE = 0.5  # MediaPipe visibility above which a landmark is drawn
 HEATMAP_COLORMAP = "inferno"
 HEATMAP_LEVELS = 32  # colour steps of the heat-map (one flat-coloured mesh part per step)
 HEATMAP_SCALE_PERCENTILE = 98.0  # the colour bar tops out here, so one outlier does not wash out the rest
+AGAINST_TRUTH_BACKGROUND = (0.2, 0.22, 0.25)  # dark, so the light grey ground truth stands out
 
 SMPL_EDGES = tuple((parent, child) for child, parent in enumerate(SMPL_PARENTS) if parent >= 0)
 MEDIAPIPE_EDGE_NAMES = (
@@ -163,6 +172,23 @@ def _method_overlay(result, method: str, views: Views) -> np.ndarray:
     if views.show_keypoints:
         overlay = draw_landmarks(draw_method_joints(overlay, result, method), result)
     return overlay
+
+
+def against_truth(result, truth_vertices: np.ndarray, truth_faces: np.ndarray, height: int, width: int):
+    """Per method: the first person's mesh (its colour) and the ground truth (GROUND_TRUTH's grey; vertices with
+    the pelvis at the origin), pelvises together as MPJPE compares them, seen from the camera and from its right
+    side by side: {method: (height, width, 3) uint8}."""
+    person = result.people[0]
+    faces = np.asarray(result.body_model.faces)
+    truth = MeshToDraw(truth_vertices, truth_faces, method_color(GROUND_TRUTH), name=GROUND_TRUTH)
+    pictures = {}
+    for method in result.methods:
+        prediction = person.predictions[method]
+        mesh = MeshToDraw(prediction.vertices - prediction.joints[0], faces, method_color(method), name=method)
+        front = render_turned_view([truth, mesh], np.eye(3), height, width // 2, background=AGAINST_TRUTH_BACKGROUND)
+        side = render_side_view([truth, mesh], height, width - width // 2, background=AGAINST_TRUTH_BACKGROUND)
+        pictures[method] = draw_legend(np.hstack([front, side]), [method, GROUND_TRUTH], result.label)
+    return pictures
 
 
 def method_meshes(result, method: str) -> list[MeshToDraw]:

@@ -9,6 +9,10 @@ def test_tab_handlers_load_score_and_average():
     scored = benchmark.run_benchmark(0, ["fit"], 53.0, loaded["session"])
     gallery = scored["benchmark_gallery"]
     assert [caption for _, caption in gallery] == ["Fit"] and gallery[0][0].shape == (480, 360, 3)
+    truth = scored["benchmark_truth_gallery"]
+    assert [caption for _, caption in truth] == ["Fit vs ground truth"] and truth[0][0].shape == (480, 480, 3)
+    layout = benchmark.result_layout(scored["session"])
+    assert layout["benchmark_truth_gallery"]["visible"] and layout["benchmark_gallery"]["columns"] == 1
     averaged = benchmark.run_all(["fit"], 53.0, scored["session"])
     assert averaged["benchmark_summary"].loc[0, "samples"] == 6 and "means over 6 of 6" in averaged["benchmark_status"]
 

@@ -48,6 +48,15 @@ def test_a_sample_is_scored_per_method_and_per_joint(bundled):
     np.testing.assert_allclose(scores.per_joint["Fit MPJPE"].mean(), row["MPJPE"], atol=0.1)
 
 
+def test_the_ground_truth_mesh_is_posed_as_scored_with_the_pelvis_at_the_origin(bundled):
+    truth = benchmark.truth_mesh(bundled, 2)
+    model = bundled.bodies.neutral
+    assert truth.vertices.shape == tuple(model.v_template.shape) and truth.faces.shape == model.faces.shape
+    params = benchmark.ground_truth(bundled, 2)
+    posed = model.forward_axis_angle(params.betas, params.global_orient, params.body_pose)
+    np.testing.assert_allclose(truth.vertices, (posed.vertices[0] - posed.joints[0, 0]).numpy(), atol=1e-6)
+
+
 def test_3dpw_layout_folder_uses_the_gendered_models(tmp_path, standin_body_models_dir):
     from train.synth import generate
 
@@ -56,6 +65,7 @@ def test_3dpw_layout_folder_uses_the_gendered_models(tmp_path, standin_body_mode
     assert real.gendered and real.bodies.male is not None and len(real) == 2
     truth = benchmark.ground_truth(real, 0)
     assert truth.is_male.tolist() == [False]  # gender 'n' → the female model, as mmhuman3d does
+    assert benchmark.truth_mesh(real, 0).faces is real.bodies.female.faces
 
 
 def bundled_body_model():

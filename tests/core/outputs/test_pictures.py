@@ -8,8 +8,10 @@ import pytest
 
 from core.evaluation.metrics import method_vertex_distances
 from core.outputs.pictures import (
+    AGAINST_TRUTH_BACKGROUND,
     COMBINED,
     add_combined_views,
+    against_truth,
     comparison_image,
     draw_landmarks,
     draw_method_joints,
@@ -20,7 +22,7 @@ from core.outputs.pictures import (
 )
 from core.render import method_color
 from core.render.camera import project
-from core.render.colors import METHOD_COLORS, method_hex, method_label, to_uint8
+from core.render.colors import GROUND_TRUTH, METHOD_COLORS, method_hex, method_label, to_uint8
 from core.testing.data import skier_analysis
 
 LABELS_HEIGHT, LABELS_WIDTH = 80, 160  # top-left corner with the tags; the skier stands right of it
@@ -113,6 +115,23 @@ def test_labels_name_and_colour_each_picture(views):
         corner = overlay[:14, :14].reshape(-1, 3)
         colours, counts = np.unique(corner, axis=0, return_counts=True)
         assert tuple(colours[counts.argmax()]) == to_uint8(method_color(method)), method
+
+
+def test_each_method_is_drawn_with_the_ground_truth_in_its_own_grey(result):
+    from core.evaluation.benchmark import bundled_set, truth_mesh
+
+    truth = truth_mesh(bundled_set(), 0)  # posed by the open body model, the predictions by the stand-in SMPL
+    pictures = against_truth(result, truth.vertices, truth.faces, 240, 320)
+    assert tuple(pictures) == result.methods
+    background = to_uint8(AGAINST_TRUTH_BACKGROUND)
+    for method, picture in pictures.items():
+        assert picture.shape == (240, 320, 3) and picture.dtype == np.uint8
+        tags = [tuple(c) for c in picture[:LABELS_HEIGHT, :LABELS_WIDTH].reshape(-1, 3)]
+        assert to_uint8(method_color(method)) in tags and to_uint8(METHOD_COLORS[GROUND_TRUTH]) in tags, method
+        for half in (picture[:, :160], picture[:, 160:]):  # the camera's view and the view from its right
+            drawn = (half != background).any(axis=-1)
+            drawn[:LABELS_HEIGHT, :LABELS_WIDTH] = False
+            assert drawn.sum() > 1000, method
 
 
 def test_keypoints_are_drawn_on_request(result):
