@@ -49,8 +49,8 @@ CSS = """
 /* Result galleries: one row of cells as tall as the gallery, each picture as large as its cell allows. */
 .result-gallery .grid-container {height: 100%; grid-auto-rows: 100%;}
 .result-gallery .thumbnail-item {aspect-ratio: auto;}
-/* A new message replaces the previous one instead of piling up under it. */
-.toast-wrap > .toast-body:not(:last-child) {display: none !important;}
+/* Toasts: Gradio gathers the messages of one kind in one toast, newest last; only the newest is shown. */
+.toast-messages > :not(:last-child), .toast-count {display: none !important;}
 """
 
 

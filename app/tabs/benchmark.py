@@ -74,8 +74,7 @@ def load_benchmark(source, folder, session):
     folder = validate.server_path(folder, "folder", app_settings()) if source == SOURCES[1] else None
     try:
         benchmark = sets.bundled_set() if folder is None else sets.pw3d_set(folder)
-    except (FileNotFoundError, ValueError) as problem:
-        gr.Warning(str(problem))
+    except (FileNotFoundError, ValueError) as problem:  # said in the status line
         return {
             "benchmark_sample": gr.update(choices=[], value=None),
             "benchmark_status": f"**{problem}**",

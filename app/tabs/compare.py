@@ -191,8 +191,7 @@ def _compare(image, raw_controls, session, shared: bool = False) -> dict:
     controls = controls_from(*raw_controls)
     try:
         analysis = current_analysis(session, image, controls, shared)
-    except ImageError as problem:
-        gr.Warning(str(problem))
+    except ImageError as problem:  # said in the status line, next to the button (no toast piling up)
         return {**empty_outputs(f"**{problem}**"), "session": session}
     except validate.Refused:
         raise
@@ -202,7 +201,6 @@ def _compare(image, raw_controls, session, shared: bool = False) -> dict:
         message = (
             f"The image data is damaged or cut short ({problem}). Re-export the photo as JPEG or PNG and try again."
         )
-        gr.Warning(message)
         return {**empty_outputs(f"**{message}**"), "session": session}
     outputs = analysis_outputs(session, analysis, controls)
     session.shown = analysis

@@ -177,7 +177,6 @@ def download_smpl(accepted, progress=gr.Progress()):
     """Fetch the SMPL neutral model, only after the licence box was ticked."""
     if not validate.flag(accepted, "accepted"):
         message = "Tick the box to accept the SMPL licence first. " + weights.smpl_license_message()
-        gr.Warning("Accept the SMPL licence first.")
         return {"download_status": message, **refresh()}
     message = _fetch(weights.SMPL_NEUTRAL_DOWNLOAD, True, progress)
     inference.clear_cache()  # the next analysis loads SMPL instead of the open model
