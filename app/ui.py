@@ -172,7 +172,7 @@ def _compare_tab(c: dict) -> None:
                     elem_id="side-gallery",
                     elem_classes=["result-gallery"],
                 )
-        with gr.Row(visible=False) as c["scene_row"]:
+        with gr.Row(visible=False, elem_id="scene-row") as c["scene_row"]:
             with gr.Column(scale=3):
                 c["model_3d"] = gr.Model3D(
                     label="3D scene: meshes, the camera (small pyramid) and the photo behind them (GLB)",

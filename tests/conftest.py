@@ -13,6 +13,14 @@ from core.testing.smpl import write_standin_body_models_dir
 torch.set_num_threads(min(2, os.cpu_count() or 1))
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--screenshots",
+        default="test-artifacts",
+        help="folder for the browser tests' pictures of the page (docs/screenshots refreshes the README's)",
+    )
+
+
 @pytest.fixture(autouse=True)
 def _isolated_data_root(tmp_path_factory, monkeypatch):
     """Each test sees an empty data folder and no own checkpoints unless it sets them itself."""
