@@ -55,20 +55,14 @@ def test_every_command_shown_answers_help(module):
 @pytest.mark.slow
 def test_the_readme_python_example_runs(tmp_path):
     """The README's Python block as written, on the example skier (stand-in SMPL, random HMR and SPIN-GTA weights)."""
-    from core.pipeline import inference
-    from core.settings import use_data_folders
-    from core.testing.data import prepare_data
+    from core.testing.data import prepare_data, use_standin_data
     from core.testing.examples import example_image
 
     (block,) = _code_blocks(REPO_ROOT / "README.md", "python")
     code = block.replace('"photo.jpg"', repr(str(example_image("sport_skier_fullbody"))))
     namespace = {}
-    with use_data_folders(prepare_data(tmp_path / "data")):
-        inference.clear_cache()
-        try:
-            exec(code, namespace)
-        finally:
-            inference.clear_cache()
+    with use_standin_data(prepare_data(tmp_path / "data")):  # the stand-ins run as the user's own checkpoints
+        exec(code, namespace)
     result, views = namespace["result"], namespace["views"]
     assert set(result.methods) == {"hmr", "spin_gta", "fit"} and "hybrik" in result.unavailable
     assert set(views.overlays) == set(result.methods) and set(result.methods) <= set(views.side)
