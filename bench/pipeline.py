@@ -12,7 +12,7 @@ from bench.data import ONE_PERSON
 from bench.results import Results
 from bench.timing import time_call, timing_of
 from core.image_io import load_image
-from core.methods import FIT
+from core.methods import FIT, METHOD_IDS
 from core.outputs.pictures import method_meshes, render_views
 from core.pipeline.analyse import PipelineOptions, analyse
 from core.pipeline.detect import detect_people
@@ -82,11 +82,11 @@ def compare_tab(results: Results, path, loaded, runs: int) -> None:
     tables), each run as a new browser session; stage medians go in the note."""
     from app.tabs.compare import analyse_photo
 
-    analyse_photo(str(path), None, None, None, None, None, None, None, None, None)  # warm-up
+    analyse_photo(str(path), list(METHOD_IDS), None, None, None, None, None, None, None, None)  # warm-up
     seconds, cpu_seconds, stages = [], [], {}
     for _ in range(runs):
         start, cpu_start = time.perf_counter(), time.process_time()
-        analyse_photo(str(path), None, None, None, None, None, None, None, None, None)
+        analyse_photo(str(path), list(METHOD_IDS), None, None, None, None, None, None, None, None)
         seconds.append(time.perf_counter() - start)
         cpu_seconds.append(time.process_time() - cpu_start)
     for _ in range(max(1, runs // 2)):  # where the time goes, stage by stage (separate runs: timing adds calls)
@@ -110,7 +110,7 @@ def compare_stages(path) -> dict[str, float]:
     from app.state import Session
     from app.tabs import compare
 
-    session, controls = Session(), compare.controls_from(None, None, None, None, None, None, None, None)
+    session, controls = Session(), compare.controls_from(list(METHOD_IDS), None, None, None, None, None, None, None)
     start = time.perf_counter()
     analysis = compare.current_analysis(session, str(path), controls)
     stages = {"analyse": time.perf_counter() - start}

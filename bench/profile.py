@@ -27,9 +27,10 @@ RATE = 100  # samples per second and thread
 CHILD = """
 import sys
 from app.tabs.compare import analyse_photo
+from core.methods import METHOD_IDS
 photo = sys.argv[1]
 def press():
-    analyse_photo(photo, None, None, None, None, None, None, None, None, None)
+    analyse_photo(photo, list(METHOD_IDS), None, None, None, None, None, None, None, None)
 press()
 print("READY", flush=True)
 sys.stdin.readline()
