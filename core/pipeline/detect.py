@@ -59,7 +59,7 @@ MAX_ROUNDS = 3  # detect → read landmarks → paint out, at most this many tim
 CONFIDENT_SCORE = 0.6  # weaker detections count only when another window finds the same body
 AGREE_FRACTION = 0.5  # a reading's shoulder centre this far (× detected torso) from the detection's: another body
 SAME_BODY_FRACTION = 0.5  # shoulder centres closer than this × the shoulder-hip distance: one body
-MOSTLY_PAINTED = 0.5  # finer windows whose area is this much painted out are not run
+MOSTLY_PAINTED = 0.5  # finer windows, and detected faces, this much painted out are not run or read
 PART_INSIDE = 0.8  # a reading whose box lies this much inside another person's box...
 PART_HEIGHT = 0.4  # ...and is less than this fraction of its height is a body part read as a person
 FACE = slice(0, 11)  # MediaPipe landmarks 0..10: nose, eyes, ears, mouth
@@ -451,8 +451,8 @@ def _one_round(models, canvas: _Canvas, candidates, found, max_people) -> list[t
     queue, retried = list(candidates), set()
     while queue and len(found) + len(new) < max_people:
         candidate = queue.pop(0)
-        if _on_covered(candidate.keypoints[2], canvas.covered):
-            continue
+        if canvas.painted_share(_pixel_bounds(candidate.box, canvas.covered.shape)) >= MOSTLY_PAINTED:
+            continue  # the face it found is someone's already painted out
         if candidate.score < CONFIDENT_SCORE and candidate.support < 2:
             continue  # a weak detection that no overlapping window repeats
         reading = _read_candidate(models, canvas.painted, candidate)
@@ -483,6 +483,14 @@ def _agrees(reading: _Reading, candidate: _Candidate) -> bool:
     torso = np.linalg.norm(candidate.keypoints[2] - candidate.keypoints[0])
     shoulders = reading.landmarks[[LEFT_SHOULDER, RIGHT_SHOULDER], :2].mean(0)
     return bool(np.linalg.norm(shoulders - candidate.keypoints[2]) < AGREE_FRACTION * torso)
+
+
+def _pixel_bounds(box: np.ndarray, shape) -> tuple[int, int, int, int]:
+    """A box (4,) x0, y0, x1, y1 as whole pixels inside an image of `shape`, at least one pixel wide and high."""
+    height, width = shape[:2]
+    x0, y0 = int(np.clip(box[0], 0, width - 1)), int(np.clip(box[1], 0, height - 1))
+    x1, y1 = int(np.clip(math.ceil(box[2]), x0 + 1, width)), int(np.clip(math.ceil(box[3]), y0 + 1, height))
+    return x0, y0, x1, y1
 
 
 def _on_found_people(reading: _Reading, covered: np.ndarray) -> bool:
