@@ -48,7 +48,8 @@ def readme_shots(request) -> Path:
 
 
 @pytest.fixture(scope="module")
-def page(tmp_path_factory):
+def served(tmp_path_factory):
+    """(page, data folder) of the served app."""
     if not CHROMIUM.is_file():
         pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
     from playwright.sync_api import sync_playwright
@@ -66,8 +67,13 @@ def page(tmp_path_factory):
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport=VIEWPORT)
         page.goto(server.url, wait_until="load", timeout=120_000)
-        yield page
+        yield page, data
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(served):
+    return served[0]
 
 
 def fresh(page) -> None:
@@ -351,3 +357,31 @@ def test_video_tab_follows_everyone_and_downloads_a_chosen_persons_bvh(page, tmp
     names, _, _, _, values, _ = parse_bvh(saved.read_text())
     assert len(names) == 24 and len(values) >= 6
     expect(page.locator("#video-export-files a[download$='_person_1.bvh']")).to_have_count(0)
+
+
+def test_a_wrong_file_under_an_official_name_is_refused_on_the_page_and_results_follow_the_files(served):
+    """A file saved under HybrIK's published name whose hash differs: the page says it is refused and how to fix it;
+    once it is gone the same photo and options are computed again (no stale result), HybrIK now simply missing."""
+    from playwright.sync_api import expect
+
+    from core.methods import checkpoint_path
+    from core.testing.data import write_checkpoints
+
+    page, data = served
+    official = data / "checkpoints" / checkpoint_path(MISSING).name
+    write_checkpoints(data / "checkpoints", [MISSING], names={MISSING: official.name})
+    try:
+        fresh(page)
+        page.locator("#method-checkboxes input[name=hybrik]").check()
+        page.get_by_text("Skier (COCO, CC BY 2.0)").click()
+        status = page.locator("#status-box")
+        expect(status).to_contain_text("HybrIK did not run", timeout=RESULT_TIMEOUT_MS)
+        expect(status).to_contain_text("is not the published HybrIK checkpoint")
+        expect(status).to_contain_text("python -m core.weights fetch hybrik")
+        expect(page.locator("#overlay-gallery img")).to_have_count(3)  # HMR, SPIN-GTA and the fit ran
+    finally:
+        official.unlink()
+    page.locator("#run-button").click()  # the same photo and options, the file now gone
+    expect(status).not_to_contain_text("is not the published", timeout=RESULT_TIMEOUT_MS)
+    expect(status).to_contain_text("HybrIK did not run")
+    expect(page.locator("#overlay-gallery img")).to_have_count(3)
