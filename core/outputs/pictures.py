@@ -42,6 +42,10 @@ HEATMAP_COLORMAP = "inferno"
 HEATMAP_LEVELS = 32  # colour steps of the heat-map (one flat-coloured mesh part per step)
 HEATMAP_SCALE_PERCENTILE = 98.0  # the colour bar tops out here, so one outlier does not wash out the rest
 AGAINST_TRUTH_BACKGROUND = (0.2, 0.22, 0.25)  # dark, so the light grey ground truth stands out
+# Side and top views are drawn with the photo's shape but no longer than this on their long side: the page shows
+# them about 500 pixels wide and the comparison picture 480 high, and drawing a 1600-pixel view costs four times
+# as much as an 800-pixel one for nothing anyone sees. Overlays keep the photo's size.
+TURNED_VIEW_MAX_SIDE = 800
 
 SMPL_EDGES = tuple((parent, child) for child, parent in enumerate(SMPL_PARENTS) if parent >= 0)
 MEDIAPIPE_EDGE_NAMES = (
@@ -82,7 +86,8 @@ MEDIAPIPE_EDGES = tuple(
 
 @dataclass
 class Views:
-    """All pictures (H, W, 3) uint8 of one result; overlays are the size of result.image.rgb."""
+    """All pictures (H, W, 3) uint8 of one result; overlays are the size of result.image.rgb, side and top views
+    the same shape at most TURNED_VIEW_MAX_SIDE pixels long (`turned_view_size`)."""
 
     overlays: dict[str, np.ndarray]  # method → every person of that method over the photo
     side: dict[str, np.ndarray] = field(default_factory=dict)  # method (and COMBINED) → side view
@@ -119,7 +124,7 @@ def render_views(
     """
     start = time.perf_counter()
     views = Views({}, opacity=opacity, show_keypoints=show_keypoints, side_view=side_view, top_view=top_view)
-    height, width = result.image.rgb.shape[:2]
+    height, width = turned_view_size(result.image.rgb.shape[:2])
     jobs = {}
     for method in result.methods:
         tag = (result.label(method), method_color(method))
@@ -146,7 +151,7 @@ def add_combined_views(views: Views, result) -> Views:
         return views
     start = time.perf_counter()
     photo = result.image.rgb
-    height, width = photo.shape[:2]
+    height, width = turned_view_size(photo.shape[:2])
     everything = [mesh for method in result.methods for mesh in method_meshes(result, method)]
     several = len(result.methods) > 1
     jobs = {"overlay": lambda: render_overlay(photo, everything, result.K, views.opacity)}
@@ -165,6 +170,14 @@ def add_combined_views(views: Views, result) -> Views:
         views.top[COMBINED] = drawn["top"]
     views.seconds += time.perf_counter() - start
     return views
+
+
+def turned_view_size(photo_size: tuple[int, int]) -> tuple[int, int]:
+    """(height, width) of side and top views for a photo of `photo_size` (height, width): its shape, scaled down
+    so the long side is at most TURNED_VIEW_MAX_SIDE."""
+    height, width = photo_size
+    scale = min(1.0, TURNED_VIEW_MAX_SIDE / max(height, width))
+    return max(1, round(height * scale)), max(1, round(width * scale))
 
 
 def _method_overlay(result, method: str, views: Views) -> np.ndarray:

@@ -18,6 +18,7 @@ from core.outputs.pictures import (
     heatmap_meshes,
     projected_joints,
     render_views,
+    turned_view_size,
     vertex_difference_heatmap,
 )
 from core.render import method_color
@@ -57,9 +58,29 @@ def test_every_method_has_an_overlay_and_views(result, views):
     assert result.methods == ("hmr", "spin_gta", "fit")
     assert tuple(views.overlays) == result.methods
     assert set(views.side) == set(views.top) == set(result.methods) | {COMBINED}
-    for picture in [*views.overlays.values(), *views.side.values(), *views.top.values(), views.combined]:
+    for picture in [*views.overlays.values(), views.combined]:
         assert picture.shape == result.image.rgb.shape and picture.dtype == np.uint8
+    for picture in [*views.side.values(), *views.top.values()]:
+        assert picture.shape == (*turned_view_size(result.image.rgb.shape[:2]), 3) and picture.dtype == np.uint8
     assert views.seconds > 0
+
+
+def test_turned_views_of_a_large_photo_are_drawn_smaller(result, views, monkeypatch):
+    import core.outputs.pictures as pictures
+
+    assert turned_view_size((1064, 1600)) == (532, 800)
+    assert turned_view_size((425, 640)) == (425, 640)  # small photos keep their size
+    monkeypatch.setattr(pictures, "TURNED_VIEW_MAX_SIDE", 320)
+    small = render_views(result, side_view=True, top_view=True, combined=True)
+    height, width = result.image.rgb.shape[:2]
+    expected = (round(height * 320 / max(height, width)), round(width * 320 / max(height, width)), 3)
+    assert all(picture.shape == expected for picture in [*small.side.values(), *small.top.values()])
+    assert small.combined.shape == result.image.rgb.shape
+    assert all(picture.shape == result.image.rgb.shape for picture in small.overlays.values())
+    for method in result.methods:  # the same view, only smaller: the bodies fill about the same share of it
+        share_small = (small.side[method] < 250).any(axis=-1).mean()
+        share_full = (views.side[method] < 250).any(axis=-1).mean()  # (its label tag takes a larger share)
+        assert share_small > 0.02 and abs(share_small - share_full) < 0.25 * share_full, method
 
 
 def test_projected_vertices_fall_inside_each_methods_silhouette(result, views):
