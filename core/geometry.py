@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import roma
 import torch
 from smplx.lbs import batch_rodrigues
 from torch.nn import functional as F
@@ -29,6 +28,13 @@ DEFAULT_FOV_DEG = math.degrees(2.0 * math.atan(0.5))
 # ---------------------------------------------------------------------------------------------
 # Rotations
 # ---------------------------------------------------------------------------------------------
+def _roma():
+    """roma, imported on first use: importing it imports torch._dynamo, about a second of the app's start-up."""
+    import roma
+
+    return roma
+
+
 def aa_to_rotmat(pose_aa: torch.Tensor) -> torch.Tensor:
     """Axis-angle (..., 3) → rotation matrices (..., 3, 3), with SMPL's own Rodrigues (smplx)."""
     flat = pose_aa.reshape(-1, 3)
@@ -39,7 +45,7 @@ def aa_to_rotmat_exact(pose_aa: torch.Tensor) -> torch.Tensor:
     """Axis-angle (..., 3) → rotation matrices (..., 3, 3) by |θ| about θ/|θ|, with no offset (roma; as pytorch3d's
     `axis_angle_to_matrix`, which mmhuman3d.utils.transforms.aa_to_rotmat calls). `aa_to_rotmat` (smplx) takes
     |θ + 1e-8| and differs from it by ~1e-8."""
-    return roma.rotvec_to_rotmat(pose_aa)
+    return _roma().rotvec_to_rotmat(pose_aa)
 
 
 def aa_to_rotmat_via_quaternion(pose_aa: torch.Tensor) -> torch.Tensor:
@@ -53,11 +59,12 @@ def aa_to_rotmat_via_quaternion(pose_aa: torch.Tensor) -> torch.Tensor:
 
 def rotmat_to_aa(rotmat: torch.Tensor) -> torch.Tensor:
     """Rotation matrices (..., 3, 3) → axis-angle (..., 3), radians in [0, π]."""
-    return roma.rotmat_to_rotvec(rotmat)
+    return _roma().rotmat_to_rotvec(rotmat)
 
 
 def rotmat_to_quat(rotmat: torch.Tensor) -> torch.Tensor:
     """Rotation matrices (..., 3, 3) → unit quaternions (..., 4) as (w, x, y, z), w ≥ 0."""
+    roma = _roma()
     quat = roma.quat_xyzw_to_wxyz(roma.rotmat_to_unitquat(rotmat))
     return torch.where(quat[..., :1] < 0, -quat, quat)
 
@@ -97,6 +104,7 @@ def rotmat_to_quat_largest_component(rotmat: torch.Tensor) -> torch.Tensor:
 def quat_to_rotmat(quat: torch.Tensor) -> torch.Tensor:
     """Quaternions (..., 4) as (w, x, y, z), normalised first → rotation matrices (..., 3, 3)."""
     unit = quat / quat.norm(dim=-1, keepdim=True)
+    roma = _roma()
     return roma.unitquat_to_rotmat(roma.quat_wxyz_to_xyzw(unit))
 
 
