@@ -19,6 +19,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import gradio as gr
@@ -43,6 +44,8 @@ FOV_LABEL = "Field of view (diagonal, degrees): sets the focal length"
 MAX_OVERLAY_COLUMNS = 4  # overlays sit in one row, as wide as the page allows; more wrap onto a second row
 
 log = logging.getLogger(__name__)
+# The 3D scene is written here while the overlays are drawn (Mesa's drawing leaves a core partly idle).
+_scenes = ThreadPoolExecutor(max_workers=4, thread_name_prefix="hmrc-scene")
 
 DETAIL_OUTPUTS = (
     "error_plot",
@@ -327,6 +330,7 @@ def views_of(analysis: Analysis, view: ViewOptions, combined: bool = False):
 def analysis_outputs(session: Session, analysis: Analysis, controls: Controls) -> dict:
     """The ANALYSE_OUTPUTS of one analysis, by component name."""
     result = analysis.result
+    scene = _scenes.submit(export_scene, session, result, result.methods) if result.people else None
     views = views_of(analysis, controls.view) if result.people else None
     detected = [person_label(i) for i in range(len(result.detected))]
     chosen = [person_label(p.index) for p in result.people]
@@ -339,7 +343,7 @@ def analysis_outputs(session: Session, analysis: Analysis, controls: Controls) -
         "side_gallery": _gallery(
             result, {m: views.side[m] for m in result.methods if m in views.side} if views else {}
         ),
-        "model_3d": export_scene(session, result, result.methods) if result.people else None,
+        "model_3d": scene.result() if scene is not None else None,
         "model_methods": gr.update(choices=[(result.label(m), m) for m in result.methods], value=list(result.methods)),
         "detail_person": gr.update(choices=chosen, value=first),
         **person_details(analysis, first),

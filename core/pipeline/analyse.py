@@ -12,6 +12,7 @@ mesh is placed in one camera `result.K`, so overlays and errors are comparable b
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -33,6 +34,10 @@ from core.render.colors import method_label
 from core.threads import single_threaded
 
 REFINED_SUFFIX = "+fit"  # "hmr+fit": HMR refined with the keypoint fit, as SPIN refines with SMPLify
+
+# The keypoint fit runs here while the networks run: it is hundreds of small operations on one thread, and
+# ONNX Runtime's threads leave the other core partly idle meanwhile (docs/bench: the group photo's analysis).
+_fitting = ThreadPoolExecutor(max_workers=4, thread_name_prefix="hmrc-fit")
 
 
 @dataclass
@@ -123,9 +128,13 @@ def analyse(image, options: PipelineOptions = PipelineOptions()) -> ImageResult:
     K = image_intrinsics(loaded.size, options.fov_deg).numpy()
     unavailable: dict[str, str] = {}
     if people:
-        _run_networks(loaded.rgb, people, options, body_model, timings, unavailable)
+        fitting = None
         if FIT in options.methods:
-            _timed(timings, "keypoint fit", _run_fit, people, body_model, K, options.fit)
+            fitting = _fitting.submit(_timed, timings, "keypoint fit", _fit, people, body_model, K, options.fit)
+        _run_networks(loaded.rgb, people, options, body_model, timings, unavailable)
+        if fitting is not None:
+            for person, prediction in zip(people, fitting.result()):
+                person.predictions[FIT] = prediction
         if options.refine_with_keypoints:
             _timed(timings, "refinement", _refine, people, body_model, K, options.fit)
         if options.errors_2d:
@@ -217,10 +226,14 @@ def _run_networks(rgb, people, options, body_model, timings, unavailable) -> Non
             person.predictions[method] = prediction
 
 
-def _run_fit(people: list[PersonResult], body_model: BodyModel, K: np.ndarray, config: FitConfig) -> None:
+def _fit(people: list[PersonResult], body_model: BodyModel, K: np.ndarray, config: FitConfig) -> list[MeshPrediction]:
+    """The keypoint fit of everyone, one prediction per person (the caller stores them, so the networks' and the
+    fit's predictions are stored in one order however the two overlap)."""
     results = fit_people(body_model, [_fit_input(person) for person in people], K, config)
-    for person, result in zip(people, results):
-        person.predictions[FIT] = _fit_prediction(person, result, body_model, K, FIT, "IK on MediaPipe world landmarks")
+    started_from = "IK on MediaPipe world landmarks"
+    return [
+        _fit_prediction(person, result, body_model, K, FIT, started_from) for person, result in zip(people, results)
+    ]
 
 
 def _refine(people: list[PersonResult], body_model: BodyModel, K: np.ndarray, config: FitConfig) -> None:
