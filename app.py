@@ -7,7 +7,6 @@ import logging
 
 from app.settings import settings_from_env
 from app.startup import warm_up_in_background
-from app.ui import build_demo, example_rows, launch_options, queue_options
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
@@ -16,11 +15,15 @@ if __name__ == "__main__":
         from app.space import prepare_space
 
         prepare_space()
+    if settings.examples != "eager":
+        # The models load beside the building of the page and the start of the server (Gradio is imported
+        # after this on purpose); the first request waits only for what is left.
+        warm_up_in_background()
+    from app.ui import build_demo, example_rows, launch_options, queue_options
+
     demo = build_demo(settings)
     if settings.examples == "eager":
         from app.tabs.compare import warm_examples
 
         warm_examples(row[0] for row in example_rows()[0])
-    else:
-        warm_up_in_background()  # models load while the server starts; the first request waits only for what is left
     demo.queue(**queue_options(settings)).launch(**launch_options(settings))

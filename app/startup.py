@@ -16,7 +16,13 @@ log = logging.getLogger(__name__)
 
 
 def warm_up_in_background() -> threading.Thread:
-    """Start loading on a daemon thread; returns the thread (joined by tests)."""
+    """Start loading on a daemon thread; returns the thread (joined by tests).
+
+    The pipeline's modules are imported first, on the caller's thread: the loading thread then imports nothing
+    the caller may be importing at the same time (two threads importing one package can deadlock).
+    """
+    import core.pipeline.analyse  # noqa: F401
+
     thread = threading.Thread(target=_warm_up, name="hmrc-warm-up", daemon=True)
     thread.start()
     return thread
