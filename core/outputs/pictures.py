@@ -293,18 +293,19 @@ def vertex_difference_heatmap(
 def heatmap_meshes(vertices: np.ndarray, faces: np.ndarray, values: np.ndarray) -> list[MeshToDraw]:
     """One flat-coloured part per colour step: faces grouped by their mean vertex value in [0, 1] (clipped).
 
-    The renderers colour whole meshes, so a per-vertex colour map becomes HEATMAP_LEVELS meshes that
-    share the vertices and split the faces.
+    The renderers colour whole meshes, so a per-vertex colour map becomes up to HEATMAP_LEVELS meshes that
+    split the faces; each keeps only the vertices its faces use (lighting them all for every part took most of
+    the heat-map's time).
     """
     colormap = _colormap()
     face_values = np.clip(np.asarray(values)[faces].mean(axis=1), 0.0, 1.0)
     levels = np.minimum((face_values * HEATMAP_LEVELS).astype(int), HEATMAP_LEVELS - 1)
-    return [
-        MeshToDraw(
-            vertices, faces[levels == level], tuple(colormap((level + 0.5) / HEATMAP_LEVELS)[:3]), name=f"heat_{level}"
-        )
-        for level in np.unique(levels)
-    ]
+    meshes = []
+    for level in np.unique(levels):
+        used, part_faces = np.unique(faces[levels == level], return_inverse=True)
+        color = tuple(colormap((level + 0.5) / HEATMAP_LEVELS)[:3])
+        meshes.append(MeshToDraw(vertices[used], part_faces.reshape(-1, 3), color, name=f"heat_{level}"))
+    return meshes
 
 
 def comparison_image(views: Views, tile_height: int = 480) -> np.ndarray:

@@ -193,12 +193,16 @@ def test_heatmap_measures_procrustes_distances(result):
 
 
 def test_heatmap_parts_split_the_faces_by_value():
-    vertices = np.random.default_rng(0).normal(size=(30, 3)) + [0, 0, 5]
-    faces = np.arange(30).reshape(10, 3)
-    values = np.repeat(np.linspace(0, 1, 10), 3)
+    rng = np.random.default_rng(0)
+    vertices = rng.normal(size=(40, 3)) + [0, 0, 5]
+    faces = rng.permuted(np.tile(np.arange(40), (3, 1)), axis=1).T[:30]  # shared corners, 10 unused vertices
+    values = rng.uniform(size=40)
     parts = heatmap_meshes(vertices, faces, values)
-    assert sorted(map(tuple, np.concatenate([p.faces for p in parts]))) == sorted(map(tuple, faces))
-    assert parts[0].color != parts[-1].color
+    corners = lambda triangles, points: sorted(map(tuple, points[triangles].reshape(-1, 9).round(9)))  # noqa: E731
+    assert sorted(sum((corners(p.faces, p.vertices) for p in parts), [])) == corners(faces, vertices)
+    for part in parts:  # each part keeps only the vertices its faces use
+        assert len(part.vertices) == len(np.unique(part.faces)) == part.faces.max() + 1
+    assert len(parts) > 1 and parts[0].color != parts[-1].color
 
 
 def test_refined_methods_get_a_lighter_shade_and_a_label():
