@@ -119,3 +119,16 @@ def test_errors_against_mediapipe_can_be_left_out(standin_body_models_dir):
     assert set(measured.people[0].errors_2d) == {"fit"} and "errors" in measured.timings
     assert skipped.people[0].errors_2d == {} and "errors" not in skipped.timings
     assert np.allclose(skipped.people[0].predictions["fit"].vertices, measured.people[0].predictions["fit"].vertices)
+
+
+def test_the_fit_beside_the_networks_gives_what_it_gives_alone(tmp_path_factory):
+    from core.testing.data import analysed, prepare_data
+
+    data = prepare_data(tmp_path_factory.mktemp("fit_beside_networks"))
+    photo = example_image("sport_skier_fullbody")
+    together = analysed(photo, PipelineOptions(methods=("hmr", "spin_gta", "fit")), data)
+    alone = analysed(photo, PipelineOptions(methods=("fit",)), data)
+    person = together.people[0]
+    assert list(person.predictions) == ["hmr", "spin_gta", "fit"]  # stored in one order, however the two overlap
+    np.testing.assert_array_equal(person.predictions["fit"].vertices, alone.people[0].predictions["fit"].vertices)
+    assert {"hmr", "spin_gta", "keypoint fit"} <= set(together.timings)
