@@ -8,7 +8,20 @@ import time
 import traceback
 from pathlib import Path
 
-from bench import app, detection, learning, memory, mmhuman3d, models, pipeline, prepare, profile, tracking, training
+from bench import (
+    app,
+    detection,
+    learning,
+    memory,
+    mmhuman3d,
+    models,
+    pipeline,
+    prepare,
+    profile,
+    roofline,
+    tracking,
+    training,
+)
 from bench.data import use_data, write_bench_data
 from bench.results import Results, Target
 from bench.timing import machine
@@ -24,6 +37,7 @@ GROUPS = (
     "detection",
     "tracking",
     "mmhuman3d",
+    "roofline",
     "profile",
 )
 # Groups that draw meshes run on the open body model: the stand-in SMPL's random triangles cost far more to draw.
@@ -221,6 +235,8 @@ def _run(group: str, results: Results, args: argparse.Namespace, work: Path) -> 
         tracking.run(results, quick)
     elif group == "mmhuman3d":
         mmhuman3d.run(results, quick, args.mmhuman3d_python)
+    elif group == "roofline":
+        roofline.run(results, quick, args.out / "results.json")
     elif group == "profile":
         profile.run(results, quick, work, args.out)
 
