@@ -37,6 +37,23 @@ class BodyModelOutput:
     rotmats: torch.Tensor  # (B, 24, 3, 3) local joint rotations, index 0 = global orientation
 
 
+@dataclass
+class FoldedPoints:
+    """K points that are fixed blends of the posed vertices (a regressor (K, V)), folded into the skinning.
+
+    A posed vertex is Σ_j w_vj · T_j · v_v (T_j: joint j's world transform), so a point Σ_v R_kv · posed_v is
+    Σ_j T_j applied to its share of joint j, Σ_v R_kv · w_vj · (v_v, 1): K × 24 small products per pose instead
+    of posing every vertex the regressor reads. The shares are linear in betas (and in SMPL's pose features).
+    """
+
+    rest_template: torch.Tensor  # (24, 3) rest joints at betas = 0
+    rest_shapedirs: torch.Tensor  # (24, 3, 10) how betas move the rest joints
+    template: torch.Tensor  # (K, 24, 3) Σ_v R_kv w_vj v_template_v
+    shapedirs: torch.Tensor  # (K, 24, 3, 10) the same of shapedirs
+    posedirs: torch.Tensor | None  # (K, 24, 3, 207) the same of posedirs; None without pose correctives
+    weight: torch.Tensor  # (K, 24) Σ_v R_kv w_vj: how much of each joint's translation the point takes
+
+
 class BodyModel(nn.Module):
     """A skinned body with SMPL's 24-joint tree and 10 shape coefficients.
 
@@ -75,6 +92,7 @@ class BodyModel(nn.Module):
         self.register_buffer("parents", torch.as_tensor(np.asarray(parents), dtype=torch.long))
         self.register_buffer("posedirs", None if posedirs is None else _f32(posedirs))
         self.regressor_names: list[str] = []
+        self._folded: dict[str, FoldedPoints] = {}
         for name, matrix in (regressors or {}).items():
             self.add_regressor(name, matrix)
 
@@ -86,6 +104,7 @@ class BodyModel(nn.Module):
         """Register a (K, V) vertex regressor under `name` (e.g. 'h36m_17')."""
         assert matrix.ndim == 2 and matrix.shape[1] == self.num_vertices, f"{name}: {matrix.shape}"
         self.register_buffer(f"regressor_{name}", _f32(matrix))
+        self._folded.pop(name, None)
         if name not in self.regressor_names:
             self.regressor_names.append(name)
 
@@ -146,31 +165,44 @@ class BodyModel(nn.Module):
         rotmats = axis_angle_rotmats(global_orient, body_pose)
         return self.forward(betas, rotmats[:, :1], rotmats[:, 1:], transl)
 
-    def pose_vertex_subset(
-        self, betas: torch.Tensor, rotmats: torch.Tensor, vertex_ids: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """The 24 posed joints (B, 24, 3) and only the vertices `vertex_ids` (B, n, 3), as `forward` poses them.
+    def folded_points(self, name: str) -> FoldedPoints:
+        """Regressor `name`'s points folded into the skinning (FoldedPoints), computed once per body model."""
+        folded = self._folded.get(name)
+        if folded is None:
+            regressor = self.regressor(name)
+            used = torch.nonzero(regressor.abs().sum(0)).squeeze(1)  # only the vertices the points read
+            shares = regressor[:, used, None] * self.lbs_weights[used]  # (K, n, 24): R_kv · w_vj
+            fold = lambda per_vertex: torch.einsum("knj,nc...->kjc...", shares, per_vertex[used])  # noqa: E731
+            posedirs = None
+            if self.posedirs is not None:
+                posedirs = fold(self.posedirs.reshape(207, -1, 3).permute(1, 2, 0))  # (V, 3, 207) → (K, 24, 3, 207)
+            folded = self._folded[name] = FoldedPoints(
+                rest_template=self.J_regressor @ self.v_template,
+                rest_shapedirs=torch.einsum("jv,vck->jck", self.J_regressor, self.shapedirs),
+                template=fold(self.v_template),
+                shapedirs=fold(self.shapedirs),
+                posedirs=posedirs,
+                weight=shares.sum(1),
+            )
+        return folded
 
-        For optimisation loops that need a few surface points: the rest joints come from the regressor
-        folded into the shape space (J_regressor·v_template + (J_regressor·shapedirs)·betas, the same
-        linear map), so the full mesh is never built. rotmats (B, 24, 3, 3).
+    def pose_folded_points(
+        self, betas: torch.Tensor, rotmats: torch.Tensor, points: FoldedPoints
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The 24 posed joints (B, 24, 3) and the folded points (B, K, 3), as `forward` and the regressor give them.
+
+        For optimisation loops that need a few surface points: the full mesh is never built. rotmats (B, 24, 3, 3).
         """
         batch = betas.shape[0]
-        rest_template = self.J_regressor @ self.v_template  # (24, 3)
-        rest_shapedirs = torch.einsum("jv,vck->jck", self.J_regressor, self.shapedirs)  # (24, 3, 10)
-        rest_joints = rest_template + blend_shapes(betas, rest_shapedirs)  # (B, 24, 3)
-        v_shaped = self.v_template[vertex_ids] + blend_shapes(betas, self.shapedirs[vertex_ids])  # (B, n, 3)
-        if self.posedirs is not None:
-            pose_feature = (rotmats[:, 1:] - torch.eye(3, dtype=rotmats.dtype, device=rotmats.device)).reshape(
-                batch, -1
-            )
-            posedirs = self.posedirs.reshape(207, -1, 3)[:, vertex_ids].reshape(207, -1)
-            v_shaped = v_shaped + (pose_feature @ posedirs).reshape(batch, -1, 3)
+        rest_joints = points.rest_template + blend_shapes(betas, points.rest_shapedirs)  # (B, 24, 3)
+        shares = points.template + torch.einsum("kjcl,bl->bkjc", points.shapedirs, betas)  # (B, K, 24, 3)
+        if points.posedirs is not None:
+            eye = torch.eye(3, dtype=rotmats.dtype, device=rotmats.device)
+            pose_feature = (rotmats[:, 1:] - eye).reshape(batch, -1)  # (B, 207)
+            shares = shares + torch.einsum("kjcp,bp->bkjc", points.posedirs, pose_feature)
         joints, transforms = batch_rigid_transform(rotmats, rest_joints, self.parents)
-        weights = self.lbs_weights[vertex_ids]  # (n, 24)
-        vertex_transforms = torch.einsum("nj,bjxy->bnxy", weights, transforms)  # (B, n, 4, 4)
-        vertices = torch.einsum("bnij,bnj->bni", vertex_transforms[..., :3, :3], v_shaped)
-        return joints, vertices + vertex_transforms[..., :3, 3]
+        rotated = torch.einsum("bjxy,bkjy->bkx", transforms[..., :3, :3], shares)
+        return joints, rotated + torch.einsum("kj,bjx->bkx", points.weight, transforms[..., :3, 3])
 
     def _skin_without_pose_blend(self, betas, rotmats):
         """smplx.lbs.lbs without the pose-corrective term (the open model has none)."""

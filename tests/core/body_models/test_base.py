@@ -41,14 +41,20 @@ def test_translation_moves_vertices_and_joints():
     torch.testing.assert_close(moved.joints - plain.joints, transl[:, None].expand_as(plain.joints))
 
 
-def test_pose_vertex_subset_equals_full_forward():
+def test_folded_points_equal_the_regressor_on_the_posed_mesh():
     arrays = _random_arrays()
     rng = np.random.default_rng(1)
+    regressor = np.zeros((4, 60))
+    regressor[0, 7] = 1.0  # a vertex
+    regressor[1, [3, 4, 5]] = 1 / 3  # a triangle's centre
+    regressor[2] = rng.dirichlet(np.ones(60))  # a blend of every vertex
+    regressor[3, [0, 59]] = [0.25, 0.75]
     for posedirs in (None, rng.normal(size=(207, 60 * 3)) * 0.01):
-        model = BodyModel(kind="smpl", posedirs=posedirs, **arrays)
+        model = BodyModel(kind="smpl", posedirs=posedirs, regressors={"points": regressor}, **arrays)
         betas, orient, pose = torch.randn(2, 10), torch.randn(2, 3) * 0.5, torch.randn(2, 69) * 0.3
         full = model.forward_axis_angle(betas, orient, pose)
-        ids = torch.tensor([0, 7, 13, 59])
-        joints, vertices = model.pose_vertex_subset(betas, full.rotmats, ids)
+        folded = model.folded_points("points")
+        assert model.folded_points("points") is folded  # computed once
+        joints, points = model.pose_folded_points(betas, full.rotmats, folded)
         torch.testing.assert_close(joints, full.joints, atol=1e-5, rtol=0)
-        torch.testing.assert_close(vertices, full.vertices[:, ids], atol=1e-5, rtol=0)
+        torch.testing.assert_close(points, model.regress(full.vertices, "points"), atol=1e-5, rtol=0)
