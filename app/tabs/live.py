@@ -5,10 +5,12 @@ finds, left to right), and comes back with that method's mesh over it. Once foun
 from frame to frame as MediaPipe's video mode does (landmarks read where they were, no detection) until
 they are lost.
 
-Frames are pipelined: while a frame is analysed, the previous one is drawn on a worker thread, and each
-call returns the previous frame with its mesh (one frame behind, the overlay always on its own frame).
-On two cores this lifts throughput by about a quarter. The frame rate is measured per browser tab (its
-Session), so two people streaming at once each see their own.
+Frames are pipelined in three stages: a call finds the person in its frame (a landmark run where they were,
+which the next frame's search needs), hands the method's network and the drawing to a worker thread, and
+returns the previous frame with its mesh (one frame behind, the overlay always on its own frame). So one
+frame's search runs beside the previous frame's network, and its network beside the previous drawing: on two
+cores no stage waits for another's core to be free. The frame rate is measured per browser tab (its Session),
+so two people streaming at once each see their own.
 
 The stream is the browser's (a webcam stream cannot be sent from gradio_client); `/live_frame`, the API
 endpoint, takes one frame as an image file and returns that frame with the method's mesh (`one_frame`).
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import numpy as np
 
@@ -25,12 +28,12 @@ from app import validate
 from app.state import session_of
 from core.image_io import ImageError, load_image
 from core.outputs.pictures import method_meshes
-from core.pipeline.analyse import ImageResult, PipelineOptions, analyse
+from core.pipeline.analyse import ImageResult, PipelineOptions, analyse, find_people
 from core.render import render_overlay
 
 LIVE_OPACITY = 0.7
 LIVE_RENDER_SCALE = 0.5  # meshes drawn at half the frame's size: a quarter of the rendering time
-_drawing = ThreadPoolExecutor(max_workers=2, thread_name_prefix="hmrc-live-draw")
+_frames = ThreadPoolExecutor(max_workers=4, thread_name_prefix="hmrc-live")  # two frames in flight per stream
 
 
 def live_frame(frame: np.ndarray | None, method: str, session):
@@ -43,10 +46,11 @@ def live_frame(frame: np.ndarray | None, method: str, session):
     if not isinstance(frame, np.ndarray) or frame.ndim != 3:
         raise validate.Refused("The live stream takes webcam frames from the page: use /live_frame for one image.")
     start = time.perf_counter()
+    loaded = load_image(frame)
     options = PipelineOptions(methods=(method,), max_people=1, follow=session.live_person, errors_2d=False)
-    result = analyse(frame, options)
-    session.live_person = result.people[0].person if result.people else None
-    drawing = _drawing.submit(_draw, result, method, time.perf_counter() - start)
+    people, _ = find_people(loaded, options)
+    session.live_person = people[0] if people else None
+    drawing = _frames.submit(_analyse_and_draw, loaded, replace(options, follow=None, found=people), start)
     previous, session.live_drawing = session.live_drawing, drawing
     overlay, status = (previous or drawing).result()  # the first frame waits for its own picture
     return {
@@ -54,6 +58,11 @@ def live_frame(frame: np.ndarray | None, method: str, session):
         "live_status": f"**{session.frame_done():.1f} frames/s** · {status}",
         "session": session,
     }
+
+
+def _analyse_and_draw(loaded, options: PipelineOptions, start: float) -> tuple[np.ndarray, str]:
+    result = analyse(loaded, options)
+    return _draw(result, options.methods[0], time.perf_counter() - start)
 
 
 def one_frame(frame, method):

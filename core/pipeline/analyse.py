@@ -122,7 +122,7 @@ def analyse(image, options: PipelineOptions = PipelineOptions()) -> ImageResult:
     fov_deg, fov_source = camera_fov(loaded, options.fov_deg)
     options = replace(options, fov_deg=fov_deg)
     body_model = _timed(timings, "body model", default_body_model, options.body_model)
-    detected, message = _timed(timings, "detection", _people, loaded.rgb, options)
+    detected, message = _timed(timings, "detection", find_people, loaded, options)
     chosen = [i for i in range(len(detected)) if options.people is None or i in options.people]
     people = [PersonResult(index=i, person=detected[i]) for i in chosen]
     K = image_intrinsics(loaded.size, options.fov_deg).numpy()
@@ -194,7 +194,10 @@ def disagreement_matrix(person: PersonResult, methods: tuple[str, ...]) -> np.nd
 # --- stages ----------------------------------------------------------------------------------------
 
 
-def _people(rgb: np.ndarray, options: PipelineOptions) -> tuple[list[Person], str]:
+def find_people(image: LoadedImage, options: PipelineOptions) -> tuple[list[Person], str]:
+    """Who `analyse` reconstructs in `image` (processing pixels): the people in the user's boxes, the ones given
+    (`options.found`), the followed person read again, or else those detected; and a message when there are none."""
+    rgb = image.rgb
     if options.boxes:
         people = [person_from_box(rgb, np.asarray(box, np.float32)) for box in options.boxes]
         found = [p for p in people if p is not None]
