@@ -28,7 +28,7 @@ from core.methods import FIT, METHOD_IDS, NETWORK_METHODS
 from core.networks.checkpoint import CheckpointError
 from core.pipeline.detect import NO_PERSON_MESSAGE, Person, detect_people, person_from_box, track_person
 from core.pipeline.estimate import MeshPrediction
-from core.pipeline.fit import FitConfig, FitInit, FitPerson, fit_people
+from core.pipeline.fit import FitConfig, FitInit, FitPerson, fit_people, prepare_fit
 from core.pipeline.inference import MissingCheckpointError, checkpoint_of, default_body_model, predict
 from core.render.colors import method_label
 from core.threads import single_threaded
@@ -157,6 +157,8 @@ def warm_up(methods: tuple[str, ...] = METHOD_IDS, body_model: str = "auto") -> 
 
     seconds: dict[str, float] = {}
     model = _timed(seconds, "body model", default_body_model, body_model)
+    if FIT in methods:
+        _timed(seconds, "keypoint fit", prepare_fit, model)
     _timed(seconds, "detection", pose_models)
     for method in (m for m in NETWORK_METHODS if m in methods):
         try:

@@ -105,9 +105,10 @@ def test_warm_up_loads_what_is_present_and_skips_what_is_missing(tmp_path, monke
         # A stand-in under HybrIK's published name fails its hash: refused, so skipped like a missing one.
         save_checkpoint(tmp_path / checkpoint_path("hybrik").name, official_state_dict("hybrik", body_model), {})
         seconds = warm_up()
-        assert {"body model", "detection", "hmr"} <= set(seconds) and "hybrik" not in seconds
+        assert {"body model", "keypoint fit", "detection", "hmr"} <= set(seconds) and "hybrik" not in seconds
         loaded = {key[0] for key in inference._MODELS}
         assert loaded == {"hmr"}
+        assert "mediapipe_surface_21" in body_model._folded  # the fit's surface landmarks, folded at start-up
     finally:
         inference.clear_cache()
 
