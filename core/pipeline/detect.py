@@ -494,8 +494,10 @@ def _pixel_bounds(box: np.ndarray, shape) -> tuple[int, int, int, int]:
 
 
 def _on_found_people(reading: _Reading, covered: np.ndarray) -> bool:
-    """Whether most of the reading's torso (shoulders, hips) lies on people already found: a second reading of them."""
-    return sum(_on_covered(reading.landmarks[i, :2], covered) for i in TORSO) >= 3
+    """Whether the reading's face and most of its torso (shoulders, hips) lie on people already found: a second
+    reading of them. A face in the open above a painted torso is someone standing behind a person found."""
+    torso_covered = sum(_on_covered(reading.landmarks[i, :2], covered) for i in TORSO) >= 3
+    return torso_covered and _on_covered(reading.landmarks[FACE, :2].mean(0), covered)
 
 
 def _on_covered(point: np.ndarray, covered: np.ndarray) -> bool:
