@@ -245,3 +245,18 @@ def test_a_person_half_behind_another_in_a_composite_is_found():
     assert len(pair) == 2 and all(t.head_torso for t in pair)
     matched, states = match(pair, [p.box for p in detect_people(image.rgb).people])
     assert all(index is not None for index in matched)
+
+
+def test_detector_graphs_side_by_side_find_the_same_people_as_one(monkeypatch):
+    import core.pipeline.detect as detect
+
+    image = _photo("group6_standing_meeting")
+    found = {}
+    for threads in (1, 2):
+        monkeypatch.setattr(detect, "_models", detect._PoseModels(threads))
+        found[threads] = detect_people(image).people
+    assert len(found[2]) == len(found[1]) >= 5
+    for a, b in zip(found[1], found[2]):
+        np.testing.assert_array_equal(a.landmarks, b.landmarks)
+        np.testing.assert_array_equal(a.box, b.box)
+    assert len(detect._PoseModels(2).detectors) == 2
