@@ -28,13 +28,17 @@ runner (`mediapipe.python.solution_base.SolutionBase`, which `mp.solutions.pose`
    same place are one person.
 
 `person_from_box` skips stage 1: the app's drawn box becomes the region for stage 2.
-Models load once per process and every call holds one lock, so a Gradio server can share them.
+Models load once per process and every call holds one lock, so a Gradio server can share them. MediaPipe
+runs each graph on one thread and releases the GIL while it runs, so the windows of a round are shared
+out over `DETECTION_THREADS` detector graphs working side by side (the same detections as one graph).
 """
 
 from __future__ import annotations
 
 import math
+import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -62,6 +66,7 @@ SAME_BODY_FRACTION = 0.5  # shoulder centres closer than this × the shoulder-hi
 MOSTLY_PAINTED = 0.5  # finer windows, and detected faces, this much painted out are not run or read
 PART_INSIDE = 0.8  # a reading whose box lies this much inside another person's box...
 PART_HEIGHT = 0.4  # ...and is less than this fraction of its height is a body part read as a person
+DETECTION_THREADS = min(2, os.cpu_count() or 1)  # detector graphs run side by side on the windows of a round
 FACE = slice(0, 11)  # MediaPipe landmarks 0..10: nose, eyes, ears, mouth
 LEFT_SHOULDER, RIGHT_SHOULDER = 11, 12
 TORSO = (11, 12, 23, 24)  # shoulders and hips
@@ -146,13 +151,15 @@ class _Reading:
 
 
 class _PoseModels:
-    """The two MediaPipe graphs, built once; every use goes through `lock`."""
+    """The MediaPipe graphs, built once: `threads` detectors (with a pool of as many threads), one landmark
+    reader; every use goes through `lock`."""
 
-    def __init__(self):
+    def __init__(self, threads: int = DETECTION_THREADS):
         from mediapipe.python.solution_base import SolutionBase
 
         self.lock = threading.Lock()
-        self.detector = SolutionBase(graph_config=_DETECTION_GRAPH)
+        self.detectors = [SolutionBase(graph_config=_DETECTION_GRAPH) for _ in range(threads)]
+        self.pool = ThreadPoolExecutor(threads, thread_name_prefix="pose-detector") if threads > 1 else None
         self.landmarker = SolutionBase(
             graph_config=_LANDMARK_GRAPH,
             side_inputs={"model_complexity": _MODEL_COMPLEXITY_FULL, "enable_segmentation": True},
@@ -260,16 +267,34 @@ def _detect(models: _PoseModels, rgb: np.ndarray, windows, min_score: float, cac
 
     `cache` maps each window run so far to its detections; the windows given are (re)run into it.
     """
-    for window in windows:
-        x0, y0, x1, y1 = window
-        crop = np.ascontiguousarray(rgb[y0:y1, x0:x1])
-        detections = models.detector.process({"image": crop}).detections or []
-        cache[window] = [_candidate_from(d, (x0, y0), crop.shape) for d in detections]
+    for window, found in zip(windows, _run_windows(models, rgb, windows)):
+        cache[window] = found
     candidates = [c for found in cache.values() for c in found if c.score >= min_score]
     keep = [candidates[i] for i in merge_detections([c.box for c in candidates], [c.score for c in candidates])]
     for candidate in keep:
         candidate.support = sum(_same_body(candidate, other) for other in candidates)
     return keep
+
+
+def _run_windows(models: _PoseModels, rgb: np.ndarray, windows: list[tuple]) -> list[list[_Candidate]]:
+    """Detections in each window, in the order given; every k-th window goes to the k-th detector graph."""
+    count = min(len(models.detectors), len(windows))
+    if count <= 1:
+        return [_run_window(models.detectors[0], rgb, window) for window in windows]
+    shares = models.pool.map(
+        lambda k: [_run_window(models.detectors[k], rgb, window) for window in windows[k::count]], range(count)
+    )
+    found: list = [None] * len(windows)
+    for k, share in enumerate(shares):
+        found[k::count] = share
+    return found
+
+
+def _run_window(detector, rgb: np.ndarray, window: tuple[int, int, int, int]) -> list[_Candidate]:
+    x0, y0, x1, y1 = window
+    crop = np.ascontiguousarray(rgb[y0:y1, x0:x1])
+    detections = detector.process({"image": crop}).detections or []
+    return [_candidate_from(d, (x0, y0), crop.shape) for d in detections]
 
 
 def _same_body(a: _Candidate, b: _Candidate) -> bool:
@@ -494,8 +519,10 @@ def _pixel_bounds(box: np.ndarray, shape) -> tuple[int, int, int, int]:
 
 
 def _on_found_people(reading: _Reading, covered: np.ndarray) -> bool:
-    """Whether most of the reading's torso (shoulders, hips) lies on people already found: a second reading of them."""
-    return sum(_on_covered(reading.landmarks[i, :2], covered) for i in TORSO) >= 3
+    """Whether the reading's face and most of its torso (shoulders, hips) lie on people already found: a second
+    reading of them. A face in the open above a painted torso is someone standing behind a person found."""
+    torso_covered = sum(_on_covered(reading.landmarks[i, :2], covered) for i in TORSO) >= 3
+    return torso_covered and _on_covered(reading.landmarks[FACE, :2].mean(0), covered)
 
 
 def _on_covered(point: np.ndarray, covered: np.ndarray) -> bool:

@@ -18,6 +18,8 @@ def test_quick_detection_and_tracking_groups_write_their_rows(tmp_path):
         assert 0 <= rows[f"recall, people {size} of the image height (all)"]["value"] <= 100
     assert rows["precision (all)"]["value"] > 80
     assert rows["group photo 1600×1064, detection"]["unit"] == "ms"
+    assert rows["one-person photo 640×425, detection"]["unit"] == "ms"
+    assert "1 person; 124 windows" in rows["one-person photo 640×425, detection"]["note"]
     switches = [row for name, row in rows.items() if name.startswith("identity switches")]
     assert len(switches) == 1 and switches[0]["value"] == 0
     raw = [row for name, row in rows.items() if name.startswith("joint jitter") and "unsmoothed" in name]

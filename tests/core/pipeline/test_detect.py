@@ -215,3 +215,48 @@ def test_smaller_fraction_means_finer_windows_and_people_missed_without_them():
     coarse = detect_people(load_image(example_image("large_walking_3people")).rgb, min_height_fraction=0.3)
     assert len(coarse.people) == 3  # the background walker needs the finer windows
     assert len(window_levels(1536, 2048, 0.3)) == 1 and len(window_levels(1536, 2048, 0.08)) == 3
+
+
+def test_a_reading_with_its_face_in_the_open_above_a_painted_torso_is_someone_new():
+    from core.pipeline.detect import TORSO, _on_found_people, _Reading
+
+    covered = np.zeros((200, 200), bool)
+    covered[80:200, 60:140] = True  # a person found and painted out: their body from y = 80 down
+    landmarks = np.zeros((33, 3))
+    landmarks[list(TORSO), :2] = [(80, 100), (120, 100), (85, 160), (115, 160)]  # on the painted body
+    landmarks[:11, :2] = (100, 60)  # face above it, in the open: someone standing behind
+    reading = _Reading(landmarks, np.ones(33), np.zeros((33, 3)), np.zeros((2, 2)), np.zeros((200, 200), np.float32))
+    assert not _on_found_people(reading, covered)
+    landmarks[:11, :2] = (100, 90)  # face on the painted body too: the person found, read again
+    assert _on_found_people(reading, covered)
+    landmarks[[23, 24], :2] = (100, 20)  # hips in the open: only the shoulders lie on the painted body
+    assert not _on_found_people(reading, covered)
+
+
+@pytest.mark.slow
+def test_a_person_half_behind_another_in_a_composite_is_found():
+    """The first labelled composite: a man in green half behind one in black. Painting the first reading out
+    covered the green man's torso, and his readings were then taken for the black one read again."""
+    from core.evaluation.detection_score import match
+    from core.evaluation.detection_set import composite_images
+
+    (image,) = composite_images(1, seed=0)
+    pair = [t for t in image.people if 360 < t.box[0] < 400 and t.box[1] > 380]
+    assert len(pair) == 2 and all(t.head_torso for t in pair)
+    matched, states = match(pair, [p.box for p in detect_people(image.rgb).people])
+    assert all(index is not None for index in matched)
+
+
+def test_detector_graphs_side_by_side_find_the_same_people_as_one(monkeypatch):
+    import core.pipeline.detect as detect
+
+    image = _photo("group6_standing_meeting")
+    found = {}
+    for threads in (1, 2):
+        monkeypatch.setattr(detect, "_models", detect._PoseModels(threads))
+        found[threads] = detect_people(image).people
+    assert len(found[2]) == len(found[1]) >= 5
+    for a, b in zip(found[1], found[2]):
+        np.testing.assert_array_equal(a.landmarks, b.landmarks)
+        np.testing.assert_array_equal(a.box, b.box)
+    assert len(detect._PoseModels(2).detectors) == 2
