@@ -109,13 +109,19 @@ def rest_skeleton(body_model: BodyModel, betas: torch.Tensor) -> torch.Tensor:
 
 
 def solve_pose(
-    body_model: BodyModel, skeleton: torch.Tensor, betas: torch.Tensor, phis: torch.Tensor, train: bool = False
+    body_model: BodyModel,
+    skeleton: torch.Tensor,
+    betas: torch.Tensor,
+    phis: torch.Tensor,
+    train: bool = False,
+    rest: torch.Tensor | None = None,
 ) -> HybrIKPose:
     """skeleton (B, 29, 3) metres, betas (B, 10), phis (B, 23, 2) → rotations and the posed mesh.
 
-    The mesh goes through `body_model.forward` (pose blend shapes where the model has them).
+    The mesh goes through `body_model.forward` (pose blend shapes where the model has them). rest: betas' rest
+    skeleton (B, 29, 3) when the caller has it (`rest_skeleton`).
     """
-    rest = rest_skeleton(body_model, betas)
+    rest = rest_skeleton(body_model, betas) if rest is None else rest
     rotmats = inverse_kinematics(skeleton, phis, rest, train=train)
     output = body_model(betas, rotmats[:, :1], rotmats[:, 1:])
     return HybrIKPose(rotmats=rotmats, output=output, rest_joints=rest)
