@@ -4,12 +4,13 @@
 its time outside the backbone goes to three things this module does differently, each equal up to float
 rounding (tests/core/networks/test_hybrik_fused.py):
 
-- each ConvTranspose2d(4, stride 2, padding 1) + BatchNorm + ReLU becomes one Conv2d(2×2) with the
-  BatchNorm folded in and four times the output channels (one block per output pixel parity), whose
-  blocks are interleaved into the doubled image ("sub-pixel convolution"); ONNX Runtime runs it as a
-  plain fused convolution instead of ConvTranspose's scatter;
+- each ConvTranspose2d(4, stride 2, padding 1) + BatchNorm + ReLU becomes one Conv2d(2×2, padding 1) with
+  the BatchNorm folded in and four times the output channels (one per output pixel parity), interleaved
+  into the doubled image by one pixel shuffle (ONNX DepthToSpace) and a one-pixel crop ("sub-pixel
+  convolution"); ONNX Runtime runs it as a plain fused convolution instead of ConvTranspose's scatter;
 - the final 1×1 convolution is a matrix product that writes the (B, 29·64, 64·64) logits directly, so
-  nothing reorders the 30 MB heat-map per person from a blocked layout;
+  nothing reorders the 30 MB heat-map per person from a blocked layout; its bias rides on a constant
+  channel the last deconvolution adds (zero weights, bias 1, through the ReLU);
 - the soft-argmax needs no normalised volume: each joint's logits are shifted by their maximum and
   exponentiated once, the three marginals are read from two sums over 64 bins, and the rest is summed in
   float64 (ONNX Runtime's single float32 sum over 64³ bins drifts by up to 6e-5 on flat heat-maps).
@@ -35,37 +36,39 @@ _TAPS = {0: (3, 1), 1: (2, 0)}
 class SubPixelDeconv(nn.Module):
     """ConvTranspose2d(C_in, C_out, 4, stride 2, padding 1, no bias) + BatchNorm2d (eval) + ReLU as one Conv2d.
 
-    (B, C_in, H, W) → (B, C_out, 2H, 2W). The input is padded by one pixel; a 2×2 convolution gives
-    4·C_out channels on (H + 1) × (W + 1); parity (a, b)'s block, cropped to rows a.. and columns b.., holds
-    the output pixels (2m + a, 2n + b).
+    (B, C_in, H, W) → (B, C_out, 2H, 2W), or C_out + 1 channels with `constant_channel` (the last one all 1).
+    A 2×2 convolution with padding 1 gives, at position m (inputs m − 1 and m), the outputs 2m − 1 (parity 1)
+    and 2m (parity 0), so its 4·C_out channels, ordered (channel, row parity, column parity) with parity 1
+    first, are shuffled into rows and columns −1 … 2H, and one pixel is cropped on each side.
     """
 
-    def __init__(self, deconv: nn.ConvTranspose2d, norm: nn.BatchNorm2d):
+    def __init__(self, deconv: nn.ConvTranspose2d, norm: nn.BatchNorm2d, constant_channel: bool = False):
         super().__init__()
         assert deconv.kernel_size == (4, 4) and deconv.stride == (2, 2) and deconv.padding == (1, 1)
         assert deconv.bias is None and not norm.training
         weight = deconv.weight.detach()  # (C_in, C_out, 4, 4)
+        in_channels = weight.shape[0]
         scale = norm.weight.detach() / torch.sqrt(norm.running_var + norm.eps)
         shift = norm.bias.detach() - norm.running_mean * scale
         blocks = []
-        for a in (0, 1):
-            for b in (0, 1):
-                rows, columns = _TAPS[a], _TAPS[b]
-                taps = weight[:, :, rows][:, :, :, columns]  # (C_in, C_out, 2, 2)
+        for a in (1, 0):
+            for b in (1, 0):
+                taps = weight[:, :, _TAPS[a]][:, :, :, _TAPS[b]]  # (C_in, C_out, 2, 2)
                 blocks.append(taps.permute(1, 0, 2, 3) * scale[:, None, None, None])
-        self.out_channels = weight.shape[1]
-        self.conv = nn.Conv2d(weight.shape[0], 4 * self.out_channels, 2, bias=True)
+        kernels = torch.stack(blocks, dim=1)  # (C_out, 4, C_in, 2, 2)
+        biases = shift[:, None].expand(-1, 4)
+        if constant_channel:
+            kernels = torch.cat([kernels, kernels.new_zeros(1, 4, in_channels, 2, 2)])
+            biases = torch.cat([biases, biases.new_ones(1, 4)])
+        self.out_channels = kernels.shape[0]
+        self.conv = nn.Conv2d(in_channels, 4 * self.out_channels, 2, padding=1, bias=True)
         with torch.no_grad():
-            self.conv.weight.copy_(torch.cat(blocks))
-            self.conv.bias.copy_(shift.repeat(4))
+            self.conv.weight.copy_(kernels.reshape(-1, in_channels, 2, 2))
+            self.conv.bias.copy_(biases.reshape(-1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        batch, _, height, width = x.shape
-        y = F.relu(self.conv(F.pad(x, (1, 1, 1, 1))))  # (B, 4·C, H + 1, W + 1)
-        y = y.reshape(batch, 2, 2, self.out_channels, height + 1, width + 1)
-        parities = [[y[:, a, b, :, a : a + height, b : b + width] for b in (0, 1)] for a in (0, 1)]
-        rows = [torch.stack(pair, dim=-1) for pair in parities]  # (B, C, H, W, 2) per row parity
-        return torch.stack(rows, dim=3).reshape(batch, self.out_channels, 2 * height, 2 * width)
+        y = F.pixel_shuffle(F.relu(self.conv(x)), 2)  # (B, C_out, 2H + 2, 2W + 2)
+        return y[:, :, 1:-1, 1:-1]
 
 
 def marginal_soft_argmax(logits: torch.Tensor, size: int = HEATMAP_SIZE) -> torch.Tensor:
@@ -95,9 +98,12 @@ class FusedHybrIKHead(nn.Module):
         super().__init__()
         assert not head.training, "fuse an eval-mode head (BatchNorm running statistics, no dropout)"
         layers = list(head.deconv_layers)
-        self.deconvs = nn.Sequential(*(SubPixelDeconv(layers[i], layers[i + 1]) for i in range(0, len(layers), 3)))
+        last = len(layers) - 3
+        self.deconvs = nn.Sequential(
+            *(SubPixelDeconv(layers[i], layers[i + 1], constant_channel=i == last) for i in range(0, len(layers), 3))
+        )
         final = head.final_layer
-        # The bias as one more input channel that is always 1: the product adds it, with no pass of its own.
+        # The bias on the constant channel: the product adds it, with no pass of its own.
         weight = torch.cat([final.weight.detach()[:, :, 0, 0], final.bias.detach()[:, None]], dim=1)
         self.register_buffer("final_weight", weight)  # (29·64, 256 + 1)
         self.fc1, self.fc2, self.decshape, self.decphi = head.fc1, head.fc2, head.decshape, head.decphi
@@ -105,9 +111,7 @@ class FusedHybrIKHead(nn.Module):
 
     def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         batch = features.shape[0]
-        maps = self.deconvs(features)  # (B, 256, 64, 64)
-        maps = maps.flatten(2)
-        maps = torch.cat([maps, torch.ones_like(maps[:, :1])], dim=1)  # (B, 256 + 1, 64·64)
+        maps = self.deconvs(features).flatten(2)  # (B, 256 + 1, 64·64), the last channel all 1
         logits = torch.matmul(self.final_weight, maps)  # (B, 29·64, 64·64)
         uvd = marginal_soft_argmax(logits.reshape(batch, NUM_JOINTS_29, -1))
         hidden = self.fc2(self.fc1(features.mean(dim=(2, 3))))

@@ -8,6 +8,8 @@ the body model and one twist angle per bone, it returns SMPL's 24 local rotation
   bone, then the twist φ about the rest bone. Eval mode is "adaptive": when the target child position
   (from the rotations solved so far) is more than 15 mm from the predicted bone direction at rest
   length, the latter is used. Spine3 has three children but is aimed at the neck only (as HybrIK).
+  A joint needs only its ancestors, so all joints at one depth of the tree are solved at once, for the
+  whole batch (8 steps instead of 23; the same arithmetic as joint by joint).
 
 Works with any `BodyModel` with a 'hybrik_leaf_5' regressor (SMPL or the open model).
 """
@@ -107,13 +109,19 @@ def rest_skeleton(body_model: BodyModel, betas: torch.Tensor) -> torch.Tensor:
 
 
 def solve_pose(
-    body_model: BodyModel, skeleton: torch.Tensor, betas: torch.Tensor, phis: torch.Tensor, train: bool = False
+    body_model: BodyModel,
+    skeleton: torch.Tensor,
+    betas: torch.Tensor,
+    phis: torch.Tensor,
+    train: bool = False,
+    rest: torch.Tensor | None = None,
 ) -> HybrIKPose:
     """skeleton (B, 29, 3) metres, betas (B, 10), phis (B, 23, 2) → rotations and the posed mesh.
 
-    The mesh goes through `body_model.forward` (pose blend shapes where the model has them).
+    The mesh goes through `body_model.forward` (pose blend shapes where the model has them). rest: betas' rest
+    skeleton (B, 29, 3) when the caller has it (`rest_skeleton`).
     """
-    rest = rest_skeleton(body_model, betas)
+    rest = rest_skeleton(body_model, betas) if rest is None else rest
     rotmats = inverse_kinematics(skeleton, phis, rest, train=train)
     output = body_model(betas, rotmats[:, :1], rotmats[:, 1:])
     return HybrIKPose(rotmats=rotmats, output=output, rest_joints=rest)
@@ -138,8 +146,6 @@ def inverse_kinematics(
     rel_rest = rest_joints.clone()
     rel_rest[:, 1:] -= rest_joints[:, parents[1:]].clone()
     rel_rest = rel_rest.unsqueeze(-1)  # (B, 29, 3, 1) bones at rest
-    posed_rest = torch.zeros_like(rel_rest)  # FK positions from the rotations solved so far
-    posed_rest[:, 0] = rel_rest[:, 0]
     rel_pred = skeleton.clone().unsqueeze(-1).detach()
     rel_pred[:, 1:] = rel_pred[:, 1:] - rel_pred[:, parents[1:]].clone()
     rel_pred[:, 0] = rel_rest[:, 0]
@@ -151,33 +157,62 @@ def inverse_kinematics(
         root = _pelvis_swing_twist(rel_pred.clone(), rel_rest.clone())
     else:
         root = _pelvis_svd(rel_pred.clone(), rel_rest.clone(), reflection_fix)
-    chain, local = [root], [root]
-    for i in range(1, len(HYBRIK_PARENTS)):
-        child, parent = HYBRIK_CHILDREN[i], HYBRIK_PARENTS[i]
-        if child == -1:
-            continue
-        posed_rest[:, i] = posed_rest[:, parent] + torch.matmul(chain[parent], rel_rest[:, i])
+    # Joints solved so far, in solving order: global rotations and FK positions from the rotations solved so far.
+    chain, posed_rest, local = root[:, None], rel_rest[:, :1], [root[:, None]]
+    for level in _SOLVING_LEVELS:
+        joints, children, joint_parents, parent_slots = (index.to(skeleton.device) for index in level)
+        parent_chain = chain[:, parent_slots]  # (B, n, 3, 3)
+        posed = posed_rest[:, parent_slots] + torch.matmul(parent_chain, rel_rest[:, joints])
         if train and naive:
-            bone, child_target = rel_rest[:, i], target[:, i] - target[:, parent]  # its own bone
+            bone, child_target = rel_rest[:, joints], target[:, joints] - target[:, joint_parents]  # its own bone
         else:
-            bone, child_target = rel_rest[:, child], target[:, child] - posed_rest[:, i]  # (B, 3, 1)
+            bone, child_target = rel_rest[:, children], target[:, children] - posed  # (B, n, 3, 1)
         if not train:
-            child_target = _adaptive_target(child_target, rel_pred[:, child], rel_rest[:, child])
-        child_target = torch.matmul(chain[parent].transpose(1, 2), child_target)
-        rot = torch.matmul(_swing(bone, child_target), _twist(bone, phis[:, i - 1]))
-        chain.append(torch.matmul(chain[parent], rot))
+            child_target = _adaptive_target(child_target, rel_pred[:, children], rel_rest[:, children])
+        child_target = torch.matmul(parent_chain.transpose(-1, -2), child_target)
+        rot = torch.matmul(_swing(_flat(bone), _flat(child_target)), _twist(_flat(bone), _flat(phis[:, joints - 1])))
+        rot = rot.reshape(parent_chain.shape)
+        chain = torch.cat([chain, torch.matmul(parent_chain, rot)], dim=1)
+        posed_rest = torch.cat([posed_rest, posed], dim=1)
         local.append(rot)
-    return torch.stack(local, dim=1)
+    return torch.cat(local, dim=1)[:, _JOINT_SLOTS.to(skeleton.device)]
+
+
+def _solving_levels() -> tuple[list[tuple[torch.Tensor, ...]], torch.Tensor]:
+    """The joints with a child, grouped by depth in the tree (each depth solved at once, after its parents):
+    per depth (joints, their children, their parents, their parents' slots in solving order), and each joint's
+    slot in solving order (the pelvis first)."""
+    depth, by_depth = {0: 0}, {}
+    for i in range(1, len(HYBRIK_PARENTS)):
+        depth[i] = depth[HYBRIK_PARENTS[i]] + 1
+        if HYBRIK_CHILDREN[i] != -1:
+            by_depth.setdefault(depth[i], []).append(i)
+    order = [0] + [i for d in sorted(by_depth) for i in by_depth[d]]
+    slot = {joint: index for index, joint in enumerate(order)}
+    levels = []
+    for d in sorted(by_depth):
+        joints = by_depth[d]
+        parents = [HYBRIK_PARENTS[i] for i in joints]
+        columns = (joints, [HYBRIK_CHILDREN[i] for i in joints], parents, [slot[p] for p in parents])
+        levels.append(tuple(torch.tensor(column) for column in columns))
+    return levels, torch.tensor([slot[joint] for joint in range(len(order))])
+
+
+_SOLVING_LEVELS, _JOINT_SLOTS = _solving_levels()
+
+
+def _flat(tensor: torch.Tensor) -> torch.Tensor:
+    """(B, n, …) → (B·n, …)."""
+    return tensor.reshape(-1, *tensor.shape[2:])
 
 
 def _adaptive_target(child_target, pred_bone, rest_bone):
-    """Use the predicted bone direction at rest length where the FK target is > 15 mm away from it."""
-    direction = pred_bone * torch.norm(rest_bone, dim=1, keepdim=True) / torch.norm(pred_bone, dim=1, keepdim=True)
-    diff = torch.norm(child_target - direction, dim=1, keepdim=True)
-    far = torch.where(diff > ADAPTIVE_THRESHOLD_M)[0]
-    child_target = child_target.clone()
-    child_target[far] = direction[far]
-    return child_target
+    """Use the predicted bone direction at rest length where the FK target is > 15 mm away from it.
+    Bones (..., 3, 1)."""
+    rest_length = torch.norm(rest_bone, dim=-2, keepdim=True)
+    direction = pred_bone * rest_length / torch.norm(pred_bone, dim=-2, keepdim=True)
+    diff = torch.norm(child_target - direction, dim=-2, keepdim=True)
+    return torch.where(diff > ADAPTIVE_THRESHOLD_M, direction, child_target)
 
 
 def _skew(axis: torch.Tensor) -> torch.Tensor:

@@ -32,7 +32,8 @@ from core.settings import FAST, FAST_CHOICES, fast_setting
 
 ONNX_OPSET = 17
 ONNX_INPUT = "images"
-GRAPH_VERSION = 2  # raise when what is exported changes (2: HybrIK's fused head), so cached graphs are redone
+# Raise when what is exported changes (2: HybrIK's fused head; 3: its pixel shuffle), so cached graphs are redone.
+GRAPH_VERSION = 3
 GRAPH_SUFFIX = ".onnx"
 
 

@@ -128,11 +128,12 @@ class HMR(_MethodModel):
         K = geometry.image_intrinsics(image_rgb.shape[:2], fov_deg).to(self.device)
         cam_t = geometry.fit_translation(body.joints, keypoints_2d, K)
         joints_h36m = _h36m(self.body_model, body.vertices)
+        pose_aa = geometry.rotmat_to_aa(out.rotmats)
         return [
             MeshPrediction(
                 method=self.method,
                 rotmats=_numpy(out.rotmats, i),
-                pose_aa=_numpy(geometry.rotmat_to_aa(out.rotmats), i),
+                pose_aa=_numpy(pose_aa, i),
                 betas=_numpy(_betas_for(self.body_model, out.betas), i),
                 vertices=_numpy(body.vertices, i),
                 joints=_numpy(body.joints, i),
@@ -194,12 +195,15 @@ class HybrIK(_MethodModel):
         depth_factor (B,) or (B, 1), float64 to mirror mmhuman3d's collated python floats."""
         return self.solve(self.network(images), trans_inv, intrinsic_inv, joint_root, depth_factor)
 
-    def solve(self, head: HybrIKHeadOutput, trans_inv, intrinsic_inv, joint_root, depth_factor) -> HybrIKOutput:
-        """Back-project the uvd joints with the camera and root, then IK and skinning."""
+    def solve(
+        self, head: HybrIKHeadOutput, trans_inv, intrinsic_inv, joint_root, depth_factor, rest_joints=None
+    ) -> HybrIKOutput:
+        """Back-project the uvd joints with the camera and root, then IK and skinning (rest_joints: the rest
+        skeleton of the betas used, when already computed)."""
         depth_factor = torch.as_tensor(depth_factor, device=head.uvd.device).reshape(-1, 1)
         skeleton = root_relative_skeleton(head.uvd.float(), trans_inv, intrinsic_inv, joint_root, depth_factor)
         betas = _betas_for(self.body_model, head.betas.float())
-        pose = solve_pose(self.body_model, skeleton, betas, head.phis.float(), train=self.training)
+        pose = solve_pose(self.body_model, skeleton, betas, head.phis.float(), train=self.training, rest=rest_joints)
         vertices = pose.output.vertices
         return HybrIKOutput(
             head=head,
@@ -227,16 +231,18 @@ class HybrIK(_MethodModel):
         head = HybrIKHeadOutput(uvd=head.uvd.float(), betas=head.betas.float(), phis=head.phis.float())
         K = geometry.image_intrinsics(image_rgb.shape[:2], fov_deg).to(self.device)
         trans_inv = torch.as_tensor(crops.trans_inv, dtype=torch.float32, device=self.device)
-        pelvis_cam, uv_image = self._root_in_the_wild(head, trans_inv, K)
+        pelvis_cam, uv_image, rest = self._root_in_the_wild(head, trans_inv, K)
         batch = len(crops.images)
         K_inv = torch.linalg.inv(K).expand(batch, 3, 3)
         depth_factor = torch.full((batch, 1), HYBRIK_DEPTH_FACTOR, dtype=torch.float32, device=self.device)
-        out = self.solve(head, trans_inv, K_inv, pelvis_cam, depth_factor)
+        out = self.solve(head, trans_inv, K_inv, pelvis_cam, depth_factor, rest_joints=rest)
         cam_t = pelvis_cam - out.rest_joints[:, 0]
-        return [self._prediction(out, i, cam_t, K, uv_image, pelvis_cam, boxes_xyxy) for i in range(batch)]
+        pose_aa = geometry.rotmat_to_aa(out.rotmats)
+        return [self._prediction(out, i, cam_t, K, uv_image, pelvis_cam, boxes_xyxy, pose_aa) for i in range(batch)]
 
     def _root_in_the_wild(self, head: HybrIKHeadOutput, trans_inv: torch.Tensor, K: torch.Tensor):
-        """Pelvis (B, 3) in the camera frame: the depth at which the skeleton has the model's bone lengths."""
+        """Pelvis (B, 3) in the camera frame: the depth at which the skeleton has the model's bone lengths; also
+        the 29 joints in image pixels (B, 29, 2) and the rest skeleton of the betas used (B, 29, 3)."""
         uv_image = crop_uv_to_image(head.uvd, trans_inv)  # (B, 29, 2)
         relative_depth = head.uvd[..., 2] * HYBRIK_DEPTH_FACTOR  # (B, 29) metres
         rays = geometry.backproject(uv_image, torch.ones_like(relative_depth), K)
@@ -245,13 +251,13 @@ class HybrIK(_MethodModel):
         lengths = (rest - rest[:, parents]).norm(dim=-1)
         depth = geometry.root_depth_from_bone_lengths(rays, relative_depth, HYBRIK_PARENTS, lengths)
         pelvis = rays[:, 0] * (depth + relative_depth[:, 0])[:, None]
-        return pelvis, uv_image
+        return pelvis, uv_image, rest
 
-    def _prediction(self, out: HybrIKOutput, i, cam_t, K, uv_image, pelvis_cam, boxes_xyxy) -> MeshPrediction:
+    def _prediction(self, out: HybrIKOutput, i, cam_t, K, uv_image, pelvis_cam, boxes_xyxy, pose_aa) -> MeshPrediction:
         return MeshPrediction(
             method=self.method,
             rotmats=_numpy(out.rotmats, i),
-            pose_aa=_numpy(geometry.rotmat_to_aa(out.rotmats), i),
+            pose_aa=_numpy(pose_aa, i),
             betas=_numpy(out.betas, i),
             vertices=_numpy(out.vertices, i),
             joints=_numpy(out.joints, i),

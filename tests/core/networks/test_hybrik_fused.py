@@ -36,6 +36,18 @@ def test_sub_pixel_convolution_equals_transposed_convolution_batchnorm_relu():
     torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
 
 
+def test_sub_pixel_convolution_can_add_a_constant_channel():
+    head = _random_head(seed=1)
+    deconv, norm, relu = list(head.deconv_layers)[6:9]
+    features = torch.randn(2, 256, 32, 32)
+    with torch.no_grad():
+        expected = relu(norm(deconv(features)))
+        got = SubPixelDeconv(deconv, norm, constant_channel=True)(features)
+    assert got.shape == (2, 257, 64, 64)
+    torch.testing.assert_close(got[:, :256], expected, atol=1e-5, rtol=1e-5)
+    assert torch.equal(got[:, 256], torch.ones(2, 64, 64))
+
+
 @pytest.mark.parametrize("scale", [0.01, 1.0, 30.0])  # flat, ordinary and sharply peaked heat-maps
 def test_marginal_soft_argmax_equals_the_reference(scale):
     logits = torch.randn(2, 29, 64**3, generator=torch.Generator().manual_seed(1)) * scale

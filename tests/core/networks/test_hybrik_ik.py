@@ -4,8 +4,13 @@ import torch
 
 from core.geometry import aa_to_rotmat
 from core.networks.hybrik_ik import (
+    ADAPTIVE_THRESHOLD_M,
+    EPS,
     HYBRIK_CHILDREN,
     HYBRIK_PARENTS,
+    _pelvis_svd,
+    _swing,
+    _twist,
     inverse_kinematics,
     inverse_kinematics_from_skeleton,
     rest_skeleton,
@@ -74,6 +79,57 @@ def test_recovers_known_rotations_with_their_twists(body_model, train):
     atol = 1e-3 if train else 2e-4  # training mode's root goes through arccos, less precise in float32
     # All rotations are recovered: every joint 0..23 drives a child bone (spine3 is aimed at the neck).
     assert torch.allclose(got, rotmats, atol=atol)
+
+
+def _joint_by_joint_ik(skeleton, phis, rest):
+    """Eval-mode IK one joint at a time in index order, one person at a time (mmhuman3d's loop): the reference
+    for the solver that takes each depth of the tree, for the whole batch, at once."""
+    rotations = []
+    for person in range(len(skeleton)):
+        rest_bones = rest[person] - rest[person, [max(p, 0) for p in HYBRIK_PARENTS]]
+        rest_bones[0] = rest[person, 0]
+        pred_bones = skeleton[person] - skeleton[person, [max(p, 0) for p in HYBRIK_PARENTS]]
+        pred_bones[0] = rest[person, 0]
+        target = skeleton[person] - skeleton[person, :1] + rest[person, :1]
+        twist = phis[person] / (phis[person].norm(dim=1, keepdim=True) + EPS)
+        root = _pelvis_svd(pred_bones[None, ..., None], rest_bones[None, ..., None])[0]
+        chain, local, posed = {0: root}, [root], {0: rest[person, 0]}
+        for i in range(1, 24):
+            child, parent = HYBRIK_CHILDREN[i], HYBRIK_PARENTS[i]
+            posed[i] = posed[parent] + chain[parent] @ rest_bones[i]
+            child_target = target[child] - posed[i]
+            direction = pred_bones[child] * rest_bones[child].norm() / pred_bones[child].norm()
+            if (child_target - direction).norm() > ADAPTIVE_THRESHOLD_M:
+                child_target = direction
+            child_target = chain[parent].T @ child_target
+            bone = rest_bones[child][None, :, None]
+            rot = (_swing(bone, child_target[None, :, None]) @ _twist(bone, twist[None, i - 1]))[0]
+            chain[i] = chain[parent] @ rot
+            local.append(rot)
+        rotations.append(torch.stack(local))
+    return torch.stack(rotations)
+
+
+def test_solving_a_tree_depth_at_once_equals_joint_by_joint(body_model):
+    torch.manual_seed(3)
+    betas = torch.randn(4, 10) * 0.3
+    rotmats = aa_to_rotmat(torch.randn(4, 24, 3) * 0.5)
+    rest = rest_skeleton(body_model, betas)
+    skeleton = posed_skeleton(body_model, rotmats, betas)
+    skeleton[:2] += 0.03 * torch.randn(2, 29, 3)  # bones off by centimetres: the adaptive targets take part
+    phis = torch.randn(4, 23, 2)
+    torch.testing.assert_close(
+        inverse_kinematics(skeleton, phis, rest), _joint_by_joint_ik(skeleton, phis, rest), atol=1e-6, rtol=0
+    )
+
+
+def test_training_mode_ik_passes_gradients(body_model):
+    betas = torch.zeros(2, 10)
+    skeleton = posed_skeleton(body_model, aa_to_rotmat(torch.randn(2, 24, 3) * 0.3), betas).requires_grad_()
+    phis = torch.randn(2, 23, 2, requires_grad=True)
+    inverse_kinematics(skeleton, phis, rest_skeleton(body_model, betas), train=True).sum().backward()
+    assert torch.isfinite(skeleton.grad).all() and skeleton.grad.abs().sum() > 0
+    assert torch.isfinite(phis.grad).all() and phis.grad.abs().sum() > 0
 
 
 def test_adaptive_mode_uses_predicted_direction_when_bones_disagree(body_model):
