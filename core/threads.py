@@ -6,35 +6,38 @@ that wait is milliseconds per operation (a (24, 6890) × (6890, 3) product: 7 ms
 one; see docs/bench). The networks themselves keep their threads: ONNX Runtime has its own pool, and the
 plain PyTorch path is not wrapped.
 
-torch's thread count is process-wide, so overlapping users (the app serves requests concurrently) share one
-count: the first to enter sets one thread, the last to leave restores what was there.
+With torch's OpenMP backend the thread count belongs to the calling thread (OpenMP keeps it per thread), so
+each thread sets and restores its own: overlapping users (the app serves requests concurrently, the fit runs
+beside the networks) do not touch each other's.
+
+numpy's BLAS (OpenBLAS) is set to one thread when this module is imported, for the whole process: after every
+product, however small (pyrender's 4 × 4 poses, the drawing's lighting), its second thread spins for a while,
+taking the other core from whatever runs there; a live frame's drawing took twice its wall time in CPU time.
+Nothing here multiplies matrices large enough in numpy to gain from a second thread (torch has its own).
 """
 
 from __future__ import annotations
 
-import threading
 from contextlib import contextmanager
 
 import torch
+from threadpoolctl import threadpool_limits
 
-_lock = threading.Lock()
-_holders = 0
-_saved_threads = 1
+
+def numpy_blas_on_one_thread() -> None:
+    """Limit numpy's BLAS (every BLAS library loaded so far, not torch's own) to one thread, process-wide."""
+    threadpool_limits(limits=1, user_api="blas")
+
+
+numpy_blas_on_one_thread()
 
 
 @contextmanager
 def single_threaded():
-    """Within the block torch runs its operations on one thread (re-entrant, safe across threads)."""
-    global _holders, _saved_threads
-    with _lock:
-        if _holders == 0:
-            _saved_threads = torch.get_num_threads()
-            torch.set_num_threads(1)
-        _holders += 1
+    """Within the block torch runs this thread's operations on one thread (re-entrant; other threads unaffected)."""
+    saved = torch.get_num_threads()
+    torch.set_num_threads(1)
     try:
         yield
     finally:
-        with _lock:
-            _holders -= 1
-            if _holders == 0:
-                torch.set_num_threads(_saved_threads)
+        torch.set_num_threads(saved)

@@ -17,6 +17,7 @@ import numpy as np
 from core.render.raster import SoftwareRenderer
 from core.render.scene import MeshToDraw, RenderOutput
 from core.settings import OPENGL_PLATFORM, opengl_platform, renderer_setting, set_library_variable
+from core.threads import numpy_blas_on_one_thread  # noqa: F401 - importing it limits numpy's BLAS threads
 
 OPENGL_PLATFORMS = ("egl", "osmesa")
 SETUP_HINT = (
