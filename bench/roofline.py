@@ -95,12 +95,16 @@ def graph_gflop(path: Path) -> float:
         batch = tensor.type.tensor_type.shape.dim[0]
         batch.Clear()
         batch.dim_value = 1
-    model = onnx.shape_inference.infer_shapes(model)
+    model = onnx.shape_inference.infer_shapes(model, data_prop=True)  # data_prop: shapes through Reshape too
     shapes = {init.name: tuple(init.dims) for init in model.graph.initializer}
     for value in [*model.graph.value_info, *model.graph.input, *model.graph.output]:
         shapes[value.name] = tuple(d.dim_value for d in value.type.tensor_type.shape.dim)
-    macs = sum(node_macs(node, shapes) for node in model.graph.node if node.op_type in COUNTED)
-    return 2 * macs / 1e9
+    counted = [node for node in model.graph.node if node.op_type in COUNTED]
+    for node in counted:
+        known = [shapes.get(name) for name in (node.input[0], node.input[1], node.output[0])]
+        if any(not shape or 0 in shape for shape in known):  # dim_value 0: not inferred
+            raise ValueError(f"{path.name}: the shapes around {node.op_type} node '{node.name}' are not known: {known}")
+    return 2 * sum(node_macs(node, shapes) for node in counted) / 1e9
 
 
 def node_macs(node, shapes: dict[str, tuple[int, ...]]) -> int:

@@ -1,5 +1,6 @@
 """bench.roofline counts a network's arithmetic from its ONNX graph exactly."""
 
+import torch
 from torch import nn
 
 from bench.roofline import graph_gflop
@@ -29,3 +30,17 @@ def test_arithmetic_is_counted_per_layer(tmp_path):
         + (4 * 16 * 16) * 5  # linear
     )
     assert graph_gflop(path) == 2 * macs / 1e9
+
+
+def test_a_product_after_a_reshape_is_counted(tmp_path):
+    class _Reshaped(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.weight = nn.Parameter(torch.ones(6, 3))
+
+        def forward(self, images):  # (B, 3, 16, 16) → (B, 6, 256): a product whose shape only data propagation knows
+            return (torch.matmul(self.weight, images.reshape(images.shape[0], 3, -1)),)
+
+    path = tmp_path / "reshaped.onnx"
+    path.write_bytes(export_onnx(_Reshaped().eval(), 16, ["out"]))
+    assert graph_gflop(path) == 2 * (6 * 3 * 256) / 1e9
