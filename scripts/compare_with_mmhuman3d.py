@@ -4,7 +4,7 @@ Runs in a separate environment that has mmhuman3d (never the project's .venv):
 
     python3 -m venv /tmp/mmh && /tmp/mmh/bin/pip install torch==2.13.0 einops smplx==0.1.28 numpy==1.26.4 \
         scipy opencv-python-headless tqdm trimesh scikit-image roma==1.8.0 pytest "setuptools<70" wheel addict \
-        yapf==0.40.1 packaging pyyaml h5py
+        yapf==0.40.1 packaging pyyaml h5py threadpoolctl==3.8.0
     MMCV_WITH_OPS=0 /tmp/mmh/bin/pip install --no-build-isolation mmcv==1.7.2
     /tmp/mmh/bin/pip install mmhuman3d==0.11.0 --no-deps
     PYTHONPATH=. /tmp/mmh/bin/python scripts/compare_with_mmhuman3d.py [--write docs/mmhuman3d_equivalence.md]   (from the repository root)
