@@ -104,6 +104,7 @@ LIBRARY_VARIABLES = {  # the only variables written, each before the library tha
     "GRADIO_TEMP_DIR": "Gradio's uploads and cache, inside the app's temporary folder (app.settings)",
     "GRADIO_EXAMPLES_CACHE": "Gradio's cached examples, inside the app's temporary folder (app.settings)",
     "CUBLAS_WORKSPACE_CONFIG": "cuBLAS's workspace, fixed for deterministic training (train.trainer)",
+    "OPENBLAS_NUM_THREADS": "OpenBLAS libraries loaded later (scipy's): one thread, unless set (core.threads)",
 }
 
 

@@ -23,10 +23,14 @@ from contextlib import contextmanager
 import torch
 from threadpoolctl import threadpool_limits
 
+from core.settings import set_library_variable
+
 
 def numpy_blas_on_one_thread() -> None:
-    """Limit numpy's BLAS (every BLAS library loaded so far, not torch's own) to one thread, process-wide."""
-    threadpool_limits(limits=1, user_api="blas")
+    """Limit numpy's BLAS to one thread, process-wide: every BLAS library loaded so far (not torch's own), and
+    through OPENBLAS_NUM_THREADS those loaded later (scipy's). A user's OPENBLAS_NUM_THREADS is kept."""
+    threads = set_library_variable("OPENBLAS_NUM_THREADS", "1", keep_existing=True)
+    threadpool_limits(limits=int(threads) if threads.isdigit() else 1, user_api="blas")
 
 
 numpy_blas_on_one_thread()
