@@ -29,7 +29,8 @@ DEFAULT_FOV_DEG = math.degrees(2.0 * math.atan(0.5))
 # Rotations
 # ---------------------------------------------------------------------------------------------
 def _roma():
-    """roma, imported on first use: importing it imports torch._dynamo, about a second of the app's start-up."""
+    """roma, imported on first use, which is only in training: importing it imports torch._dynamo, about a second
+    that a first photo would otherwise wait for."""
     import roma
 
     return roma
@@ -42,10 +43,12 @@ def aa_to_rotmat(pose_aa: torch.Tensor) -> torch.Tensor:
 
 
 def aa_to_rotmat_exact(pose_aa: torch.Tensor) -> torch.Tensor:
-    """Axis-angle (..., 3) → rotation matrices (..., 3, 3) by |θ| about θ/|θ|, with no offset (roma; as pytorch3d's
-    `axis_angle_to_matrix`, which mmhuman3d.utils.transforms.aa_to_rotmat calls). `aa_to_rotmat` (smplx) takes
-    |θ + 1e-8| and differs from it by ~1e-8."""
-    return _roma().rotvec_to_rotmat(pose_aa)
+    """Axis-angle (..., 3) → rotation matrices (..., 3, 3) by |θ| about θ/|θ|, with no offset, by pytorch3d's recipe
+    (`axis_angle_to_matrix`, which mmhuman3d.utils.transforms.aa_to_rotmat calls): the half-angle quaternion, then
+    its matrix. `aa_to_rotmat` (smplx) takes |θ + 1e-8| and differs from it by ~1e-8."""
+    angle = torch.linalg.vector_norm(pose_aa, dim=-1, keepdim=True)
+    quat = torch.cat([torch.cos(angle / 2), pose_aa * _sin_half_over_angle(angle)], dim=-1)
+    return _quat_matrix(quat)
 
 
 def aa_to_rotmat_via_quaternion(pose_aa: torch.Tensor) -> torch.Tensor:
@@ -58,8 +61,40 @@ def aa_to_rotmat_via_quaternion(pose_aa: torch.Tensor) -> torch.Tensor:
 
 
 def rotmat_to_aa(rotmat: torch.Tensor) -> torch.Tensor:
-    """Rotation matrices (..., 3, 3) → axis-angle (..., 3), radians in [0, π]."""
-    return _roma().rotmat_to_rotvec(rotmat)
+    """Rotation matrices (..., 3, 3) → axis-angle (..., 3), radians in [0, π], by pytorch3d's recipe
+    (`matrix_to_axis_angle`, which mmhuman3d.utils.transforms.rotmat_to_aa calls): the quaternion
+    (`rotmat_to_quat_largest_component`), then angle 2·atan2(|xyz|, w) about xyz."""
+    quat = rotmat_to_quat_largest_component(rotmat)
+    angle = 2 * torch.atan2(torch.linalg.vector_norm(quat[..., 1:], dim=-1, keepdim=True), quat[..., :1])
+    return quat[..., 1:] / _sin_half_over_angle(angle)
+
+
+def _sin_half_over_angle(angle: torch.Tensor) -> torch.Tensor:
+    """sin(θ/2) / θ for angles (..., 1), by its Taylor series near 0 (where the ratio is 0/0)."""
+    small = angle.abs() < 1e-6
+    safe = torch.where(small, torch.ones_like(angle), angle)
+    return torch.where(small, 0.5 - angle * angle / 48, torch.sin(safe / 2) / safe)
+
+
+def _quat_matrix(quat: torch.Tensor) -> torch.Tensor:
+    """Quaternions (..., 4) as (w, x, y, z), of any length → rotation matrices (..., 3, 3) (scaled by 2 / |q|²)."""
+    w, x, y, z = torch.unbind(quat, dim=-1)
+    two_s = 2.0 / (quat * quat).sum(dim=-1)
+    matrix = torch.stack(
+        [
+            1 - two_s * (y * y + z * z),
+            two_s * (x * y - z * w),
+            two_s * (x * z + y * w),
+            two_s * (x * y + z * w),
+            1 - two_s * (x * x + z * z),
+            two_s * (y * z - x * w),
+            two_s * (x * z - y * w),
+            two_s * (y * z + x * w),
+            1 - two_s * (x * x + y * y),
+        ],
+        dim=-1,
+    )
+    return matrix.reshape(quat.shape[:-1] + (3, 3))
 
 
 def rotmat_to_quat(rotmat: torch.Tensor) -> torch.Tensor:

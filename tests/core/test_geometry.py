@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from core import geometry
+from core.paths import REPO_ROOT
 
 
 def test_rot6d_reads_row_major_3x2():
@@ -170,3 +171,17 @@ def test_root_depth_from_bone_lengths_recovers_depth():
             lengths[:, j] = (joints[:, j] - joints[:, p]).norm(dim=-1)
     z = geometry.root_depth_from_bone_lengths(rays, relative, parents, lengths)
     assert torch.allclose(z, depth, atol=1e-3)
+
+
+def test_the_inference_rotations_do_not_import_roma_or_torch_dynamo():
+    """roma imports torch._dynamo (about a second a first photo would wait for): the pipeline's rotations avoid it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, torch, core.pipeline.analyse as a; from core import geometry as g; "
+        "g.rotmat_to_aa(g.aa_to_rotmat_exact(torch.randn(4, 3))); "
+        "print(sorted(m for m in ('roma', 'torch._dynamo') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO_ROOT)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
