@@ -92,7 +92,7 @@ class BodyModel(nn.Module):
         self.register_buffer("parents", torch.as_tensor(np.asarray(parents), dtype=torch.long))
         self.register_buffer("posedirs", None if posedirs is None else _f32(posedirs))
         self.regressor_names: list[str] = []
-        self._folded: dict[str, FoldedPoints] = {}
+        self._folded: dict[tuple, FoldedPoints] = {}
         for name, matrix in (regressors or {}).items():
             self.add_regressor(name, matrix)
 
@@ -104,7 +104,7 @@ class BodyModel(nn.Module):
         """Register a (K, V) vertex regressor under `name` (e.g. 'h36m_17')."""
         assert matrix.ndim == 2 and matrix.shape[1] == self.num_vertices, f"{name}: {matrix.shape}"
         self.register_buffer(f"regressor_{name}", _f32(matrix))
-        self._folded.pop(name, None)
+        self._folded = {key: points for key, points in self._folded.items() if key[0] != name}
         if name not in self.regressor_names:
             self.regressor_names.append(name)
 
@@ -166,8 +166,10 @@ class BodyModel(nn.Module):
         return self.forward(betas, rotmats[:, :1], rotmats[:, 1:], transl)
 
     def folded_points(self, name: str) -> FoldedPoints:
-        """Regressor `name`'s points folded into the skinning (FoldedPoints), computed once per body model."""
-        folded = self._folded.get(name)
+        """Regressor `name`'s points folded into the skinning (FoldedPoints), computed once per body model (and
+        device and dtype its buffers are on)."""
+        key = (name, self.v_template.device, self.v_template.dtype)
+        folded = self._folded.get(key)
         if folded is None:
             regressor = self.regressor(name)
             used = torch.nonzero(regressor.abs().sum(0)).squeeze(1)  # only the vertices the points read
@@ -176,7 +178,7 @@ class BodyModel(nn.Module):
             posedirs = None
             if self.posedirs is not None:
                 posedirs = fold(self.posedirs.reshape(207, -1, 3).permute(1, 2, 0))  # (V, 3, 207) → (K, 24, 3, 207)
-            folded = self._folded[name] = FoldedPoints(
+            folded = self._folded[key] = FoldedPoints(
                 rest_template=self.J_regressor @ self.v_template,
                 rest_shapedirs=torch.einsum("jv,vck->jck", self.J_regressor, self.shapedirs),
                 template=fold(self.v_template),

@@ -55,6 +55,8 @@ def test_folded_points_equal_the_regressor_on_the_posed_mesh():
         full = model.forward_axis_angle(betas, orient, pose)
         folded = model.folded_points("points")
         assert model.folded_points("points") is folded  # computed once
+        assert model.double().folded_points("points").template.dtype == torch.float64  # again for other buffers
+        model.float()
         joints, points = model.pose_folded_points(betas, full.rotmats, folded)
         torch.testing.assert_close(joints, full.joints, atol=1e-5, rtol=0)
         torch.testing.assert_close(points, model.regress(full.vertices, "points"), atol=1e-5, rtol=0)
