@@ -231,6 +231,8 @@ MEDIAPIPE_LIMBS_12 = (  # the MediaPipe landmarks taken from SMPL's kinematic jo
     "left_ankle",
     "right_ankle",
 )
+# The body model regressor (21, V) that reads MEDIAPIPE_SURFACE_21 from the posed mesh.
+MEDIAPIPE_SURFACE_REGRESSOR = "mediapipe_surface_21"
 MEDIAPIPE_SURFACE_21 = tuple(name for name in MEDIAPIPE_33 if name not in MEDIAPIPE_LIMBS_12)  # regressor rows
 MEDIAPIPE_MEANS = {  # MediaPipe landmark → the human_data name with the same meaning (knuckles, not tips)
     "left_pinky": "left_pinky_1",
@@ -405,7 +407,7 @@ def _regress(body_model, output, name: str) -> torch.Tensor:
 
 def _mediapipe_33(body_model, output) -> torch.Tensor:
     """The 12 limb landmarks from SMPL's kinematic joints, the 21 others from surface points."""
-    surface = _regress(body_model, output, "mediapipe_surface_21")
+    surface = _regress(body_model, output, MEDIAPIPE_SURFACE_REGRESSOR)
     column = {name: output.joints[:, SMPL_JOINTS.index(name)] for name in MEDIAPIPE_LIMBS_12}
     column.update({name: surface[:, i] for i, name in enumerate(MEDIAPIPE_SURFACE_21)})
     return torch.stack([column[name] for name in MEDIAPIPE_33], 1)

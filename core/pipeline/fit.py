@@ -28,7 +28,6 @@ from core.threads import single_threaded
 
 MEDIAPIPE = joint_sets.MEDIAPIPE_33
 PELVIS_ABOVE_HIPS_M = 0.09  # SMPL's rest pelvis is ~9 cm above its hip joints
-SURFACE_REGRESSOR = "mediapipe_surface_21"  # MediaPipe's face, hand and foot landmarks on the body's surface
 
 
 @dataclass
@@ -87,7 +86,7 @@ class FitPerson:
 
 def prepare_fit(body_model: BodyModel) -> None:
     """Compute once what every fit with `body_model` needs (its folded surface landmarks), e.g. at start-up."""
-    body_model.folded_points(SURFACE_REGRESSOR)
+    body_model.folded_points(joint_sets.MEDIAPIPE_SURFACE_REGRESSOR)
 
 
 def fit_person(
@@ -286,7 +285,7 @@ class _MediaPipePoints:
     """
 
     def __init__(self, body_model: BodyModel):
-        self.surface = body_model.folded_points(SURFACE_REGRESSOR)
+        self.surface = body_model.folded_points(joint_sets.MEDIAPIPE_SURFACE_REGRESSOR)
         stacked = list(joint_sets.SMPL_JOINTS) + list(joint_sets.MEDIAPIPE_SURFACE_21)
         self.order = [stacked.index(name) for name in MEDIAPIPE]  # joints for the 12 limbs, surface otherwise
 
