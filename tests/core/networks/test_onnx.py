@@ -1,5 +1,7 @@
 """core.networks.onnx: the ONNX Runtime networks give the plain PyTorch path's outputs, and the fallbacks stay plain."""
 
+import threading
+
 import numpy as np
 import pytest
 import torch
@@ -188,3 +190,62 @@ def test_an_unwritable_cache_only_costs_the_export(tmp_path, body_model, monkeyp
     model = sane_hmr(body_model)
     assert onnx.accelerate(model, "onnxruntime", checkpoint=checkpoint).startswith("ONNX Runtime")
     assert list(tmp_path.iterdir()) == [checkpoint]  # nothing left behind
+
+
+def _sharpen_heatmaps(model, scale: float) -> None:
+    """Scale HybrIK's last 1×1 convolution so that its heat-maps are peaked like a trained network's: far from
+    the peak, exp(logit − peak) falls below float32's smallest normal number (1.2e-38)."""
+    with torch.no_grad():
+        model.head.final_layer.weight.mul_(scale)
+        model.head.final_layer.bias.zero_()
+
+
+@needs_onnxruntime
+def test_sharp_heatmaps_with_denormals_flushed_give_the_plain_network_s_outputs(body_model):
+    torch.manual_seed(0)
+    model = build_model("hybrik", body_model).eval()
+    _sharpen_heatmaps(model, 60000.0)
+    images = torch.randn(2, 3, 256, 256)
+    with torch.inference_mode():
+        logits = model.head.final_layer(model.head.deconv_layers(model.backbone(images))).flatten(2)
+        shifted = logits - logits.amax(dim=2, keepdim=True)
+        assert ((shifted < -87.4) & (shifted > -103.9)).float().mean() > 0.05  # exp() of these is denormal
+        onnx.accelerate(model, "onnxruntime")
+        options = model.fast_network.session.get_session_options()
+        assert options.get_session_config_entry("session.set_denormal_as_zero") == "1"
+        plain, accelerated = model.network(images), model.fast_network(images)
+    torch.testing.assert_close(accelerated.uvd, plain.uvd, atol=1e-5, rtol=0)
+
+
+class _RecordingSession:
+    """An onnxruntime session that notes whether the calling thread flushes denormals while it runs."""
+
+    def __init__(self, session, seen: dict):
+        self.session, self.seen = session, seen
+
+    def run(self, *args):
+        self.seen["while running"] = onnx.flushes_denormals()
+        return self.session.run(*args)
+
+
+@needs_onnxruntime
+def test_the_calling_thread_flushes_denormals_only_while_a_session_runs(body_model):
+    """ONNX Runtime's option covers its own threads; the caller's thread, which does part of the work, is switched
+    for the run and then given its own setting back (in fresh threads: the flag belongs to the thread)."""
+    model = sane_hmr(body_model)
+    seen = {}
+
+    def create_and_run(flush: bool):
+        torch.set_flush_denormal(flush)
+        onnx.accelerate(model, "onnxruntime")
+        seen["after creating"] = onnx.flushes_denormals()
+        model.fast_network.session = _RecordingSession(model.fast_network.session, seen)
+        with torch.inference_mode():
+            model.fast_network(torch.randn(1, 3, 224, 224))
+        seen["after running"] = onnx.flushes_denormals()
+
+    for flush in (False, True):
+        thread = threading.Thread(target=create_and_run, args=(flush,))
+        thread.start()
+        thread.join()
+        assert seen == {"after creating": flush, "while running": True, "after running": flush}
