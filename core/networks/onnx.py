@@ -79,9 +79,7 @@ class OnnxNetwork:
         if cache is not None and cache.is_file():
             try:
                 with _denormals_flushed():
-                    self.session = onnxruntime.InferenceSession(
-                        str(cache), options, providers=["CPUExecutionProvider"]
-                    )
+                    self.session = onnxruntime.InferenceSession(str(cache), options, providers=["CPUExecutionProvider"])
                 self.cached = True
             except Exception:  # a damaged or foreign file: export again and replace it
                 self.session = None
