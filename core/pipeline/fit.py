@@ -24,6 +24,7 @@ from core import joints as joint_sets
 from core.body_models import BodyModel
 from core.geometry import aa_to_rotmat, fit_translation, project, rotmat_to_aa
 from core.networks.hybrik_ik import inverse_kinematics_from_skeleton
+from core.pipeline.adam import Adam
 from core.threads import single_threaded
 
 MEDIAPIPE = joint_sets.MEDIAPIPE_33
@@ -333,7 +334,7 @@ def _optimise(body_model, points_of, params: _Params, target, config: FitConfig,
         variables = [params.transl, params.global_orient, params.body_pose]
         variables += [params.betas] if config.fit_shape else []
         iterations = config.body_iterations
-    optimiser = torch.optim.Adam(variables, lr=config.learning_rate)
+    optimiser = Adam(variables, lr=config.learning_rate)  # torch.optim.Adam's update (core.pipeline.adam)
     losses = []
     for _ in range(iterations):
         optimiser.zero_grad()
