@@ -6,13 +6,17 @@ Figure, an RGB picture or Markdown text.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import cv2
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from core.pipeline.analyse import ImageResult, PersonResult, disagreement_matrix
 from core.render.colors import METHOD_LABELS, method_hex, method_label
+
+if TYPE_CHECKING:  # matplotlib is imported by the chart, not with the page (app/startup.py loads it early)
+    from matplotlib.figure import Figure
 
 
 def shown_if(condition) -> bool:
@@ -72,6 +76,8 @@ def error_table(result: ImageResult, person: PersonResult, methods: tuple[str, .
 
 def error_figure(result: ImageResult, person: PersonResult, methods: tuple[str, ...]) -> Figure:
     """Grouped bars: per-joint 2D error (pixels) of each method against the MediaPipe landmarks."""
+    from matplotlib.figure import Figure
+
     scored = [m for m in methods if m in person.errors_2d]
     figure = Figure(figsize=(10, 3.2), layout="constrained")
     axes = figure.add_subplot()

@@ -36,8 +36,17 @@ def _warm_up() -> None:
     try:
         seconds = warm_up()
         get_renderer()
+        _import_what_a_compare_draws_with()
     except Exception:  # the first request loads again and reports the problem to the user
         log.exception("loading at start-up failed")
         return
     parts = ", ".join(f"{part} {value:.1f} s" for part, value in seconds.items())
     log.info("loaded in the background in %.1f s (%s)", time.perf_counter() - start, parts)
+
+
+def _import_what_a_compare_draws_with() -> None:
+    """The libraries a Compare's results need and the page does not, imported here rather than beside Gradio on
+    the main thread: trimesh (the 3D scene) and matplotlib (the error chart)."""
+    import matplotlib.figure  # noqa: F401
+
+    import core.outputs.meshes  # noqa: F401

@@ -33,7 +33,6 @@ from core.checkpoints import weights_fingerprint
 from core.geometry import DEFAULT_FOV_DEG
 from core.image_io import ImageError, LoadedImage, exif_fov_deg, load_image
 from core.methods import FIT, METHOD_IDS, METHODS
-from core.outputs.meshes import export_glb
 from core.outputs.pictures import method_meshes
 from core.paths import EXAMPLES_DIR
 from core.pipeline.analyse import ImageResult, PipelineOptions, analyse, person_index, person_label
@@ -528,6 +527,8 @@ def show_in_3d(image, methods, fov_deg, opacity, show_keypoints, side_view, refi
 
 def export_scene(session: Session, result: ImageResult, methods: tuple[str, ...]) -> str:
     """GLB of the chosen methods' meshes, the camera and the photo plane, in the session's folder."""
+    from core.outputs.meshes import export_glb  # trimesh, imported by the first scene, not with the page
+
     meshes = [mesh for method in methods for mesh in method_meshes(result, method)]
     return str(export_glb(meshes, result.K, result.image.rgb, session.new_file("scene.glb")))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -317,6 +319,18 @@ def test_handler_values_reach_the_components_by_name():
     assert by_position(handler, ("status", "session")).__doc__ == "Some handler."  # Gradio reads the signature
     with pytest.raises(KeyError, match="the page expects"):
         by_position(handler, ("status", "session", "people_image"))("photo", 7)
+
+
+def test_the_page_imports_no_drawing_library_the_start_up_loads_beside_it():
+    """Gradio is imported on the main thread while the models load; trimesh and matplotlib (about 0.8 s) are left
+    to the loading thread (app/startup.py)."""
+    code = (
+        "import sys\n"
+        "import app.ui\n"
+        "early = [m for m in ('trimesh', 'matplotlib', 'pyrender') if m in sys.modules]\n"
+        "assert not early, f'the page imported {early}'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, check=True)
 
 
 def test_start_up_loads_the_models_in_the_background(body_models, caplog):
