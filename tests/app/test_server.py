@@ -155,7 +155,8 @@ def test_only_the_examples_are_served(server):
     assert server.status("gradio_api/file=" + str(example_image("small_skier_crop"))) == 200
 
 
-def test_app_writes_only_into_its_temporary_folder(server):
+def test_app_writes_only_into_its_temporary_folder(server, client):
+    compare(client, example_image("sport_skier_fullbody"))  # a 3D scene is written for it
     written = {p for p in server.temp.rglob("*") if p.is_file()}
     assert any(p.suffix == ".glb" for p in written)  # session files live there
     assert not (REPO / ".gradio").exists() or not any((REPO / ".gradio").rglob("*.glb"))
