@@ -37,6 +37,7 @@ from __future__ import annotations
 import argparse
 import json
 import pickle
+import statistics
 import sys
 import tempfile
 import types
@@ -485,6 +486,8 @@ class SpeedRow:
     core_ms: float
     runs: int
     max_vertex_diff_m: float
+    mmhuman3d_range_ms: tuple[float, float]  # fastest and slowest call
+    core_range_ms: tuple[float, float]
 
     @property
     def ratio(self) -> float:
@@ -547,9 +550,8 @@ def speed_pairs(mmh, core_folder: Path, smplx_folder: Path, generator, batches: 
     return pairs
 
 
-def time_interleaved(theirs_call, ours_call, runs: int) -> tuple[float, float]:
-    """Median seconds of each, measured alternately (which goes first swaps every round), after one warm-up."""
-    import statistics
+def time_interleaved(theirs_call, ours_call, runs: int) -> tuple[list[float], list[float]]:
+    """Seconds of each call, measured alternately (which goes first swaps every round), after one warm-up."""
     import time
 
     theirs_call(), ours_call()
@@ -560,10 +562,10 @@ def time_interleaved(theirs_call, ours_call, runs: int) -> tuple[float, float]:
             start = time.perf_counter()
             call()
             seconds[name].append(time.perf_counter() - start)
-    return statistics.median(seconds["theirs"]), statistics.median(seconds["ours"])
+    return seconds["theirs"], seconds["ours"]
 
 
-def speed(mmh, runs_batch_1: int = 20, runs_batch_16: int = 6) -> list[SpeedRow]:
+def speed(mmh, runs_batch_1: int = 20, runs_batch_16: int = 10) -> list[SpeedRow]:
     generator = torch.Generator().manual_seed(SEED)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -572,8 +574,20 @@ def speed(mmh, runs_batch_1: int = 20, runs_batch_16: int = 6) -> list[SpeedRow]
             mmh, core_folder, smplx_folder, generator, (1, 16)
         ):
             runs = runs_batch_1 if batch == 1 else runs_batch_16
-            theirs_s, ours_s = time_interleaved(theirs_call, ours_call, runs)
-            rows.append(SpeedRow(method, batch, 1000 * theirs_s, 1000 * ours_s, runs, vertex_diff))
+            theirs, ours = time_interleaved(theirs_call, ours_call, runs)
+            theirs_s, ours_s = statistics.median(theirs), statistics.median(ours)
+            rows.append(
+                SpeedRow(
+                    method,
+                    batch,
+                    1000 * theirs_s,
+                    1000 * ours_s,
+                    runs,
+                    vertex_diff,
+                    (1000 * min(theirs), 1000 * max(theirs)),
+                    (1000 * min(ours), 1000 * max(ours)),
+                )
+            )
             print(
                 f"{method} batch {batch}: mmhuman3d {1000 * theirs_s:.1f} ms, core {1000 * ours_s:.1f} ms", flush=True
             )
@@ -590,7 +604,7 @@ def main() -> None:
     torch.set_num_threads(2)
     mmh = import_mmhuman3d()
     if args.speed:
-        rows = speed(mmh, *((4, 2) if args.quick else (20, 6)))
+        rows = speed(mmh, *((4, 2) if args.quick else (20, 10)))
         if args.json:
             args.json.write_text(json.dumps([{**asdict(row), "ratio": row.ratio} for row in rows], indent=1))
         return

@@ -4,7 +4,8 @@ When a model is loaded for inference (`core.pipeline.inference.get_model`), its 
 HMRHeadOutput or HybrIKHeadOutput) is exported once with torch.onnx (dynamic batch size) and handed to an
 onnxruntime session. ONNX Runtime folds every BatchNorm into its convolution, fuses convolution + add + ReLU
 and runs oneDNN-style blocked kernels: on a 2-core CPU the HMR network takes about half the time of eager
-PyTorch, with outputs equal to float rounding (tests/core/networks/test_onnx.py compares both paths).
+PyTorch, with outputs equal to float rounding (tests/core/networks/test_onnx.py compares both paths). Denormal
+floats are flushed to zero while a session runs (`OnnxNetwork`): a trained HybrIK's sharp heat-maps make many.
 
 Exporting takes seconds per network, so the exported graph is kept on disk beside the checkpoint it came from,
 named by the checkpoint's content hash and GRAPH_VERSION (`cached_graph_path`): later starts load it in a
